@@ -1,0 +1,191 @@
+// Convolution as im2col + one GEMM over the whole batch, and pooling.
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "core/ops.h"
+
+namespace zg {
+
+namespace {
+
+struct Geometry {
+  std::int64_t n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow;
+};
+
+Geometry geometry(const Shape& image, Size2 k, Size2 s, Size2 p, const char* op) {
+  if (image.size() != 4)
+    throw std::invalid_argument(std::string(op) + ": expected an (N, C, H, W) input, got shape " + to_string(image));
+  if (k.h < 1 || k.w < 1 || s.h < 1 || s.w < 1 || p.h < 0 || p.w < 0)
+    throw std::invalid_argument(std::string(op) + ": kernel and stride must be positive and padding non-negative, got kernel " +
+                                std::to_string(k.h) + "x" + std::to_string(k.w) + ", stride " + std::to_string(s.h) + "x" +
+                                std::to_string(s.w) + ", padding " + std::to_string(p.h) + "x" + std::to_string(p.w));
+  Geometry g{image[0], image[1], image[2], image[3], k.h, k.w, s.h, s.w, p.h, p.w, 0, 0};
+  if (g.h + 2 * g.ph < g.kh || g.w + 2 * g.pw < g.kw)
+    throw std::invalid_argument(std::string(op) + ": kernel " + std::to_string(g.kh) + "x" + std::to_string(g.kw) +
+                                " is larger than the padded input " + std::to_string(g.h + 2 * g.ph) + "x" +
+                                std::to_string(g.w + 2 * g.pw));
+  g.oh = (g.h + 2 * g.ph - g.kh) / g.sh + 1;
+  g.ow = (g.w + 2 * g.pw - g.kw) / g.sw + 1;
+  return g;
+}
+
+// Visits every (column entry, image element) pair of im2col that lies inside the image:
+// f(offset in the (C·kh·kw, N·oh·ow) matrix, offset in the NCHW image).
+template <class F>
+void for_each_patch(const Geometry& g, F f) {
+  const std::int64_t cols = g.n * g.oh * g.ow;
+  for (std::int64_t c = 0; c < g.c; ++c)
+    for (std::int64_t ki = 0; ki < g.kh; ++ki)
+      for (std::int64_t kj = 0; kj < g.kw; ++kj) {
+        std::int64_t row = ((c * g.kh + ki) * g.kw + kj) * cols;
+        for (std::int64_t b = 0; b < g.n; ++b) {
+          std::int64_t plane = (b * g.c + c) * g.h * g.w;
+          for (std::int64_t y = 0; y < g.oh; ++y) {
+            std::int64_t iy = y * g.sh - g.ph + ki;
+            if (iy < 0 || iy >= g.h) continue;
+            std::int64_t col = row + (b * g.oh + y) * g.ow;
+            for (std::int64_t x = 0; x < g.ow; ++x) {
+              std::int64_t ix = x * g.sw - g.pw + kj;
+              if (ix >= 0 && ix < g.w) f(col + x, plane + iy * g.w + ix);
+            }
+          }
+        }
+      }
+}
+
+}  // namespace
+
+// cols[(c,i,j), (n,y,x)] = x[n, c, y·s - p + i, x·s - p + j] (0 outside)   dx = col2im(g)
+Tensor im2col(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding) {
+  Geometry g = geometry(x.shape(), kernel, stride, padding, "im2col");
+  Tensor out = zeros({g.c * g.kh * g.kw, g.n * g.oh * g.ow}, x.dtype());
+  dispatch_float(x.dtype(), "im2col", [&]<class T>() {
+    const T* p = x.data<T>();
+    T* o = out.data<T>();
+    for_each_patch(g, [&](std::int64_t ci, std::int64_t xi) { o[ci] = p[xi]; });
+  });
+  Shape image = x.shape();
+  return record("im2col", out, {x}, [image, kernel, stride, padding](const Node&, const Tensor& gr) {
+    return Grads{col2im(gr, image, kernel, stride, padding)};
+  });
+}
+
+// x[n, c, h, w] = Σ of the column entries im2col read from it   dcols = im2col(g)
+Tensor col2im(const Tensor& cols, const Shape& image, Size2 kernel, Size2 stride, Size2 padding) {
+  Geometry g = geometry(image, kernel, stride, padding, "col2im");
+  Shape expect{g.c * g.kh * g.kw, g.n * g.oh * g.ow};
+  if (cols.shape() != expect)
+    throw std::invalid_argument("col2im: expected columns of shape " + to_string(expect) + " for image " +
+                                to_string(image) + ", got " + to_string(cols.shape()));
+  Tensor out = zeros(image, cols.dtype());
+  dispatch_float(cols.dtype(), "col2im", [&]<class T>() {
+    const T* p = cols.data<T>();
+    T* o = out.data<T>();
+    for_each_patch(g, [&](std::int64_t ci, std::int64_t xi) { o[xi] += p[ci]; });
+  });
+  return record("col2im", out, {cols}, [kernel, stride, padding](const Node&, const Tensor& gr) {
+    return Grads{im2col(gr, kernel, stride, padding)};
+  });
+}
+
+// y = W ⋆ x + b   x:(N,C,H,W) W:(O,C,kh,kw) b:(O) -> (N,O,oh,ow), as W:(O, C·kh·kw) · im2col(x)
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding) {
+  if (weight.dim() != 4 || x.dim() != 4 || weight.size(1) != x.size(1))
+    throw std::invalid_argument("conv2d: input " + to_string(x.shape()) + " and weight " + to_string(weight.shape()) +
+                                " do not match; expected input (N, C, H, W) and weight (O, C, kh, kw) with the same C");
+  std::int64_t o = weight.size(0);
+  if (bias.defined() && bias.shape() != Shape{o})
+    throw std::invalid_argument("conv2d: bias of shape " + to_string(bias.shape()) + " should be [" + std::to_string(o) + "]");
+  Geometry g = geometry(x.shape(), {weight.size(2), weight.size(3)}, stride, padding, "conv2d");
+  Tensor cols = im2col(x, {g.kh, g.kw}, stride, padding);
+  Tensor y = mm(reshape(weight, {o, -1}), cols);                     // (O, N·oh·ow)
+  y = permute(reshape(y, {o, g.n, g.oh, g.ow}), {1, 0, 2, 3});       // (N, O, oh, ow)
+  return bias.defined() ? y + reshape(bias, {1, o, 1, 1}) : y;
+}
+
+// y = max over each window (padding is -inf), as a gather of the argmax positions, whose
+// backward scatters g to them.
+Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride0, Size2 padding) {
+  Size2 stride = stride0.value_or(kernel);
+  Geometry g = geometry(x.shape(), kernel, stride, padding, "max_pool2d");
+  if (2 * g.ph > g.kh || 2 * g.pw > g.kw)
+    throw std::invalid_argument("max_pool2d: padding " + std::to_string(g.ph) + "x" + std::to_string(g.pw) +
+                                " should be at most half the kernel " + std::to_string(g.kh) + "x" + std::to_string(g.kw));
+  Tensor index = empty({g.n, g.c, g.oh * g.ow}, DType::Int64);
+  auto* idx = index.data<std::int64_t>();
+  dispatch_float(x.dtype(), "max_pool2d", [&]<class T>() {
+    const T* p = x.data<T>();
+    for (std::int64_t plane = 0; plane < g.n * g.c; ++plane)
+      for (std::int64_t y = 0; y < g.oh; ++y)
+        for (std::int64_t xx = 0; xx < g.ow; ++xx) {
+          std::int64_t best = -1;
+          T best_v = -std::numeric_limits<T>::infinity();
+          for (std::int64_t i = 0; i < g.kh; ++i)
+            for (std::int64_t j = 0; j < g.kw; ++j) {
+              std::int64_t iy = y * g.sh - g.ph + i, ix = xx * g.sw - g.pw + j;
+              if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+              T v = p[plane * g.h * g.w + iy * g.w + ix];
+              if (best < 0 || v > best_v || (std::isnan(v) && !std::isnan(best_v))) {
+                best = iy * g.w + ix;
+                best_v = v;
+              }
+            }
+          idx[plane * g.oh * g.ow + y * g.ow + xx] = best;
+        }
+  });
+  Tensor flat = reshape(x, {g.n, g.c, g.h * g.w});
+  return reshape(gather(flat, 2, index), {g.n, g.c, g.oh, g.ow});
+}
+
+namespace {
+// out = mean over each window (zero padding counted), or its adjoint when backward.
+template <class T>
+void avg_pool(const Geometry& g, const T* in, T* out, bool backward) {
+  const T scale = T(1) / static_cast<T>(g.kh * g.kw);
+  for (std::int64_t plane = 0; plane < g.n * g.c; ++plane)
+    for (std::int64_t y = 0; y < g.oh; ++y)
+      for (std::int64_t x = 0; x < g.ow; ++x) {
+        std::int64_t o = plane * g.oh * g.ow + y * g.ow + x;
+        T acc = 0;
+        for (std::int64_t i = 0; i < g.kh; ++i)
+          for (std::int64_t j = 0; j < g.kw; ++j) {
+            std::int64_t iy = y * g.sh - g.ph + i, ix = x * g.sw - g.pw + j;
+            if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+            std::int64_t e = plane * g.h * g.w + iy * g.w + ix;
+            if (backward) out[e] += in[o] * scale;
+            else acc += in[e];
+          }
+        if (!backward) out[o] = acc * scale;
+      }
+}
+}  // namespace
+
+// y = Σ window / (kh·kw)   dx = avg_pool2d_backward(g)
+Tensor avg_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride0, Size2 padding) {
+  Size2 stride = stride0.value_or(kernel);
+  Geometry g = geometry(x.shape(), kernel, stride, padding, "avg_pool2d");
+  Tensor out = empty({g.n, g.c, g.oh, g.ow}, x.dtype());
+  dispatch_float(x.dtype(), "avg_pool2d", [&]<class T>() { avg_pool<T>(g, x.data<T>(), out.data<T>(), false); });
+  Shape image = x.shape();
+  return record("avg_pool2d", out, {x}, [image, kernel, stride, padding](const Node&, const Tensor& gr) {
+    return Grads{avg_pool2d_backward(gr, image, kernel, stride, padding)};
+  });
+}
+
+// dx[e] = Σ over windows w containing e of g[w] / (kh·kw)   (linear in g; its adjoint is avg_pool2d)
+Tensor avg_pool2d_backward(const Tensor& grad, const Shape& input_shape, Size2 kernel, Size2 stride, Size2 padding) {
+  Geometry g = geometry(input_shape, kernel, stride, padding, "avg_pool2d_backward");
+  Shape expect{g.n, g.c, g.oh, g.ow};
+  if (grad.shape() != expect)
+    throw std::invalid_argument("avg_pool2d_backward: expected grad of shape " + to_string(expect) + ", got " +
+                                to_string(grad.shape()));
+  Tensor out = zeros(input_shape, grad.dtype());
+  dispatch_float(grad.dtype(), "avg_pool2d_backward",
+                 [&]<class T>() { avg_pool<T>(g, grad.data<T>(), out.data<T>(), true); });
+  return record("avg_pool2d_backward", out, {grad}, [kernel, stride, padding](const Node&, const Tensor& gr) {
+    return Grads{avg_pool2d(gr, kernel, stride, padding)};
+  });
+}
+
+}  // namespace zg

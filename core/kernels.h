@@ -1,0 +1,81 @@
+#pragma once
+// Loop helpers shared by the op files (private to core/). They compute values only; recording
+// the graph is the op's business.
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace zg::kernel {
+
+// out[i] = f(x[i]) in x's dtype.
+template <class T, class F>
+Tensor map(const Tensor& x, F f) {
+  Tensor out = empty(x.shape(), x.dtype());
+  const T* p = x.data<T>();
+  T* o = out.data<T>();
+  const std::int64_t n = x.numel();
+  for (std::int64_t i = 0; i < n; ++i) o[i] = f(p[i]);
+  return out;
+}
+
+// Strides of a tensor of shape s seen through the broadcast shape out (0 on broadcast dims).
+inline std::vector<std::int64_t> broadcast_strides(const Shape& s, const Shape& out) {
+  std::vector<std::int64_t> st(out.size(), 0);
+  std::vector<std::int64_t> own = contiguous_strides(s);
+  std::size_t lead = out.size() - s.size();
+  for (std::size_t i = 0; i < s.size(); ++i) st[lead + i] = s[i] == 1 ? 0 : own[i];
+  return st;
+}
+
+// Calls f(i_out, i_a, i_b) for every element of the broadcast shape out, with the flat offsets of
+// the matching elements of a (shape sa) and b (shape sb). The innermost dimension runs as a plain
+// loop the compiler can vectorize.
+template <class F>
+void broadcast_loop(const Shape& sa, const Shape& sb, const Shape& out, F f) {
+  const std::int64_t n = numel(out);
+  if (n == 0) return;
+  if (sa == out && sb == out) {
+    for (std::int64_t i = 0; i < n; ++i) f(i, i, i);
+    return;
+  }
+  std::vector<std::int64_t> ta = broadcast_strides(sa, out), tb = broadcast_strides(sb, out);
+  const std::size_t rank = out.size();
+  const std::int64_t inner = rank ? out[rank - 1] : 1;
+  const std::int64_t ia = rank ? ta[rank - 1] : 0, ib = rank ? tb[rank - 1] : 0;
+  std::vector<std::int64_t> idx(rank, 0);
+  std::int64_t oa = 0, ob = 0;
+  for (std::int64_t base = 0; base < n; base += inner) {
+    if (ia == 1 && ib == 1)
+      for (std::int64_t j = 0; j < inner; ++j) f(base + j, oa + j, ob + j);
+    else if (ia == 1 && ib == 0)
+      for (std::int64_t j = 0; j < inner; ++j) f(base + j, oa + j, ob);
+    else if (ia == 0 && ib == 1)
+      for (std::int64_t j = 0; j < inner; ++j) f(base + j, oa, ob + j);
+    else
+      for (std::int64_t j = 0; j < inner; ++j) f(base + j, oa + j * ia, ob + j * ib);
+    // advance the multi-index over all but the innermost dimension
+    for (std::size_t d = rank > 0 ? rank - 1 : 0; d-- > 0;) {
+      oa += ta[d];
+      ob += tb[d];
+      if (++idx[d] < out[d]) break;
+      oa -= ta[d] * out[d];
+      ob -= tb[d] * out[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+// A tensor viewed as (outer, n, inner) around dimension dim.
+struct DimView {
+  std::int64_t outer = 1, n = 1, inner = 1;
+  DimView(const Shape& s, std::int64_t dim) {
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(s.size()); ++i) {
+      if (i < dim) outer *= s[i];
+      else if (i == dim) n = s[i];
+      else inner *= s[i];
+    }
+  }
+};
+
+}  // namespace zg::kernel

@@ -1,0 +1,108 @@
+// Matrix products through OpenBLAS. Transposes stay inside the GEMM flags.
+#include <cblas.h>
+
+#include <stdexcept>
+
+#include "core/ops.h"
+
+namespace zg {
+
+namespace {
+
+void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
+          const float* b, std::int64_t ldb, float* c) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f,
+              c, static_cast<int>(n));
+}
+
+void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const double* a, std::int64_t lda,
+          const double* b, std::int64_t ldb, double* c) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
+              static_cast<int>(n), static_cast<int>(k), 1.0, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0, c,
+              static_cast<int>(n));
+}
+
+std::string describe(const Tensor& t, bool transposed) {
+  return to_string(t.shape()) + (transposed ? "ᵀ" : "");
+}
+
+// C = op(A)·op(B) for each batch; rank 2 (mm) or rank 3 (bmm).
+Tensor product(const char* op, const Tensor& a, const Tensor& b, bool ta, bool tb, std::int64_t rank) {
+  if (a.dim() != rank || b.dim() != rank)
+    throw std::invalid_argument(std::string(op) + ": expected two " + std::to_string(rank) + "-D tensors, got " +
+                                to_string(a.shape()) + " and " + to_string(b.shape()));
+  std::int64_t batch = rank == 3 ? a.shape()[0] : 1;
+  if (rank == 3 && b.shape()[0] != batch)
+    throw std::invalid_argument(std::string(op) + ": batch sizes differ: " + to_string(a.shape()) + " and " +
+                                to_string(b.shape()));
+  std::int64_t ar = a.shape()[rank - 2], ac = a.shape()[rank - 1], br = b.shape()[rank - 2], bc = b.shape()[rank - 1];
+  std::int64_t m = ta ? ac : ar, k = ta ? ar : ac, k2 = tb ? bc : br, n = tb ? br : bc;
+  if (k != k2)
+    throw std::invalid_argument(std::string(op) + ": cannot multiply " + describe(a, ta) + " by " + describe(b, tb) +
+                                ": inner dimensions " + std::to_string(k) + " and " + std::to_string(k2) + " differ");
+  Shape s = rank == 3 ? Shape{batch, m, n} : Shape{m, n};
+  Tensor out = zeros(s, a.dtype());
+  if (k > 0 && m > 0 && n > 0)
+    dispatch_float(a.dtype(), op, [&]<class T>() {
+      const T* pa = a.data<T>();
+      const T* pb = b.data<T>();
+      T* pc = out.data<T>();
+      for (std::int64_t i = 0; i < batch; ++i) gemm(ta, tb, m, n, k, pa + i * ar * ac, ac, pb + i * br * bc, bc, pc + i * m * n);
+    });
+  return out;
+}
+
+// Gradients of C = op(A)·op(B):
+//   A:  dA = g·op(B)ᵀ            Aᵀ: dA = op(B)·gᵀ
+//   B:  dB = op(A)ᵀ·g            Bᵀ: dB = gᵀ·op(A)
+Grads product_backward(const Node& n, const Tensor& g, bool ta, bool tb,
+                       Tensor (*f)(const Tensor&, const Tensor&, bool, bool)) {
+  const Tensor &a = n.in(0), &b = n.in(1);
+  Tensor ga, gb;
+  if (n.needs_grad(0)) ga = ta ? f(b, g, tb, true) : f(g, b, false, !tb);
+  if (n.needs_grad(1)) gb = tb ? f(g, a, true, ta) : f(a, g, !ta, false);
+  return {ga, gb};
+}
+
+}  // namespace
+
+// C = op(A)·op(B)   A:(M,K) B:(K,N) -> (M,N), op = identity or transpose per flag
+Tensor mm(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+  if (a.dtype() != b.dtype()) return mm(a.to(DType::Float64), b.to(DType::Float64), ta, tb);
+  return record("mm", product("mm", a, b, ta, tb, 2), {a, b},
+                [ta, tb](const Node& n, const Tensor& g) { return product_backward(n, g, ta, tb, &mm); });
+}
+
+// C_i = op(A_i)·op(B_i)   A:(B,M,K) B:(B,K,N) -> (B,M,N)
+Tensor bmm(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+  if (a.dtype() != b.dtype()) return bmm(a.to(DType::Float64), b.to(DType::Float64), ta, tb);
+  return record("bmm", product("bmm", a, b, ta, tb, 3), {a, b},
+                [ta, tb](const Node& n, const Tensor& g) { return product_backward(n, g, ta, tb, &bmm); });
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  if (a.dim() == 2 && b.dim() == 2) return mm(a, b);
+  if (a.dim() == 3 && b.dim() == 3) return bmm(a, b);
+  if (a.dim() == 3 && b.dim() == 2) {
+    Tensor flat = mm(reshape(a, {-1, a.size(2)}), b);
+    return reshape(flat, {a.size(0), a.size(1), b.size(1)});
+  }
+  throw std::invalid_argument("matmul: supports 2-D·2-D, 3-D·3-D and 3-D·2-D, got " + to_string(a.shape()) + " and " +
+                              to_string(b.shape()));
+}
+
+// y = x·Wᵀ + b   x:(N,in) W:(out,in) b:(out) -> (N,out)
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  if (x.dim() < 1 || weight.dim() != 2 || x.size(-1) != weight.size(1))
+    throw std::invalid_argument("linear: input of shape " + to_string(x.shape()) + " does not match weight of shape " +
+                                to_string(weight.shape()) + " (expected input (..., " +
+                                std::to_string(weight.dim() == 2 ? weight.size(1) : -1) + "))");
+  Shape out_shape = x.shape();
+  out_shape.back() = weight.size(0);
+  Tensor y = mm(reshape(x, {-1, x.size(-1)}), weight, false, true);
+  if (bias.defined()) y = y + bias;
+  return x.dim() == 2 ? y : reshape(y, out_shape);
+}
+
+}  // namespace zg

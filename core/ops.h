@@ -1,0 +1,153 @@
+#pragma once
+// The differentiable ops of zoograd. Floating-point ops accept float32 and float64; binary ops
+// broadcast with NumPy rules and promote float32 with float64 to float64. Negative dimensions
+// count from the end. Every op here is swept by the gradcheck table in tests/op_table.cpp.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "core/autograd.h"
+#include "core/tensor.h"
+
+namespace zg {
+
+using Dims = std::vector<std::int64_t>;
+
+// ---- elementwise arithmetic (broadcasting) ----
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& a, double exponent);
+Tensor neg(const Tensor& x);
+
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator+(const Tensor& a, double b);
+Tensor operator-(const Tensor& a, double b);
+Tensor operator*(const Tensor& a, double b);
+Tensor operator/(const Tensor& a, double b);
+Tensor operator+(double a, const Tensor& b);
+Tensor operator-(double a, const Tensor& b);
+Tensor operator*(double a, const Tensor& b);
+Tensor operator/(double a, const Tensor& b);
+Tensor operator-(const Tensor& x);
+
+// ---- elementwise functions ----
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor log1p(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor abs(const Tensor& x);
+Tensor sign(const Tensor& x);     // gradient 0
+Tensor erf(const Tensor& x);
+Tensor sin(const Tensor& x);
+Tensor cos(const Tensor& x);
+Tensor acos(const Tensor& x);     // gradient finite at ±1 (1 - x² clamped away from 0)
+Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max = std::nullopt);
+Tensor relu(const Tensor& x);
+Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+Tensor sigmoid(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor gelu(const Tensor& x);     // exact: x·Φ(x)
+Tensor softplus(const Tensor& x, double beta = 1.0);  // log(1 + exp(beta·x)) / beta, overflow-free
+
+// cond is a mask (nonzero = true) of any dtype; a and b broadcast with it.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+
+// Comparisons return a 0/1 mask, not differentiable, in the inputs' floating dtype (float32 for int64).
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor eq(const Tensor& a, double b);
+Tensor ne(const Tensor& a, double b);
+Tensor lt(const Tensor& a, double b);
+Tensor le(const Tensor& a, double b);
+Tensor gt(const Tensor& a, double b);
+Tensor ge(const Tensor& a, double b);
+Tensor isfinite(const Tensor& x);
+
+// ---- reductions ----
+Tensor sum(const Tensor& x);
+Tensor sum(const Tensor& x, const Dims& dims, bool keepdim = false);
+Tensor mean(const Tensor& x);
+Tensor mean(const Tensor& x, const Dims& dims, bool keepdim = false);
+Tensor amax(const Tensor& x, const Dims& dims, bool keepdim = false);  // gradient shared among ties
+Tensor amin(const Tensor& x, const Dims& dims, bool keepdim = false);
+Tensor max(const Tensor& x);
+Tensor min(const Tensor& x);
+Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim = false);  // int64, first maximum
+Tensor argmin(const Tensor& x, std::int64_t dim, bool keepdim = false);
+// log Σ exp(x); a slice that is all -inf gives -inf and a zero gradient.
+Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim = false);
+Tensor softmax(const Tensor& x, std::int64_t dim);
+Tensor log_softmax(const Tensor& x, std::int64_t dim);
+
+// ---- matrix products (OpenBLAS) ----
+// mm: (M,K)·(K,N) -> (M,N); the flags multiply by the transpose without materializing it.
+Tensor mm(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
+// bmm: (B,M,K)·(B,K,N) -> (B,M,N), flags as mm.
+Tensor bmm(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
+// matmul: 2-D·2-D, 3-D·3-D (batched), or 3-D·2-D (the 2-D operand shared over the batch).
+Tensor matmul(const Tensor& a, const Tensor& b);
+// y = x·Wᵀ + b   x:(N,in) W:(out,in) b:(out) -> (N,out); b may be undefined.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+
+// ---- shape ops ----
+Tensor reshape(const Tensor& x, const Shape& shape);  // one -1 is inferred; shares storage
+Tensor flatten(const Tensor& x, std::int64_t start_dim = 0, std::int64_t end_dim = -1);
+Tensor unsqueeze(const Tensor& x, std::int64_t dim);
+Tensor squeeze(const Tensor& x, std::int64_t dim);
+Tensor permute(const Tensor& x, const Dims& order);
+Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1);
+Tensor concat(const std::vector<Tensor>& xs, std::int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& xs, std::int64_t dim = 0);
+// x[start:end:step] along dim; start/end are clipped like Python slices.
+Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t end, std::int64_t step = 1);
+// base with base[start:end:step] along dim replaced by src.
+Tensor slice_scatter(const Tensor& base, const Tensor& src, std::int64_t dim, std::int64_t start,
+                     std::int64_t end, std::int64_t step = 1);
+Tensor index_select(const Tensor& x, std::int64_t dim, const Tensor& index);  // index: int64 (K)
+// base, with src's slices added at positions index along dim (the adjoint of index_select).
+Tensor index_add(const Tensor& base, std::int64_t dim, const Tensor& index, const Tensor& src);
+// out[i][j] = x[i][index[i][j]] for dim 1 (and likewise for any dim); index: int64, x's rank.
+Tensor gather(const Tensor& x, std::int64_t dim, const Tensor& index);
+// base, with src added at positions index along dim (the adjoint of gather).
+Tensor scatter_add(const Tensor& base, std::int64_t dim, const Tensor& index, const Tensor& src);
+Tensor one_hot(const Tensor& index, std::int64_t num_classes, DType dtype = DType::Float32);
+Tensor broadcast_to(const Tensor& x, const Shape& shape);  // materializes
+Tensor sum_to(const Tensor& x, const Shape& shape);         // undoes broadcast_to by summing
+// x / max(‖x‖_p, eps) along dim.
+Tensor normalize(const Tensor& x, double p = 2.0, std::int64_t dim = 1, double eps = 1e-12);
+
+// ---- convolution and pooling, NCHW ----
+struct Size2 {
+  Size2(std::int64_t both) : h(both), w(both) {}  // NOLINT: an int means the same for both sides
+  Size2(std::int64_t h_, std::int64_t w_) : h(h_), w(w_) {}
+  std::int64_t h, w;
+};
+// x:(N,C,H,W) -> (C·kh·kw, N·oh·ow): one column per output position of the whole batch.
+Tensor im2col(const Tensor& x, Size2 kernel, Size2 stride = 1, Size2 padding = 0);
+// The adjoint of im2col: sums columns back into an image of shape (N,C,H,W).
+Tensor col2im(const Tensor& cols, const Shape& image_shape, Size2 kernel, Size2 stride = 1,
+              Size2 padding = 0);
+// y = W ⋆ x + b   x:(N,C,H,W) W:(O,C,kh,kw) b:(O) or undefined -> (N,O,oh,ow)
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor(), Size2 stride = 1,
+              Size2 padding = 0);
+// stride defaults to the kernel size; padding pads with -inf.
+Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride = std::nullopt,
+                  Size2 padding = 0);
+// Zero padding counted in the average (PyTorch's count_include_pad=True).
+Tensor avg_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride = std::nullopt,
+                  Size2 padding = 0);
+// The adjoint of avg_pool2d: spreads grad over the windows of an input of shape input_shape.
+Tensor avg_pool2d_backward(const Tensor& grad, const Shape& input_shape, Size2 kernel, Size2 stride,
+                           Size2 padding);
+
+}  // namespace zg

@@ -1,0 +1,3 @@
+#include <gtest/gtest.h>
+#include "core/ops.h"
+TEST(Smoke, Add) { EXPECT_EQ(zg::sum(zg::ones({2, 3})).item(), 6.0); }
