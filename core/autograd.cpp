@@ -80,6 +80,15 @@ Tensor record(const char* name, Tensor out, std::vector<Tensor> inputs, Node::Ba
 
 namespace {
 
+// Turns anomaly mode's per-op check off for its lifetime.
+struct AnomalyPause {
+  bool prev = g_anomaly;
+  AnomalyPause() { g_anomaly = false; }
+  ~AnomalyPause() { g_anomaly = prev; }
+  AnomalyPause(const AnomalyPause&) = delete;
+  AnomalyPause& operator=(const AnomalyPause&) = delete;
+};
+
 // A node to run, with its output held alive until it has run (consumers may free theirs first).
 struct Pending {
   std::shared_ptr<Node> node;
@@ -136,7 +145,13 @@ std::unordered_map<Node*, Tensor> run_backward(const std::vector<Tensor>& roots,
     Tensor g = std::move(it->second);
     grads.erase(it);
     if (keep.count(node)) kept[node] = g;
-    Grads in_grads = node->backward(*node, g);
+    Grads in_grads;
+    {
+      // The ops of a backward formula are not checked one by one in anomaly mode: the gradients
+      // it returns are, below, so that an anomaly is reported as the backward of this node.
+      AnomalyPause pause;
+      in_grads = node->backward(*node, g);
+    }
     assert(in_grads.size() == node->inputs.size());
     for (std::size_t i = 0; i < node->inputs.size(); ++i) {
       const Tensor& in = node->inputs[i];
@@ -157,7 +172,7 @@ std::unordered_map<Node*, Tensor> run_backward(const std::vector<Tensor>& roots,
       if (in.grad_fn()) grads[in.grad_fn().get()] = accumulate(grads[in.grad_fn().get()], gi);
       else on_leaf(in, gi);
     }
-    if (!retain_graph) {
+    if (!retain_graph && !create_graph) {  // the graph of create_graph's gradients runs through this one
       node->inputs.clear();
       node->backward = nullptr;
       node->freed = true;
@@ -196,11 +211,20 @@ std::vector<Tensor> default_root_grads(const std::vector<Tensor>& roots, const s
 void Tensor::backward(const Tensor& grad, bool retain_graph, bool create_graph) const {
   std::vector<Tensor> roots{*this};
   std::vector<Tensor> root_grads = default_root_grads(roots, {grad});
+  // Each leaf's gradient is summed over the whole pass and then added to its grad() once: k
+  // backward calls through a retained graph give exactly k times the gradient, and a backward
+  // that throws leaves grad() untouched.
+  std::vector<std::pair<Tensor, Tensor>> leaves;  // (leaf, gradient), in order of arrival
+  std::unordered_map<TensorImpl*, std::size_t> slot;
   run_backward(roots, root_grads, retain_graph, create_graph,
-               [](const Tensor& leaf, const Tensor& g) {
-                 leaf.set_grad(accumulate(leaf.grad(), g));
+               [&](const Tensor& leaf, const Tensor& g) {
+                 auto [it, fresh] = slot.try_emplace(&leaf.impl(), leaves.size());
+                 if (fresh) leaves.emplace_back(leaf, g);
+                 else leaves[it->second].second = accumulate(leaves[it->second].second, g);
                },
                {});
+  GradModeGuard mode(create_graph);
+  for (const auto& [leaf, g] : leaves) leaf.set_grad(accumulate(leaf.grad(), g));
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,

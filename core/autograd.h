@@ -81,6 +81,7 @@ Tensor record(const char* name, Tensor out, std::vector<Tensor> inputs, Node::Ba
 
 // d(outputs)/d(inputs) · grad_outputs, without touching any .grad(). Inputs the outputs do not
 // depend on get zeros. grad_outputs may be empty when every output has one element.
+// create_graph implies retain_graph, as for Tensor::backward.
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
                          const std::vector<Tensor>& grad_outputs = {}, bool retain_graph = false,
                          bool create_graph = false);

@@ -29,20 +29,19 @@ std::string index_string(std::int64_t flat, const Shape& shape) {
 }  // namespace
 
 GradcheckResult gradcheck(const TensorFunction& f, const std::vector<Tensor>& inputs, const GradcheckOptions& opt) {
-  std::vector<Tensor> xs, diff;  // private copies, so perturbing them cannot touch the caller's data
+  // The inputs themselves are perturbed (and restored), as PyTorch does, so f may also reach them
+  // another way, e.g. as the parameters of a layer it calls.
+  const std::vector<Tensor>& xs = inputs;
+  std::vector<Tensor> diff;
   std::vector<std::size_t> diff_index;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& t = inputs[i];
-    if (t.requires_grad() && t.dtype() != DType::Float64)
-      throw std::invalid_argument("gradcheck: input " + std::to_string(i) + " is " + dtype_name(t.dtype()) +
-                                  "; gradcheck needs float64 inputs");
-    Tensor copy = t.detach().clone().detach();
-    if (t.requires_grad()) {
-      copy.requires_grad_();
-      diff.push_back(copy);
-      diff_index.push_back(i);
-    }
-    xs.push_back(copy);
+    if (!t.requires_grad()) continue;
+    if (t.dtype() != DType::Float64 || !t.is_leaf())
+      throw std::invalid_argument("gradcheck: input " + std::to_string(i) + " must be a float64 leaf, got a " +
+                                  (t.is_leaf() ? "" : "non-leaf ") + dtype_name(t.dtype()) + " tensor");
+    diff.push_back(t);
+    diff_index.push_back(i);
   }
   GradcheckResult result;
   if (diff.empty()) return result;

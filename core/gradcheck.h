@@ -26,7 +26,9 @@ struct GradcheckResult {
 
 using TensorFunction = std::function<Tensor(const std::vector<Tensor>&)>;
 
-// Checks d f / d inputs for every float64 input with requires_grad(); others are passed through.
+// Checks d f / d inputs for every input with requires_grad() (float64 leaves); others are passed
+// through. The inputs are perturbed in place and restored, so f may reach them another way too
+// (a layer's parameters).
 GradcheckResult gradcheck(const TensorFunction& f, const std::vector<Tensor>& inputs,
                           const GradcheckOptions& options = {});
 

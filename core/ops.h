@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/autograd.h"
+#include "core/generator.h"
 #include "core/tensor.h"
 
 namespace zg {

@@ -32,13 +32,16 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   return out;
 }
 
+// A scalar (rank 0) has no dimension to name: every caller indexes the shape with the result.
 std::int64_t wrap_dim(std::int64_t dim, std::int64_t rank, const char* op) {
-  std::int64_t r = std::max<std::int64_t>(rank, 1);
-  if (dim < -r || dim >= r)
+  if (rank == 0)
+    throw std::invalid_argument(std::string(op) + ": dimension " + std::to_string(dim) +
+                                " is out of range for a tensor of rank 0 (a scalar has no dimensions)");
+  if (dim < -rank || dim >= rank)
     throw std::invalid_argument(std::string(op) + ": dimension " + std::to_string(dim) +
                                 " is out of range for a tensor of rank " + std::to_string(rank) +
-                                " (expected " + std::to_string(-r) + ".." + std::to_string(r - 1) + ")");
-  return dim < 0 ? dim + r : dim;
+                                " (expected " + std::to_string(-rank) + ".." + std::to_string(rank - 1) + ")");
+  return dim < 0 ? dim + rank : dim;
 }
 
 std::vector<std::int64_t> contiguous_strides(const Shape& s) {

@@ -80,10 +80,14 @@ Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
   std::int64_t s = wrap_dim(start_dim, x.dim(), "flatten"), e = wrap_dim(end_dim, x.dim(), "flatten");
   if (s > e) throw std::invalid_argument("flatten: start_dim " + std::to_string(start_dim) + " is after end_dim " +
                                          std::to_string(end_dim));
+  // The merged size is computed rather than inferred with -1, which reshape cannot infer for an
+  // empty tensor: (2, 0, 3) flattened from dim 1 is (2, 0).
   Shape shape(x.shape().begin(), x.shape().begin() + s);
-  shape.push_back(-1);
+  std::int64_t merged = 1;
+  for (std::int64_t d = s; d <= e; ++d) merged *= x.shape()[d];
+  shape.push_back(merged);
   shape.insert(shape.end(), x.shape().begin() + e + 1, x.shape().end());
-  return reshape(x, x.numel() == 0 ? Shape{} : shape);
+  return reshape(x, shape);
 }
 
 Tensor unsqueeze(const Tensor& x, std::int64_t dim) {

@@ -198,6 +198,14 @@ Tensor Tensor::to(DType dtype) const {
                 [](const Node& n, const Tensor& g) { return Grads{g.to(n.in(0).dtype())}; });
 }
 
+void Tensor::copy_(const Tensor& src) const {
+  if (src.shape() != shape())
+    throw std::invalid_argument("copy_: source of shape " + to_string(src.shape()) + " does not match " +
+                                to_string(shape()));
+  Tensor converted = convert(src, dtype());
+  std::memcpy(impl().storage->data, converted.impl().storage->data, static_cast<std::size_t>(numel()) * dtype_size(dtype()));
+}
+
 // y = x (new storage)
 Tensor Tensor::clone() const {
   return record("clone", convert(*this, dtype()), {*this}, [](const Node&, const Tensor& g) { return Grads{g}; });

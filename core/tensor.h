@@ -34,6 +34,7 @@ struct Storage {
 };
 
 class Tensor;
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;  // a state_dict
 
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
@@ -69,12 +70,15 @@ class Tensor {
   const std::shared_ptr<Node>& grad_fn() const { return impl().grad_fn; }
   // Accumulates d(this)/d(leaf) · grad into every leaf's grad(). grad may be omitted for a
   // one-element tensor. Frees the graph unless retain_graph; create_graph makes the
-  // gradients differentiable themselves (second derivatives).
+  // gradients differentiable themselves (second derivatives) and implies retain_graph.
   void backward(const Tensor& grad = Tensor(), bool retain_graph = false, bool create_graph = false) const;
 
   Tensor detach() const;          // same storage, no history
   Tensor to(DType dtype) const;   // differentiable; returns *this when dtype already matches
   Tensor clone() const;           // new storage, differentiable
+  // Overwrites this tensor's values with src's (same shape; dtype converted), outside autograd:
+  // for optimizer steps, running statistics and loading weights.
+  void copy_(const Tensor& src) const;
 
   std::string str() const;        // PyTorch-style printout
   TensorImpl& impl() const;

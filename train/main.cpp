@@ -1,1 +1,121 @@
-int main() { return 0; }
+// zoograd: the command-line program. Results go to stdout; logs and progress to stderr.
+// Exit codes: 0 success, 1 error, 2 bad command line.
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <exception>
+#include <functional>
+
+#include "datasets/registry.h"
+#include "train/demo.h"
+#include "train/report.h"
+#include "train/trainer.h"
+
+namespace {
+
+// Binds a flag to a field of a scratch config; after parsing, only flags actually given
+// override the defaults or the --config file.
+struct FlagBinder {
+  CLI::App* app;
+  zg::TrainConfig& scratch;
+  std::vector<std::pair<CLI::Option*, std::function<void(zg::TrainConfig&)>>> flags;
+
+  template <class T>
+  CLI::Option* add(const std::string& name, T zg::TrainConfig::*field, const std::string& help) {
+    CLI::Option* opt = app->add_option(name, scratch.*field, help)->capture_default_str();
+    flags.emplace_back(opt, [this, field](zg::TrainConfig& c) { c.*field = scratch.*field; });
+    return opt;
+  }
+  void apply(zg::TrainConfig& c) const {
+    for (const auto& [opt, set] : flags)
+      if (opt->count() > 0) set(c);
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("zoograd"));
+  spdlog::set_pattern("%H:%M:%S %v");
+
+  CLI::App app{"zoograd: a small deep-learning framework and its loss-function zoo"};
+  app.require_subcommand(1);
+
+  zg::DemoOptions demo;
+  CLI::App* demo_cmd = app.add_subcommand("demo", "train a small MLP on synthetic 2-D spirals and print its test accuracy");
+  demo_cmd->add_option("--epochs", demo.epochs, "training epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  demo_cmd->add_option("--hidden", demo.hidden, "hidden units per layer")->capture_default_str()->check(CLI::PositiveNumber);
+  demo_cmd->add_option("--lr", demo.lr, "peak learning rate")->capture_default_str()->check(CLI::PositiveNumber);
+  demo_cmd->add_option("--momentum", demo.momentum, "SGD momentum")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  demo_cmd->add_option("--seed", demo.seed, "random seed")->capture_default_str();
+
+  zg::TrainConfig scratch;
+  std::string config_file, resume_dir;
+  CLI::App* train_cmd = app.add_subcommand("train", "train a classifier and write a run folder (metrics, model, report)");
+  FlagBinder bind{train_cmd, scratch, {}};
+  bind.add("--data", &zg::TrainConfig::data,
+           "fashion-mnist | mnist-digits | moons | spirals | blobs | idx:TRAIN_IMG,TRAIN_LBL,TEST_IMG,TEST_LBL | folder:PATH");
+  bind.add("--model", &zg::TrainConfig::model, "mlp | cnn (LeNet-style)");
+  bind.add("--hidden", &zg::TrainConfig::hidden, "mlp hidden widths, e.g. --hidden 512 256")->expected(1, 16)->delimiter(',');
+  bind.add("--loss", &zg::TrainConfig::loss, "cross-entropy");
+  bind.add("--epochs", &zg::TrainConfig::epochs, "epochs in total (with --resume: the new total)");
+  bind.add("--batch-size", &zg::TrainConfig::batch_size, "samples per step");
+  bind.add("--lr", &zg::TrainConfig::lr, "learning rate");
+  bind.add("--momentum", &zg::TrainConfig::momentum, "SGD momentum");
+  bind.add("--weight-decay", &zg::TrainConfig::weight_decay, "L2 weight decay");
+  bind.add("--schedule", &zg::TrainConfig::schedule,
+           "constant | step:S[:G] | multistep:M1,M2[:G] | cosine:T[:MIN], optionally +warmup:W");
+  bind.add("--seed", &zg::TrainConfig::seed, "random seed (initial weights, shuffling, data split)");
+  bind.add("--threads", &zg::TrainConfig::threads, "OpenBLAS threads (0: OpenBLAS's default)");
+  bind.add("--out", &zg::TrainConfig::out, "run folder (default runs/<data>-<model>[-N])");
+  train_cmd->add_flag("--quiet", scratch.quiet, "no progress or per-epoch lines");
+  train_cmd->add_option("--resume", resume_dir, "continue the run saved in this folder");
+  train_cmd->add_option("--config", config_file, "read settings from a config.json (flags given override it)");
+
+  std::string eval_dir, eval_data;
+  CLI::App* eval_cmd = app.add_subcommand("eval", "evaluate a trained run on a test set");
+  eval_cmd->add_option("--model", eval_dir, "run folder written by zoograd train")->required();
+  eval_cmd->add_option("--data", eval_data, "data set (default: the run's own)");
+
+  CLI::App* data_cmd = app.add_subcommand("data", "the data sets zoograd knows");
+  CLI::App* data_list = data_cmd->add_subcommand("list", "where each data set was found, its size, how to install it");
+  data_cmd->require_subcommand(1);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);
+    std::fprintf(stderr, "zoograd: %s (see --help)\n", e.what());
+    return 2;
+  }
+  try {
+    if (*demo_cmd) {
+      std::printf("test accuracy: %.4f\n", zg::run_demo(demo));
+    } else if (*train_cmd) {
+      zg::TrainConfig config = config_file.empty() ? zg::TrainConfig{} : zg::TrainConfig::load(config_file);
+      bind.apply(config);
+      if (train_cmd->count("--quiet")) config.quiet = scratch.quiet;
+      zg::TrainResult r = zg::run_train(config, resume_dir);
+      std::printf("test accuracy: %.4f\nrun folder: %s\n", r.test_accuracy, r.run_dir.c_str());
+    } else if (*eval_cmd) {
+      std::vector<std::string> names;
+      zg::Evaluation e = zg::run_eval(eval_dir, eval_data, &names);
+      std::printf("test accuracy: %.4f\ntest loss: %.4f\nconfusion matrix (rows: true, columns: predicted):\n%s", e.accuracy,
+                  e.loss, zg::confusion_text(e.confusion, names).c_str());
+    } else if (*data_list) {
+      std::printf("%-14s %-10s %-12s %s\n", "name", "status", "size", "location / install");
+      for (const zg::KnownDataset& d : zg::known_datasets()) {
+        std::string status = d.synthetic ? "built-in" : d.location ? "found" : "missing";
+        std::string size = d.location && !d.synthetic ? std::to_string(d.bytes / 1024) + " KiB" : "-";
+        std::string where = d.synthetic ? d.description : d.location ? *d.location : "install: " + d.install;
+        std::printf("%-14s %-10s %-12s %s\n", d.name.c_str(), status.c_str(), size.c_str(), where.c_str());
+      }
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "zoograd: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,203 @@
+#include "core/serialize.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <stdexcept>
+
+namespace zg {
+
+namespace {
+
+constexpr std::uint64_t kMaxHeader = 100'000'000;
+
+const char* safetensors_dtype(DType d) {
+  switch (d) {
+    case DType::Float32: return "F32";
+    case DType::Float64: return "F64";
+    case DType::Int64: return "I64";
+  }
+  return "?";
+}
+
+[[noreturn]] void fail(const std::string& name, const std::string& what) {
+  throw std::runtime_error(name + ": " + what);
+}
+
+void write_all(int fd, const void* data, std::size_t n, const std::string& path) {
+  const char* p = static_cast<const char*>(data);
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) fail(path, std::string("write failed: ") + std::strerror(errno));
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+}  // namespace
+
+void save_safetensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata) {
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::uint64_t offset = 0;
+  std::set<std::string> names;
+  for (const auto& [name, t] : tensors) {
+    if (name == "__metadata__" || !names.insert(name).second)
+      throw std::invalid_argument("save_safetensors: duplicate or reserved tensor name \"" + name + "\"");
+    std::uint64_t bytes = static_cast<std::uint64_t>(t.numel()) * dtype_size(t.dtype());
+    header[name] = {{"dtype", safetensors_dtype(t.dtype())}, {"shape", t.shape()}, {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data 8-byte aligned
+  std::uint64_t length = text.size();
+  unsigned char prefix[8];
+  for (int i = 0; i < 8; ++i) prefix[i] = static_cast<unsigned char>(length >> (8 * i));
+
+  std::filesystem::path target(path);
+  std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
+  std::string tmp_name = target.filename().string();
+  tmp_name.insert(0, 1, '.').append(".tmp.XXXXXX");
+  std::string tmp_template = (dir / tmp_name).string();
+  int fd = ::mkstemp(tmp_template.data());
+  if (fd < 0) fail(path, std::string("cannot create a temporary file in ") + dir.string() + ": " + std::strerror(errno));
+  try {
+    write_all(fd, prefix, 8, path);
+    write_all(fd, text.data(), text.size(), path);
+    for (const auto& [name, t] : tensors)
+      write_all(fd, t.impl().storage->data, static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype()), path);
+    if (::fsync(fd) != 0) fail(path, std::string("fsync failed: ") + std::strerror(errno));
+    if (::close(fd) != 0) {
+      fd = -1;
+      fail(path, std::string("close failed: ") + std::strerror(errno));
+    }
+    fd = -1;
+    if (std::rename(tmp_template.c_str(), path.c_str()) != 0)
+      fail(path, std::string("rename failed: ") + std::strerror(errno));
+  } catch (...) {
+    if (fd >= 0) ::close(fd);
+    std::remove(tmp_template.c_str());
+    throw;
+  }
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);  // makes the rename itself durable
+    ::close(dfd);
+  }
+}
+
+SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& name) {
+  if (bytes.size() < 8)
+    fail(name, "file of " + std::to_string(bytes.size()) + " bytes is too short for the 8-byte header length");
+  std::uint64_t length = 0;
+  for (int i = 7; i >= 0; --i) length = (length << 8) | static_cast<unsigned char>(bytes[static_cast<std::size_t>(i)]);
+  if (length > kMaxHeader)
+    fail(name, "header length " + std::to_string(length) + " exceeds the 100 MB limit (not a safetensors file?)");
+  if (length > bytes.size() - 8)
+    fail(name, "header length " + std::to_string(length) + " runs past the end of the file (" +
+                   std::to_string(bytes.size()) + " bytes): truncated?");
+  std::string text = bytes.substr(8, length);
+  if (text.empty() || text[0] != '{') fail(name, "header does not start with '{'");
+
+  std::set<std::string> seen;
+  std::string duplicate;
+  nlohmann::json::parser_callback_t on_key = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& key) {
+    if (depth == 1 && event == nlohmann::json::parse_event_t::key && !seen.insert(key.get<std::string>()).second)
+      duplicate = key.get<std::string>();
+    return true;
+  };
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(text, on_key);
+  } catch (const nlohmann::json::exception& e) {
+    fail(name, std::string("header is not valid JSON: ") + e.what());
+  }
+  if (!duplicate.empty()) fail(name, "tensor \"" + duplicate + "\" appears twice in the header");
+  if (!header.is_object()) fail(name, "header is not a JSON object");
+
+  SafetensorsFile out;
+  const std::uint64_t data_size = bytes.size() - 8 - length;
+  struct Span {
+    std::uint64_t begin, end;
+    std::string name;
+  };
+  std::vector<Span> spans;
+  const char* data = bytes.data() + 8 + length;
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    const std::string& key = it.key();
+    const nlohmann::json& v = it.value();
+    if (key == "__metadata__") {
+      if (!v.is_object()) fail(name, "__metadata__ is not an object of strings");
+      for (auto m = v.begin(); m != v.end(); ++m) {
+        if (!m.value().is_string()) fail(name, "__metadata__." + m.key() + " is not a string");
+        out.metadata[m.key()] = m.value().get<std::string>();
+      }
+      continue;
+    }
+    std::string field = "tensor \"" + key + "\"";
+    if (!v.is_object() || !v.contains("dtype") || !v.contains("shape") || !v.contains("data_offsets"))
+      fail(name, field + " needs dtype, shape and data_offsets");
+    if (!v["dtype"].is_string()) fail(name, field + ": dtype is not a string");
+    std::string dt = v["dtype"].get<std::string>();
+    DType dtype;
+    if (dt == "F32") dtype = DType::Float32;
+    else if (dt == "F64") dtype = DType::Float64;
+    else if (dt == "I64") dtype = DType::Int64;
+    else fail(name, field + ": unsupported dtype \"" + dt + "\" (zoograd reads F32, F64 and I64)");
+    if (!v["shape"].is_array()) fail(name, field + ": shape is not an array");
+    Shape shape;
+    std::uint64_t count = 1;
+    for (const auto& d : v["shape"]) {
+      if (!d.is_number_unsigned()) fail(name, field + ": shape holds a value that is not a non-negative integer");
+      auto dim = d.get<std::uint64_t>();
+      if (dim > (std::uint64_t{1} << 40) || (dim && count > (std::uint64_t{1} << 40) / dim))
+        fail(name, field + ": shape " + v["shape"].dump() + " is too large");
+      count *= dim;
+      shape.push_back(static_cast<std::int64_t>(dim));
+    }
+    const auto& off = v["data_offsets"];
+    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
+      fail(name, field + ": data_offsets must be two non-negative integers");
+    std::uint64_t begin = off[0].get<std::uint64_t>(), end = off[1].get<std::uint64_t>();
+    if (end < begin || end > data_size)
+      fail(name, field + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+                     "] fall outside the data section of " + std::to_string(data_size) + " bytes");
+    if (end - begin != count * dtype_size(dtype))
+      fail(name, field + ": data_offsets span " + std::to_string(end - begin) + " bytes but shape " +
+                     v["shape"].dump() + " of " + dt + " needs " + std::to_string(count * dtype_size(dtype)));
+    spans.push_back({begin, end, key});
+    Tensor t = empty(shape, dtype);
+    std::memcpy(t.impl().storage->data, data + begin, static_cast<std::size_t>(end - begin));
+    out.tensors.emplace_back(key, t);
+  }
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  std::uint64_t covered = 0;
+  for (const Span& s : spans) {
+    if (s.begin < covered) fail(name, "tensor \"" + s.name + "\" overlaps the previous tensor's data");
+    if (s.begin > covered)
+      fail(name, "hole in the data section before tensor \"" + s.name + "\" (bytes " + std::to_string(covered) + ".." +
+                     std::to_string(s.begin) + ")");
+    covered = s.end;
+  }
+  if (covered != data_size)
+    fail(name, std::to_string(data_size - covered) + " trailing bytes after the last tensor's data");
+  return out;
+}
+
+SafetensorsFile load_safetensors(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open for reading");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) fail(path, "read error");
+  return parse_safetensors(bytes, path);
+}
+
+}  // namespace zg

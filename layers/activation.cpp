@@ -1,0 +1,33 @@
+#include "layers/activation.h"
+
+#include <stdexcept>
+
+#include "core/ops.h"
+
+namespace zg {
+
+Tensor ReLU::forward(const Tensor& x) { return relu(x); }
+Tensor Tanh::forward(const Tensor& x) { return tanh(x); }
+Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
+Tensor GELU::forward(const Tensor& x) { return gelu(x); }
+
+PReLU::PReLU(std::int64_t num_parameters, double init) {
+  if (num_parameters < 1)
+    throw std::invalid_argument("PReLU: num_parameters must be positive, got " + std::to_string(num_parameters));
+  weight = register_parameter("weight", full({num_parameters}, init));
+}
+
+Tensor PReLU::forward(const Tensor& x) {
+  Tensor a = weight;
+  if (weight.numel() > 1) {
+    if (x.dim() < 2 || x.size(1) != weight.numel())
+      throw std::invalid_argument("PReLU: input of shape " + to_string(x.shape()) + " does not have " +
+                                  std::to_string(weight.numel()) + " channels in dimension 1");
+    Shape s(static_cast<std::size_t>(x.dim()), 1);
+    s[1] = weight.numel();
+    a = reshape(weight, s);
+  }
+  return where(gt(x, 0.0), x, a * x);
+}
+
+}  // namespace zg

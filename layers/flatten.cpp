@@ -1,0 +1,9 @@
+#include "layers/flatten.h"
+
+#include "core/ops.h"
+
+namespace zg {
+
+Tensor Flatten::forward(const Tensor& x) { return flatten(x, start_dim, end_dim); }
+
+}  // namespace zg

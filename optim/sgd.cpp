@@ -1,0 +1,101 @@
+#include "optim/sgd.h"
+
+#include <cstdio>
+#include <stdexcept>
+
+#include "core/autograd.h"
+
+namespace zg {
+
+namespace {
+void validate(const SGDOptions& o, std::size_t group) {
+  std::string where = "SGD (group " + std::to_string(group) + "): ";
+  if (!(o.lr >= 0)) throw std::invalid_argument(where + "invalid learning rate " + std::to_string(o.lr));
+  if (!(o.momentum >= 0)) throw std::invalid_argument(where + "invalid momentum " + std::to_string(o.momentum));
+  if (!(o.weight_decay >= 0))
+    throw std::invalid_argument(where + "invalid weight_decay " + std::to_string(o.weight_decay));
+  if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
+    throw std::invalid_argument(where + "Nesterov momentum requires a momentum and zero dampening");
+}
+
+template <class T>
+void update(T* p, const T* grad, T* buf, bool first, std::int64_t n, const SGDOptions& o) {
+  const T lr = static_cast<T>(o.lr), mu = static_cast<T>(o.momentum), wd = static_cast<T>(o.weight_decay),
+          damp = static_cast<T>(1 - o.dampening);
+  for (std::int64_t i = 0; i < n; ++i) {
+    T g = grad[i] + wd * p[i];
+    if (buf) {
+      buf[i] = first ? g : mu * buf[i] + damp * g;
+      g = o.nesterov ? g + mu * buf[i] : buf[i];
+    }
+    p[i] -= lr * g;
+  }
+}
+}  // namespace
+
+SGD::SGD(std::vector<Tensor> params, SGDOptions options) : SGD(std::vector<ParamGroup>{{std::move(params), options}}) {}
+
+SGD::SGD(std::vector<ParamGroup> groups) : groups_(std::move(groups)) {
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    validate(groups_[g].options, g);
+    for (const Tensor& p : groups_[g].params)
+      if (!p.defined() || !p.is_leaf() || !is_floating(p.dtype()))
+        throw std::invalid_argument("SGD: group " + std::to_string(g) + " holds a tensor that is not a floating leaf");
+    momentum_.emplace_back(groups_[g].params.size());
+  }
+}
+
+void SGD::step() {
+  NoGradGuard no_grad;
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    const SGDOptions& o = groups_[g].options;
+    validate(o, g);
+    for (std::size_t i = 0; i < groups_[g].params.size(); ++i) {
+      const Tensor& p = groups_[g].params[i];
+      Tensor grad = p.grad();
+      if (!grad.defined()) continue;
+      Tensor& buf = momentum_[g][i];
+      bool first = o.momentum != 0 && !buf.defined();
+      if (first) buf = zeros_like(p);
+      dispatch_float(p.dtype(), "SGD", [&]<class T>() {
+        Tensor gt = grad.to(p.dtype());
+        update<T>(p.data<T>(), gt.data<T>(), o.momentum != 0 ? buf.data<T>() : nullptr, first, p.numel(), o);
+      });
+    }
+  }
+}
+
+void SGD::zero_grad() {
+  for (auto& group : groups_)
+    for (Tensor& p : group.params) p.set_grad(Tensor());
+}
+
+std::vector<std::pair<std::string, Tensor>> SGD::state_dict() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  for (std::size_t g = 0; g < momentum_.size(); ++g)
+    for (std::size_t i = 0; i < momentum_[g].size(); ++i)
+      if (momentum_[g][i].defined())
+        out.emplace_back(std::to_string(g) + "." + std::to_string(i) + ".momentum_buffer", momentum_[g][i]);
+  return out;
+}
+
+void SGD::load_state_dict(const std::vector<std::pair<std::string, Tensor>>& state) {
+  std::vector<std::vector<Tensor>> loaded;
+  for (const auto& group : groups_) loaded.emplace_back(group.params.size());
+  for (const auto& [name, t] : state) {
+    std::size_t g = 0, i = 0;
+    char rest[32] = {};
+    if (std::sscanf(name.c_str(), "%zu.%zu.%31s", &g, &i, rest) != 3 || std::string(rest) != "momentum_buffer" ||
+        g >= groups_.size() || i >= groups_[g].params.size())
+      throw std::invalid_argument("SGD::load_state_dict: unexpected key \"" + name + "\" for an optimizer with " +
+                                  std::to_string(groups_.size()) + " parameter group(s)");
+    const Tensor& p = groups_[g].params[i];
+    if (t.shape() != p.shape())
+      throw std::invalid_argument("SGD::load_state_dict: momentum buffer \"" + name + "\" has shape " +
+                                  to_string(t.shape()) + ", its parameter " + to_string(p.shape()));
+    loaded[g][i] = t.detach().to(p.dtype()).clone().detach();
+  }
+  momentum_ = std::move(loaded);
+}
+
+}  // namespace zg

@@ -1,0 +1,608 @@
+#include "tests/op_table.h"
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <utility>
+
+#include "core/ops.h"
+
+namespace zg_tests {
+
+namespace {
+
+using zg::DType;
+using zg::Generator;
+using zg::Shape;
+using zg::Tensor;
+using Inputs = std::vector<Tensor>;
+
+// Sample inputs of one dtype. Values are drawn as doubles and converted, so float32 and float64
+// inputs of a case hold the same numbers up to rounding.
+class Sampler {
+ public:
+  Sampler(DType dtype, Generator& gen) : dtype_(dtype), gen_(gen) {}
+
+  // Standard normal values.
+  Tensor normal(const Shape& s, bool grad = true) {
+    std::vector<double> v(count(s));
+    for (double& x : v) x = gen_.normal();
+    return make(v, s, grad);
+  }
+
+  // Uniform in [lo, hi).
+  Tensor uniform(const Shape& s, double lo, double hi, bool grad = true) {
+    std::vector<double> v(count(s));
+    for (double& x : v) x = lo + (hi - lo) * gen_.uniform();
+    return make(v, s, grad);
+  }
+
+  // |x| uniform in [lo, hi), random sign: away from 0 for relu, abs, sign, division.
+  Tensor nonzero(const Shape& s, double lo = 0.1, double hi = 1.5, bool grad = true) {
+    std::vector<double> v(count(s));
+    for (double& x : v) x = (gen_.uniform() < 0.5 ? -1.0 : 1.0) * (lo + (hi - lo) * gen_.uniform());
+    return make(v, s, grad);
+  }
+
+  // Standard normal values pushed at least margin away from each of points (clamp bounds).
+  Tensor away_from(const Shape& s, const std::vector<double>& points, double margin = 0.05, bool grad = true) {
+    std::vector<double> v(count(s));
+    for (double& x : v) {
+      x = gen_.normal();
+      for (double p : points)
+        if (std::abs(x - p) < margin) x = p + (x >= p ? margin : -margin);
+    }
+    return make(v, s, grad);
+  }
+
+  // Pairwise distinct values, at least 0.08 apart (no ties for max, min and max pooling).
+  Tensor distinct(const Shape& s, bool grad = true) {
+    std::vector<double> v(count(s));
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = 0.1 * static_cast<double>(i);
+    gen_.shuffle(v);
+    double center = 0.05 * static_cast<double>(v.size());
+    for (double& x : v) x += 0.02 * gen_.uniform() - center;
+    return make(v, s, grad);
+  }
+
+  // A 0/1 mask in the case's dtype with both values present.
+  Tensor mask(const Shape& s) {
+    std::vector<double> v(count(s));
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(i % 2);
+    gen_.shuffle(v);
+    return make(v, s, false);
+  }
+
+  // An int64 tensor of the given values.
+  static Tensor index(const std::vector<double>& values, const Shape& s) { return zg::tensor(values, s, DType::Int64); }
+
+  // Random int64 indices in [0, high).
+  Tensor random_index(const Shape& s, std::int64_t high) { return zg::randint(0, high, s, gen_); }
+
+ private:
+  static std::size_t count(const Shape& s) { return static_cast<std::size_t>(zg::numel(s)); }
+
+  Tensor make(const std::vector<double>& v, const Shape& s, bool grad) const {
+    Tensor t = s.empty() ? zg::scalar(v[0], dtype_) : zg::tensor(v, s, dtype_);
+    if (grad) t.requires_grad_();
+    return t;
+  }
+
+  DType dtype_;
+  Generator& gen_;
+};
+
+using Make = std::function<Inputs(Sampler&)>;
+using Call = std::function<Tensor(const Inputs&)>;
+
+class Table {
+ public:
+  void add(std::string name, Make make, Call call) { push(std::move(name), std::move(make), std::move(call), ""); }
+  // A case gradgradcheck cannot check; why says why.
+  void add_first_order_only(std::string name, Make make, Call call, std::string why) {
+    push(std::move(name), std::move(make), std::move(call), std::move(why));
+  }
+  std::vector<OpCase> take() { return std::move(cases_); }
+
+ private:
+  void push(std::string name, Make make, Call call, std::string why) {
+    OpCase c;
+    c.name = std::move(name);
+    c.make = [make = std::move(make)](DType dtype, Generator& gen) {
+      Sampler s(dtype, gen);
+      return make(s);
+    };
+    c.call = std::move(call);
+    c.gradgrad = why.empty();
+    c.why_no_gradgrad = std::move(why);
+    cases_.push_back(std::move(c));
+  }
+  std::vector<OpCase> cases_;
+};
+
+// Binary elementwise ops: the same broadcasting patterns for each. b is drawn by draw_b (kept
+// away from 0 for div), a by draw_a.
+void add_broadcasting_cases(Table& t, const std::string& op, const Call& call,
+                            const std::function<Tensor(Sampler&, const Shape&)>& draw_a,
+                            const std::function<Tensor(Sampler&, const Shape&)>& draw_b) {
+  const std::vector<std::pair<std::string, std::pair<Shape, Shape>>> patterns = {
+      {"same_shape", {{3, 4}, {3, 4}}},
+      {"broadcast_row", {{3, 4}, {4}}},
+      {"broadcast_column", {{3, 4}, {3, 1}}},
+      {"broadcast_scalar", {{3, 4}, {}}},
+      {"scalar_first", {{}, {2, 3}}},
+      {"leading_dims", {{2, 3, 4}, {3, 4}}},
+      {"both_broadcast", {{2, 1, 4}, {3, 1}}},
+      {"size_one_dims", {{1, 1}, {1, 4}}},
+      {"batch_one", {{1, 3}, {1, 3}}},
+  };
+  for (const auto& [variant, shapes] : patterns) {
+    Shape sa = shapes.first, sb = shapes.second;
+    t.add(op + "/" + variant, [=](Sampler& s) { return Inputs{draw_a(s, sa), draw_b(s, sb)}; }, call);
+  }
+}
+
+Tensor normal_of(Sampler& s, const Shape& shape) { return s.normal(shape); }
+Tensor nonzero_of(Sampler& s, const Shape& shape) { return s.nonzero(shape, 0.5, 2.0); }
+Tensor positive_of(Sampler& s, const Shape& shape) { return s.uniform(shape, 0.5, 2.0); }
+Tensor exponent_of(Sampler& s, const Shape& shape) { return s.uniform(shape, -1.5, 2.5); }
+
+// A unary op on a few shapes: a matrix, a batch-1 row, size-1 dims and a scalar.
+void add_unary_cases(Table& t, const std::string& op, const Call& call,
+                     const std::function<Tensor(Sampler&, const Shape&)>& draw) {
+  const std::vector<std::pair<std::string, Shape>> shapes = {
+      {"matrix", {3, 4}}, {"batch_one", {1, 5}}, {"size_one_dims", {2, 1, 3}}, {"scalar", {}}};
+  for (const auto& [variant, shape] : shapes) {
+    Shape sh = shape;
+    t.add(op + "/" + variant, [=](Sampler& s) { return Inputs{draw(s, sh)}; }, call);
+  }
+}
+
+void elementwise_cases(Table& t) {
+  using namespace zg;
+  add_broadcasting_cases(t, "add", [](const Inputs& x) { return add(x[0], x[1]); }, normal_of, normal_of);
+  add_broadcasting_cases(t, "sub", [](const Inputs& x) { return sub(x[0], x[1]); }, normal_of, normal_of);
+  add_broadcasting_cases(t, "mul", [](const Inputs& x) { return mul(x[0], x[1]); }, normal_of, normal_of);
+  add_broadcasting_cases(t, "div", [](const Inputs& x) { return div(x[0], x[1]); }, normal_of, nonzero_of);
+  add_broadcasting_cases(t, "pow", [](const Inputs& x) { return pow(x[0], x[1]); }, positive_of, exponent_of);
+
+  // Promotion: a float32 constant meets the case's dtype (float64 in gradcheck).
+  t.add("add/mixed_dtype",
+        [](Sampler& s) { return Inputs{s.normal({3, 4}), s.normal({4}, false).to(DType::Float32)}; },
+        [](const Inputs& x) { return add(x[0], x[1]); });
+  t.add("mul/mixed_dtype",
+        [](Sampler& s) { return Inputs{s.normal({4}, false).to(DType::Float32), s.normal({2, 4})}; },
+        [](const Inputs& x) { return mul(x[0], x[1]); });
+  // Operators with a double operand.
+  t.add("add/double_operand", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+        [](const Inputs& x) { return x[0] + 2.5; });
+  t.add("sub/double_minus_tensor", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+        [](const Inputs& x) { return 1.5 - x[0]; });
+  t.add("mul/double_operand", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+        [](const Inputs& x) { return -3.0 * x[0]; });
+  t.add("div/double_over_tensor", [](Sampler& s) { return Inputs{s.nonzero({3, 4}, 0.5, 2.0)}; },
+        [](const Inputs& x) { return 2.0 / x[0]; });
+  t.add("div/tensor_over_double", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+        [](const Inputs& x) { return x[0] / 4.0; });
+  // One operand constant: only the other is differentiated.
+  t.add("mul/one_constant", [](Sampler& s) { return Inputs{s.normal({3, 4}), s.normal({3, 4}, false)}; },
+        [](const Inputs& x) { return mul(x[0], x[1]); });
+  t.add("div/constant_numerator", [](Sampler& s) { return Inputs{s.normal({3, 4}, false), s.nonzero({3, 4}, 0.5, 2.0)}; },
+        [](const Inputs& x) { return div(x[0], x[1]); });
+  t.add("pow/constant_exponent", [](Sampler& s) { return Inputs{s.uniform({3, 4}, 0.5, 2.0), s.uniform({3, 4}, -1.0, 2.0, false)}; },
+        [](const Inputs& x) { return pow(x[0], x[1]); });
+  t.add("pow/constant_base", [](Sampler& s) { return Inputs{s.uniform({3, 4}, 0.5, 2.0, false), s.uniform({3, 4}, -1.0, 2.0)}; },
+        [](const Inputs& x) { return pow(x[0], x[1]); });
+
+  // pow with a double exponent.
+  t.add("pow_scalar/square_signed_base", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+        [](const Inputs& x) { return pow(x[0], 2.0); });
+  t.add("pow_scalar/cube_negative_base", [](Sampler& s) { return Inputs{s.uniform({3, 4}, -2.0, -0.5)}; },
+        [](const Inputs& x) { return pow(x[0], 3.0); });
+  t.add("pow_scalar/fractional", [](Sampler& s) { return Inputs{s.uniform({3, 4}, 0.5, 2.0)}; },
+        [](const Inputs& x) { return pow(x[0], 2.5); });
+  t.add("pow_scalar/negative_exponent", [](Sampler& s) { return Inputs{s.uniform({2, 1, 3}, 0.5, 2.0)}; },
+        [](const Inputs& x) { return pow(x[0], -1.5); });
+  t.add("pow_scalar/exponent_one", [](Sampler& s) { return Inputs{s.normal({1, 4})}; },
+        [](const Inputs& x) { return pow(x[0], 1.0); });
+  t.add_first_order_only(
+      "pow_scalar/exponent_zero", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+      [](const Inputs& x) { return pow(x[0], 0.0); },
+      "x^0 has the constant gradient 0: the backward returns zeros that do not depend on the upstream gradient v, "
+      "so the first derivative has no input requiring grad and gradgradcheck reports it as disconnected");
+
+  add_unary_cases(t, "neg", [](const Inputs& x) { return neg(x[0]); }, normal_of);
+  t.add("neg/operator", [](Sampler& s) { return Inputs{s.normal({3, 4})}; }, [](const Inputs& x) { return -x[0]; });
+  add_unary_cases(t, "exp", [](const Inputs& x) { return exp(x[0]); }, normal_of);
+  add_unary_cases(t, "log", [](const Inputs& x) { return log(x[0]); },
+                  [](Sampler& s, const Shape& sh) { return s.uniform(sh, 0.3, 3.0); });
+  add_unary_cases(t, "log1p", [](const Inputs& x) { return log1p(x[0]); },
+                  [](Sampler& s, const Shape& sh) { return s.uniform(sh, -0.6, 2.0); });
+  add_unary_cases(t, "sqrt", [](const Inputs& x) { return sqrt(x[0]); },
+                  [](Sampler& s, const Shape& sh) { return s.uniform(sh, 0.3, 3.0); });
+  add_unary_cases(t, "abs", [](const Inputs& x) { return abs(x[0]); },
+                  [](Sampler& s, const Shape& sh) { return s.nonzero(sh); });
+  t.add_first_order_only(
+      "sign/matrix", [](Sampler& s) { return Inputs{s.nonzero({3, 4})}; }, [](const Inputs& x) { return sign(x[0]); },
+      "sign has the constant gradient 0: its backward returns zeros that do not depend on the upstream gradient v, "
+      "so the first derivative is disconnected from every input; sign/times_weight checks sign's double backward");
+  // sign inside a product: the first derivative sign(x)·v depends on v, and d/dx goes through
+  // sign's backward again.
+  t.add("sign/times_weight", [](Sampler& s) { return Inputs{s.nonzero({3, 4}), s.normal({3, 4})}; },
+        [](const Inputs& x) { return sign(x[0]) * x[1]; });
+  add_unary_cases(t, "erf", [](const Inputs& x) { return erf(x[0]); }, normal_of);
+  add_unary_cases(t, "sin", [](const Inputs& x) { return sin(x[0]); },
+                  [](Sampler& s, const Shape& sh) { return s.uniform(sh, -4.0, 4.0); });
+  add_unary_cases(t, "cos", [](const Inputs& x) { return cos(x[0]); },
+                  [](Sampler& s, const Shape& sh) { return s.uniform(sh, -4.0, 4.0); });
+  add_unary_cases(t, "acos", [](const Inputs& x) { return acos(x[0]); },
+                  [](Sampler& s, const Shape& sh) { return s.uniform(sh, -0.9, 0.9); });
+
+  t.add("clamp/both_bounds", [](Sampler& s) { return Inputs{s.away_from({3, 4}, {-0.5, 0.5})}; },
+        [](const Inputs& x) { return clamp(x[0], -0.5, 0.5); });
+  t.add("clamp/min_only", [](Sampler& s) { return Inputs{s.away_from({3, 4}, {-0.3})}; },
+        [](const Inputs& x) { return clamp(x[0], -0.3); });
+  t.add("clamp/max_only", [](Sampler& s) { return Inputs{s.away_from({2, 1, 3}, {0.4})}; },
+        [](const Inputs& x) { return clamp(x[0], std::nullopt, 0.4); });
+  t.add("clamp/scalar", [](Sampler& s) { return Inputs{s.away_from({}, {-1.0, 1.0})}; },
+        [](const Inputs& x) { return clamp(x[0], -1.0, 1.0); });
+
+  add_unary_cases(t, "relu", [](const Inputs& x) { return relu(x[0]); },
+                  [](Sampler& s, const Shape& sh) { return s.nonzero(sh); });
+  add_unary_cases(t, "leaky_relu", [](const Inputs& x) { return leaky_relu(x[0]); },
+                  [](Sampler& s, const Shape& sh) { return s.nonzero(sh); });
+  t.add("leaky_relu/slope_0_2", [](Sampler& s) { return Inputs{s.nonzero({3, 4})}; },
+        [](const Inputs& x) { return leaky_relu(x[0], 0.2); });
+  add_unary_cases(t, "sigmoid", [](const Inputs& x) { return sigmoid(x[0]); },
+                  [](Sampler& s, const Shape& sh) { return s.uniform(sh, -6.0, 6.0); });
+  add_unary_cases(t, "tanh", [](const Inputs& x) { return tanh(x[0]); }, normal_of);
+  add_unary_cases(t, "gelu", [](const Inputs& x) { return gelu(x[0]); },
+                  [](Sampler& s, const Shape& sh) { return s.uniform(sh, -3.0, 3.0); });
+  add_unary_cases(t, "softplus", [](const Inputs& x) { return softplus(x[0]); },
+                  [](Sampler& s, const Shape& sh) { return s.uniform(sh, -6.0, 6.0); });
+  t.add("softplus/beta_2", [](Sampler& s) { return Inputs{s.uniform({3, 4}, -4.0, 4.0)}; },
+        [](const Inputs& x) { return softplus(x[0], 2.0); });
+
+  t.add("where/float_mask", [](Sampler& s) { return Inputs{s.mask({3, 4}), s.normal({3, 4}), s.normal({3, 4})}; },
+        [](const Inputs& x) { return where(x[0], x[1], x[2]); });
+  t.add("where/int64_mask_broadcast",
+        [](Sampler& s) { return Inputs{Sampler::index({1, 0, 1}, {3, 1}), s.normal({3, 4}), s.normal({4})}; },
+        [](const Inputs& x) { return where(x[0], x[1], x[2]); });
+  t.add("where/scalar_branch", [](Sampler& s) { return Inputs{s.mask({2, 3}), s.normal({}), s.normal({2, 3})}; },
+        [](const Inputs& x) { return where(x[0], x[1], x[2]); });
+  t.add("where/cond_sets_shape", [](Sampler& s) { return Inputs{s.mask({3, 4}), s.normal({4}), s.normal({})}; },
+        [](const Inputs& x) { return where(x[0], x[1], x[2]); });
+  t.add("where/one_branch_constant",
+        [](Sampler& s) { return Inputs{s.mask({1, 4}), s.normal({3, 4}), s.normal({3, 1}, false)}; },
+        [](const Inputs& x) { return where(x[0], x[1], x[2]); });
+}
+
+void reduction_cases(Table& t) {
+  using namespace zg;
+  t.add("sum/all", [](Sampler& s) { return Inputs{s.normal({3, 4})}; }, [](const Inputs& x) { return sum(x[0]); });
+  t.add("sum/dim0", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+        [](const Inputs& x) { return sum(x[0], {0}); });
+  t.add("sum/last_dim_keepdim", [](Sampler& s) { return Inputs{s.normal({2, 3, 4})}; },
+        [](const Inputs& x) { return sum(x[0], {-1}, true); });
+  t.add("sum/two_dims", [](Sampler& s) { return Inputs{s.normal({2, 3, 4})}; },
+        [](const Inputs& x) { return sum(x[0], {0, 2}); });
+  t.add("sum/size_one_dim", [](Sampler& s) { return Inputs{s.normal({3, 1, 4})}; },
+        [](const Inputs& x) { return sum(x[0], {1}); });
+  t.add("sum/batch_one", [](Sampler& s) { return Inputs{s.normal({1, 5})}; },
+        [](const Inputs& x) { return sum(x[0], {0}, true); });
+  t.add("sum/scalar_input", [](Sampler& s) { return Inputs{s.normal({})}; }, [](const Inputs& x) { return sum(x[0]); });
+  t.add("sum/all_dims_keepdim", [](Sampler& s) { return Inputs{s.normal({2, 3})}; },
+        [](const Inputs& x) { return sum(x[0], {}, true); });
+  t.add("sum/empty_dim", [](Sampler& s) { return Inputs{s.normal({2, 0})}; },
+        [](const Inputs& x) { return sum(x[0], {1}); });
+
+  t.add("mean/all", [](Sampler& s) { return Inputs{s.normal({3, 4})}; }, [](const Inputs& x) { return mean(x[0]); });
+  t.add("mean/dims_keepdim", [](Sampler& s) { return Inputs{s.normal({2, 3, 4})}; },
+        [](const Inputs& x) { return mean(x[0], {0, -1}, true); });
+  t.add("mean/batch_one", [](Sampler& s) { return Inputs{s.normal({1, 5})}; },
+        [](const Inputs& x) { return mean(x[0], {0}); });
+
+  t.add("amax/dim1", [](Sampler& s) { return Inputs{s.distinct({3, 4})}; },
+        [](const Inputs& x) { return amax(x[0], {1}); });
+  t.add("amax/dims_keepdim", [](Sampler& s) { return Inputs{s.distinct({2, 3, 4})}; },
+        [](const Inputs& x) { return amax(x[0], {0, 2}, true); });
+  t.add("amax/all_dims", [](Sampler& s) { return Inputs{s.distinct({3, 4})}; },
+        [](const Inputs& x) { return amax(x[0], {}); });
+  t.add("amax/size_one_dim", [](Sampler& s) { return Inputs{s.distinct({3, 1})}; },
+        [](const Inputs& x) { return amax(x[0], {1}); });
+  t.add("amin/dim0", [](Sampler& s) { return Inputs{s.distinct({3, 4})}; },
+        [](const Inputs& x) { return amin(x[0], {0}); });
+  t.add("amin/last_dim_keepdim", [](Sampler& s) { return Inputs{s.distinct({1, 3, 4})}; },
+        [](const Inputs& x) { return amin(x[0], {-1}, true); });
+  t.add("max/all", [](Sampler& s) { return Inputs{s.distinct({3, 4})}; }, [](const Inputs& x) { return max(x[0]); });
+  t.add("min/all", [](Sampler& s) { return Inputs{s.distinct({2, 3, 2})}; }, [](const Inputs& x) { return min(x[0]); });
+
+  t.add("logsumexp/dim1", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+        [](const Inputs& x) { return logsumexp(x[0], {1}); });
+  t.add("logsumexp/all_dims", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+        [](const Inputs& x) { return logsumexp(x[0], {}); });
+  t.add("logsumexp/keepdim_negative_dim", [](Sampler& s) { return Inputs{s.normal({2, 3, 4})}; },
+        [](const Inputs& x) { return logsumexp(x[0], {-2}, true); });
+  // Large values: the max shift keeps exp from overflowing.
+  t.add("logsumexp/large_values", [](Sampler& s) { return Inputs{s.uniform({2, 4}, 95.0, 105.0)}; },
+        [](const Inputs& x) { return logsumexp(x[0], {1}); });
+  t.add("logsumexp/size_one_dim", [](Sampler& s) { return Inputs{s.normal({3, 1})}; },
+        [](const Inputs& x) { return logsumexp(x[0], {1}); });
+
+  for (const char* op : {"softmax", "log_softmax"}) {
+    bool log_space = std::string(op) == "log_softmax";
+    auto f = [log_space](const Tensor& x, std::int64_t dim) { return log_space ? log_softmax(x, dim) : softmax(x, dim); };
+    std::string o = op;
+    t.add(o + "/last_dim", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+          [f](const Inputs& x) { return f(x[0], -1); });
+    t.add(o + "/dim0", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+          [f](const Inputs& x) { return f(x[0], 0); });
+    t.add(o + "/middle_dim", [](Sampler& s) { return Inputs{s.normal({2, 3, 2})}; },
+          [f](const Inputs& x) { return f(x[0], 1); });
+    t.add(o + "/size_one_dim", [](Sampler& s) { return Inputs{s.normal({3, 1})}; },
+          [f](const Inputs& x) { return f(x[0], 1); });
+    t.add(o + "/batch_one", [](Sampler& s) { return Inputs{s.normal({1, 5})}; },
+          [f](const Inputs& x) { return f(x[0], 1); });
+    t.add(o + "/large_values", [](Sampler& s) { return Inputs{s.uniform({2, 4}, 95.0, 105.0)}; },
+          [f](const Inputs& x) { return f(x[0], 1); });
+    t.add(o + "/empty_dim", [](Sampler& s) { return Inputs{s.normal({2, 0})}; },
+          [f](const Inputs& x) { return f(x[0], 1); });
+  }
+}
+
+void linalg_cases(Table& t) {
+  using namespace zg;
+  // (shape of a, shape of b, transpose_a, transpose_b)
+  struct Product {
+    const char* variant;
+    Shape a, b;
+    bool ta, tb;
+  };
+  const std::vector<Product> mms = {
+      {"plain", {3, 4}, {4, 2}, false, false},    {"transpose_a", {4, 3}, {4, 2}, true, false},
+      {"transpose_b", {3, 4}, {2, 4}, false, true}, {"transpose_both", {4, 3}, {2, 4}, true, true},
+      {"batch_one", {1, 4}, {4, 3}, false, false}, {"outer_product", {3, 1}, {1, 2}, false, false},
+      {"inner_product", {1, 5}, {5, 1}, false, false},
+  };
+  for (const Product& p : mms) {
+    Product q = p;
+    t.add(std::string("mm/") + p.variant, [q](Sampler& s) { return Inputs{s.normal(q.a), s.normal(q.b)}; },
+          [q](const Inputs& x) { return mm(x[0], x[1], q.ta, q.tb); });
+  }
+  t.add("mm/one_constant", [](Sampler& s) { return Inputs{s.normal({3, 4}, false), s.normal({4, 2})}; },
+        [](const Inputs& x) { return mm(x[0], x[1]); });
+  t.add("mm/zero_inner", [](Sampler& s) { return Inputs{s.normal({2, 0}), s.normal({0, 3})}; },
+        [](const Inputs& x) { return mm(x[0], x[1]); });
+  t.add("mm/mixed_dtype", [](Sampler& s) { return Inputs{s.normal({3, 4}), s.normal({4, 2}, false).to(DType::Float32)}; },
+        [](const Inputs& x) { return mm(x[0], x[1]); });
+  const std::vector<Product> bmms = {
+      {"plain", {2, 3, 4}, {2, 4, 2}, false, false},    {"transpose_a", {2, 4, 3}, {2, 4, 2}, true, false},
+      {"transpose_b", {2, 3, 4}, {2, 2, 4}, false, true}, {"transpose_both", {2, 4, 3}, {2, 2, 4}, true, true},
+      {"batch_one", {1, 2, 3}, {1, 3, 2}, false, false},
+  };
+  for (const Product& p : bmms) {
+    Product q = p;
+    t.add(std::string("bmm/") + p.variant, [q](Sampler& s) { return Inputs{s.normal(q.a), s.normal(q.b)}; },
+          [q](const Inputs& x) { return bmm(x[0], x[1], q.ta, q.tb); });
+  }
+  t.add("bmm/mixed_dtype", [](Sampler& s) { return Inputs{s.normal({2, 2, 3}, false).to(DType::Float32), s.normal({2, 3, 2})}; },
+        [](const Inputs& x) { return bmm(x[0], x[1]); });
+  t.add("matmul/2d_2d", [](Sampler& s) { return Inputs{s.normal({3, 4}), s.normal({4, 2})}; },
+        [](const Inputs& x) { return matmul(x[0], x[1]); });
+  t.add("matmul/3d_3d", [](Sampler& s) { return Inputs{s.normal({2, 3, 4}), s.normal({2, 4, 2})}; },
+        [](const Inputs& x) { return matmul(x[0], x[1]); });
+  t.add("matmul/3d_2d_shared", [](Sampler& s) { return Inputs{s.normal({2, 3, 4}), s.normal({4, 2})}; },
+        [](const Inputs& x) { return matmul(x[0], x[1]); });
+  t.add("linear/with_bias", [](Sampler& s) { return Inputs{s.normal({3, 4}), s.normal({2, 4}), s.normal({2})}; },
+        [](const Inputs& x) { return linear(x[0], x[1], x[2]); });
+  t.add("linear/no_bias", [](Sampler& s) { return Inputs{s.normal({3, 4}), s.normal({2, 4})}; },
+        [](const Inputs& x) { return linear(x[0], x[1]); });
+  t.add("linear/3d_input", [](Sampler& s) { return Inputs{s.normal({2, 3, 4}), s.normal({2, 4}), s.normal({2})}; },
+        [](const Inputs& x) { return linear(x[0], x[1], x[2]); });
+  t.add("linear/batch_one", [](Sampler& s) { return Inputs{s.normal({1, 4}), s.normal({3, 4}), s.normal({3})}; },
+        [](const Inputs& x) { return linear(x[0], x[1], x[2]); });
+  t.add("linear/vector_input", [](Sampler& s) { return Inputs{s.normal({4}), s.normal({3, 4}), s.normal({3})}; },
+        [](const Inputs& x) { return linear(x[0], x[1], x[2]); });
+}
+
+void shape_cases(Table& t) {
+  using namespace zg;
+  t.add("reshape/infer", [](Sampler& s) { return Inputs{s.normal({2, 3, 4})}; },
+        [](const Inputs& x) { return reshape(x[0], {-1, 4}); });
+  t.add("reshape/to_scalar", [](Sampler& s) { return Inputs{s.normal({1, 1})}; },
+        [](const Inputs& x) { return reshape(x[0], {}); });
+  // reshape shares storage: a following op must read the shared values.
+  t.add("reshape/then_mul", [](Sampler& s) { return Inputs{s.normal({6}), s.normal({2, 3})}; },
+        [](const Inputs& x) { return reshape(x[0], {2, 3}) * x[1]; });
+  t.add("flatten/default", [](Sampler& s) { return Inputs{s.normal({2, 3, 2})}; },
+        [](const Inputs& x) { return flatten(x[0]); });
+  t.add("flatten/middle_dims", [](Sampler& s) { return Inputs{s.normal({2, 3, 2, 2})}; },
+        [](const Inputs& x) { return flatten(x[0], 1, 2); });
+  t.add("flatten/scalar", [](Sampler& s) { return Inputs{s.normal({})}; },
+        [](const Inputs& x) { return flatten(x[0]); });
+  // Zero-size tensors: nothing to differentiate numerically, but the ops and their backward must run.
+  t.add("flatten/zero_size", [](Sampler& s) { return Inputs{s.normal({2, 0, 3})}; },
+        [](const Inputs& x) { return flatten(x[0], 1); });
+  t.add("reshape/zero_size_infer", [](Sampler& s) { return Inputs{s.normal({2, 0, 3})}; },
+        [](const Inputs& x) { return reshape(x[0], {-1, 3}); });
+  t.add("concat/with_empty_piece", [](Sampler& s) { return Inputs{s.normal({2, 0}), s.normal({2, 3})}; },
+        [](const Inputs& x) { return concat({x[0], x[1]}, 1); });
+  t.add("index_select/empty_index", [](Sampler& s) { return Inputs{s.normal({2, 3}), Sampler::index({}, {0})}; },
+        [](const Inputs& x) { return index_select(x[0], 1, x[1]); });
+  t.add("unsqueeze/front", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+        [](const Inputs& x) { return unsqueeze(x[0], 0); });
+  t.add("unsqueeze/negative_dim", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+        [](const Inputs& x) { return unsqueeze(x[0], -1); });
+  t.add("squeeze/size_one_dim", [](Sampler& s) { return Inputs{s.normal({3, 1, 4})}; },
+        [](const Inputs& x) { return squeeze(x[0], 1); });
+  t.add("squeeze/not_size_one", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+        [](const Inputs& x) { return squeeze(x[0], 0) * 2.0; });
+  t.add("permute/3d", [](Sampler& s) { return Inputs{s.normal({2, 3, 4})}; },
+        [](const Inputs& x) { return permute(x[0], {2, 0, 1}); });
+  t.add("permute/negative_dims", [](Sampler& s) { return Inputs{s.normal({2, 3, 2})}; },
+        [](const Inputs& x) { return permute(x[0], {-1, -3, -2}); });
+  t.add("permute/batch_one", [](Sampler& s) { return Inputs{s.normal({1, 3, 2, 2})}; },
+        [](const Inputs& x) { return permute(x[0], {0, 2, 3, 1}); });
+  t.add("transpose/2d", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+        [](const Inputs& x) { return transpose(x[0], 0, 1); });
+  t.add("transpose/3d_negative", [](Sampler& s) { return Inputs{s.normal({2, 3, 4})}; },
+        [](const Inputs& x) { return transpose(x[0], -1, 0); });
+  t.add("concat/dim0", [](Sampler& s) { return Inputs{s.normal({2, 3}), s.normal({1, 3})}; },
+        [](const Inputs& x) { return concat({x[0], x[1]}, 0); });
+  t.add("concat/three_one_constant", [](Sampler& s) { return Inputs{s.normal({2, 1}), s.normal({2, 3}, false), s.normal({2, 2})}; },
+        [](const Inputs& x) { return concat({x[0], x[1], x[2]}, 1); });
+  t.add("concat/negative_dim_3d", [](Sampler& s) { return Inputs{s.normal({2, 2, 2}), s.normal({2, 2, 3})}; },
+        [](const Inputs& x) { return concat({x[0], x[1]}, -1); });
+  t.add("concat/single", [](Sampler& s) { return Inputs{s.normal({2, 3})}; },
+        [](const Inputs& x) { return concat({x[0]}, 1); });
+  t.add("stack/dim0", [](Sampler& s) { return Inputs{s.normal({2, 3}), s.normal({2, 3})}; },
+        [](const Inputs& x) { return stack({x[0], x[1]}, 0); });
+  t.add("stack/last_dim", [](Sampler& s) { return Inputs{s.normal({3}), s.normal({3}), s.normal({3})}; },
+        [](const Inputs& x) { return stack({x[0], x[1], x[2]}, -1); });
+  t.add("slice/basic", [](Sampler& s) { return Inputs{s.normal({4, 3})}; },
+        [](const Inputs& x) { return slice(x[0], 0, 1, 3); });
+  t.add("slice/step_two", [](Sampler& s) { return Inputs{s.normal({2, 5})}; },
+        [](const Inputs& x) { return slice(x[0], 1, 0, 5, 2); });
+  t.add("slice/negative_start", [](Sampler& s) { return Inputs{s.normal({2, 3, 4})}; },
+        [](const Inputs& x) { return slice(x[0], -1, -3, 4); });
+  t.add("slice/clipped_end_step_three", [](Sampler& s) { return Inputs{s.normal({7, 2})}; },
+        [](const Inputs& x) { return slice(x[0], 0, 1, 100, 3); });
+  t.add("slice_scatter/dim1_step_two", [](Sampler& s) { return Inputs{s.normal({2, 5}), s.normal({2, 3})}; },
+        [](const Inputs& x) { return slice_scatter(x[0], x[1], 1, 0, 5, 2); });
+  t.add("slice_scatter/dim0", [](Sampler& s) { return Inputs{s.normal({4, 3}), s.normal({2, 3})}; },
+        [](const Inputs& x) { return slice_scatter(x[0], x[1], 0, 1, 3); });
+  t.add("slice_scatter/constant_base", [](Sampler& s) { return Inputs{s.normal({3, 4}, false), s.normal({3, 2})}; },
+        [](const Inputs& x) { return slice_scatter(x[0], x[1], -1, -2, 4); });
+  t.add("index_select/dim0_repeated", [](Sampler& s) { return Inputs{s.normal({4, 3}), Sampler::index({2, 0, 2, 3, 2}, {5})}; },
+        [](const Inputs& x) { return index_select(x[0], 0, x[1]); });
+  t.add("index_select/dim1", [](Sampler& s) { return Inputs{s.normal({2, 4, 2}), Sampler::index({3, 1}, {2})}; },
+        [](const Inputs& x) { return index_select(x[0], 1, x[1]); });
+  t.add("index_add/dim0_repeated",
+        [](Sampler& s) { return Inputs{s.normal({4, 3}), Sampler::index({2, 0, 2, 3, 2}, {5}), s.normal({5, 3})}; },
+        [](const Inputs& x) { return index_add(x[0], 0, x[1], x[2]); });
+  t.add("index_add/dim1", [](Sampler& s) { return Inputs{s.normal({2, 4, 2}), Sampler::index({3, 1}, {2}), s.normal({2, 2, 2})}; },
+        [](const Inputs& x) { return index_add(x[0], -2, x[1], x[2]); });
+  t.add("gather/dim1", [](Sampler& s) { return Inputs{s.normal({3, 4}), s.random_index({3, 5}, 4)}; },
+        [](const Inputs& x) { return gather(x[0], 1, x[1]); });
+  t.add("gather/dim0_smaller_index", [](Sampler& s) { return Inputs{s.normal({4, 3}), s.random_index({2, 2}, 4)}; },
+        [](const Inputs& x) { return gather(x[0], 0, x[1]); });
+  t.add("scatter_add/dim1", [](Sampler& s) { return Inputs{s.normal({3, 4}), s.random_index({3, 5}, 4), s.normal({3, 5})}; },
+        [](const Inputs& x) { return scatter_add(x[0], 1, x[1], x[2]); });
+  t.add("scatter_add/dim0_smaller_index",
+        [](Sampler& s) { return Inputs{s.normal({4, 3}), s.random_index({2, 2}, 4), s.normal({2, 2})}; },
+        [](const Inputs& x) { return scatter_add(x[0], 0, x[1], x[2]); });
+  t.add("broadcast_to/row", [](Sampler& s) { return Inputs{s.normal({4})}; },
+        [](const Inputs& x) { return broadcast_to(x[0], {3, 4}); });
+  t.add("broadcast_to/leading_and_size_one", [](Sampler& s) { return Inputs{s.normal({3, 1})}; },
+        [](const Inputs& x) { return broadcast_to(x[0], {2, 3, 4}); });
+  t.add("broadcast_to/scalar", [](Sampler& s) { return Inputs{s.normal({})}; },
+        [](const Inputs& x) { return broadcast_to(x[0], {2, 3}); });
+  t.add("sum_to/row", [](Sampler& s) { return Inputs{s.normal({2, 3, 4})}; },
+        [](const Inputs& x) { return sum_to(x[0], {4}); });
+  t.add("sum_to/column", [](Sampler& s) { return Inputs{s.normal({2, 3, 4})}; },
+        [](const Inputs& x) { return sum_to(x[0], {3, 1}); });
+  t.add("sum_to/scalar", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+        [](const Inputs& x) { return sum_to(x[0], {}); });
+  t.add("normalize/p2_dim1", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+        [](const Inputs& x) { return normalize(x[0]); });
+  t.add("normalize/p2_last_dim_3d", [](Sampler& s) { return Inputs{s.normal({2, 2, 3})}; },
+        [](const Inputs& x) { return normalize(x[0], 2.0, -1); });
+  t.add("normalize/p3_dim0", [](Sampler& s) { return Inputs{s.nonzero({3, 4})}; },
+        [](const Inputs& x) { return normalize(x[0], 3.0, 0); });
+  t.add("normalize/p1_batch_one", [](Sampler& s) { return Inputs{s.nonzero({1, 4})}; },
+        [](const Inputs& x) { return normalize(x[0], 1.0, 1); });
+  t.add("clone/matrix", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
+        [](const Inputs& x) { return x[0].clone(); });
+  // to: a round trip through the other floating dtype. Values are small (|x| < 4e-3) so that
+  // float32 rounding of x ± eps moves the central difference by less than rtol: the rounding error
+  // |x|·2⁻²⁴ over 2·eps is at most 4e-3·6e-8/1e-6 ≈ 2.4e-4 of the gradient.
+  t.add_first_order_only(
+      "to/round_trip",
+      [](Sampler& s) { return Inputs{s.uniform({3, 4}, -4e-3, 4e-3)}; },
+      [](const Inputs& x) {
+        DType other = x[0].dtype() == DType::Float64 ? DType::Float32 : DType::Float64;
+        return x[0].to(other).to(x[0].dtype());
+      },
+      "the gradient flows through float32: gradgradcheck differentiates with respect to the upstream gradient v "
+      "(|v| ~ 1), and float32 rounding of v ± 1e-6 makes central differences in v meaningless");
+}
+
+void conv_cases(Table& t) {
+  using namespace zg;
+  t.add("im2col/kernel2", [](Sampler& s) { return Inputs{s.normal({1, 2, 3, 3})}; },
+        [](const Inputs& x) { return im2col(x[0], 2); });
+  t.add("im2col/stride2_padding1", [](Sampler& s) { return Inputs{s.normal({2, 1, 4, 3})}; },
+        [](const Inputs& x) { return im2col(x[0], 3, 2, 1); });
+  t.add("im2col/rect_kernel", [](Sampler& s) { return Inputs{s.normal({1, 2, 3, 4})}; },
+        [](const Inputs& x) { return im2col(x[0], {2, 3}, {1, 1}, {0, 1}); });
+  t.add("im2col/stride_above_kernel", [](Sampler& s) { return Inputs{s.normal({1, 1, 5, 5})}; },
+        [](const Inputs& x) { return im2col(x[0], 2, 3, 1); });
+  // col2im only appears in im2col's backward: called directly on columns of the right shape.
+  t.add("col2im/kernel2", [](Sampler& s) { return Inputs{s.normal({8, 4})}; },  // image (1,2,3,3)
+        [](const Inputs& x) { return col2im(x[0], {1, 2, 3, 3}, 2); });
+  t.add("col2im/stride2_padding1", [](Sampler& s) { return Inputs{s.normal({9, 8})}; },  // image (2,1,4,3)
+        [](const Inputs& x) { return col2im(x[0], {2, 1, 4, 3}, 3, 2, 1); });
+  t.add("conv2d/bias", [](Sampler& s) { return Inputs{s.normal({2, 2, 4, 4}), s.normal({3, 2, 3, 3}), s.normal({3})}; },
+        [](const Inputs& x) { return conv2d(x[0], x[1], x[2]); });
+  t.add("conv2d/stride_padding_no_bias", [](Sampler& s) { return Inputs{s.normal({1, 2, 5, 4}), s.normal({2, 2, 3, 3})}; },
+        [](const Inputs& x) { return conv2d(x[0], x[1], Tensor(), 2, 1); });
+  t.add("conv2d/batch_one_rect_kernel",
+        [](Sampler& s) { return Inputs{s.normal({1, 1, 3, 4}), s.normal({2, 1, 2, 3}), s.normal({2})}; },
+        [](const Inputs& x) { return conv2d(x[0], x[1], x[2], {1, 1}, {1, 0}); });
+  t.add("conv2d/stride_above_kernel", [](Sampler& s) { return Inputs{s.normal({1, 1, 5, 5}), s.normal({2, 1, 2, 2})}; },
+        [](const Inputs& x) { return conv2d(x[0], x[1], Tensor(), 3, 1); });
+  t.add("conv2d/constant_input", [](Sampler& s) { return Inputs{s.normal({2, 1, 3, 3}, false), s.normal({2, 1, 2, 2}), s.normal({2})}; },
+        [](const Inputs& x) { return conv2d(x[0], x[1], x[2]); });
+  t.add("max_pool2d/kernel2", [](Sampler& s) { return Inputs{s.distinct({1, 2, 4, 4})}; },
+        [](const Inputs& x) { return max_pool2d(x[0], 2); });
+  t.add("max_pool2d/overlap_padding", [](Sampler& s) { return Inputs{s.distinct({2, 1, 4, 3})}; },
+        [](const Inputs& x) { return max_pool2d(x[0], 3, Size2(1), 1); });
+  t.add("max_pool2d/rect_stride", [](Sampler& s) { return Inputs{s.distinct({1, 1, 4, 5})}; },
+        [](const Inputs& x) { return max_pool2d(x[0], {2, 3}, Size2(2, 1)); });
+  t.add("max_pool2d/stride_above_kernel", [](Sampler& s) { return Inputs{s.distinct({1, 2, 5, 5})}; },
+        [](const Inputs& x) { return max_pool2d(x[0], 2, Size2(3), 1); });
+  t.add("avg_pool2d/kernel2", [](Sampler& s) { return Inputs{s.normal({1, 2, 4, 4})}; },
+        [](const Inputs& x) { return avg_pool2d(x[0], 2); });
+  t.add("avg_pool2d/stride2_padding1", [](Sampler& s) { return Inputs{s.normal({2, 1, 5, 4})}; },
+        [](const Inputs& x) { return avg_pool2d(x[0], 3, Size2(2), 1); });
+  t.add("avg_pool2d/rect_overlap", [](Sampler& s) { return Inputs{s.normal({1, 1, 3, 4})}; },
+        [](const Inputs& x) { return avg_pool2d(x[0], {2, 3}, Size2(1)); });
+  t.add("avg_pool2d/ragged_edge", [](Sampler& s) { return Inputs{s.normal({1, 1, 5, 5})}; },
+        [](const Inputs& x) { return avg_pool2d(x[0], 2); });
+  // avg_pool2d_backward only appears in avg_pool2d's backward: called directly.
+  t.add("avg_pool2d_backward/kernel2", [](Sampler& s) { return Inputs{s.normal({1, 2, 2, 2})}; },
+        [](const Inputs& x) { return avg_pool2d_backward(x[0], {1, 2, 4, 4}, 2, 2, 0); });
+  t.add("avg_pool2d_backward/overlap_padding", [](Sampler& s) { return Inputs{s.normal({2, 1, 3, 2})}; },
+        [](const Inputs& x) { return avg_pool2d_backward(x[0], {2, 1, 5, 4}, 3, 2, 1); });
+}
+
+// FNV-1a: a seed from the case name that does not depend on the standard library.
+std::uint64_t seed_of(const std::string& name) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : name) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+}  // namespace
+
+std::vector<OpCase> op_table() {
+  Table t;
+  elementwise_cases(t);
+  reduction_cases(t);
+  linalg_cases(t);
+  shape_cases(t);
+  conv_cases(t);
+  return t.take();
+}
+
+std::vector<zg::Tensor> make_inputs(const OpCase& c, zg::DType dtype) {
+  zg::Generator gen(seed_of(c.name));
+  return c.make(dtype, gen);
+}
+
+std::string op_of(const OpCase& c) { return c.name.substr(0, c.name.find('/')); }
+
+}  // namespace zg_tests

@@ -1,0 +1,452 @@
+// Numerical edge cases and the exact semantics of elementwise, reduction and shape ops.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numbers>
+#include <string>
+#include <vector>
+
+#include "core/ops.h"
+
+using namespace zg;
+
+namespace {
+
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+#define EXPECT_CONTAINS(text, part) \
+  EXPECT_NE(std::string(text).find(part), std::string::npos) << "\"" << (text) << "\" lacks \"" << (part) << "\""
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+Tensor f64(const std::vector<double>& v, const Shape& shape = {}) { return tensor(v, shape, DType::Float64); }
+Tensor i64(const std::vector<double>& v, const Shape& shape = {}) { return tensor(v, shape, DType::Int64); }
+
+bool all_finite(const Tensor& t) {
+  for (double v : t.to_vector())
+    if (!std::isfinite(v)) return false;
+  return true;
+}
+
+using V = std::vector<double>;
+
+}  // namespace
+
+// ---- the softmax family ----
+
+TEST(Numerics, LogSoftmaxOfHugeLogitsIsExact) {
+  for (DType dt : {DType::Float64, DType::Float32}) {
+    Tensor y = log_softmax(tensor({1e4, -1e4, 0}, {1, 3}, dt), 1);
+    EXPECT_EQ(y.dtype(), dt);
+    EXPECT_EQ(y.to_vector(), (V{0.0, -2e4, -1e4})) << dtype_name(dt);
+  }
+}
+
+TEST(Numerics, LogSoftmaxGradientOfHugeLogits) {
+  Tensor x = f64({1e4, -1e4, 0}, {1, 3}).requires_grad_();
+  sum(log_softmax(x, 1) * f64({1, 0, 0}, {1, 3})).backward();  // d y_0 / dx = e_0 - softmax(x)
+  EXPECT_EQ(x.grad().to_vector(), (V{0.0, 0.0, 0.0}));
+}
+
+TEST(Numerics, SoftmaxOfLargeFloat32MatchesFloat64) {
+  Tensor y32 = softmax(tensor({88, 89, 90}), 0);
+  Tensor y64 = softmax(f64({88, 89, 90}), 0);
+  EXPECT_EQ(y32.dtype(), DType::Float32);
+  ASSERT_TRUE(all_finite(y32));
+  double total = std::exp(-2.0) + std::exp(-1.0) + 1.0;
+  V expected{std::exp(-2.0) / total, std::exp(-1.0) / total, 1.0 / total};
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_NEAR(y32.to_vector()[i], y64.to_vector()[i], 1e-6);
+    EXPECT_NEAR(y64.to_vector()[i], expected[i], 1e-15);
+  }
+}
+
+TEST(Numerics, SoftmaxAlongDim0OfMatrix) {
+  Tensor y = softmax(f64({0, 1, 2, 0, 3, 2}, {2, 3}), 0);
+  V v = y.to_vector();
+  double h = 1.0 / (1.0 + std::exp(-2.0));  // e³ / (e + e³)
+  EXPECT_DOUBLE_EQ(v[0], 0.5);
+  EXPECT_DOUBLE_EQ(v[3], 0.5);
+  EXPECT_NEAR(v[1], 1 - h, 1e-15);
+  EXPECT_NEAR(v[4], h, 1e-15);
+  EXPECT_DOUBLE_EQ(v[2], 0.5);
+  EXPECT_DOUBLE_EQ(v[5], 0.5);
+}
+
+TEST(Numerics, LogsumexpOfAllMinusInfRow) {
+  Tensor x = f64({-kInf, -kInf, -kInf, 1, 2, 3}, {2, 3}).requires_grad_();
+  Tensor y = logsumexp(x, {1});
+  ASSERT_EQ(y.shape(), (Shape{2}));
+  V v = y.to_vector();
+  EXPECT_EQ(v[0], -kInf);
+  double lse = std::log(std::exp(1.0) + std::exp(2.0) + std::exp(3.0));
+  EXPECT_NEAR(v[1], lse, 1e-14);
+  y.backward(f64({1.0, 1.0}));
+  V g = x.grad().to_vector();
+  ASSERT_TRUE(all_finite(x.grad()));
+  EXPECT_EQ(g[0], 0.0);
+  EXPECT_EQ(g[1], 0.0);
+  EXPECT_EQ(g[2], 0.0);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(g[3 + i], std::exp(static_cast<double>(i + 1) - lse), 1e-15);
+}
+
+TEST(Numerics, LogsumexpOfLargeValuesIsExact) {
+  Tensor x = f64({1e4, 1e4, 1e4, 1e4, -1e4, -1e4, -1e4, -1e4}, {2, 4});
+  V v = logsumexp(x, {1}).to_vector();
+  EXPECT_EQ(v[0], 1e4 + std::log(4.0));
+  EXPECT_EQ(v[1], -1e4 + std::log(4.0));
+  EXPECT_EQ(logsumexp(f64({1e4, -1e4}), {0}).item(), 1e4);
+  Tensor y32 = logsumexp(tensor({1e4, 1e4}), {0});
+  EXPECT_EQ(y32.dtype(), DType::Float32);
+  EXPECT_FLOAT_EQ(static_cast<float>(y32.item()), 1e4f + std::log(2.0f));
+}
+
+TEST(Numerics, LogsumexpKeepdimAndMultipleDims) {
+  Tensor x = f64({0, 1, 2, 3, 4, 5}, {1, 2, 3});
+  Tensor all = logsumexp(x, {1, 2}, true);
+  EXPECT_EQ(all.shape(), (Shape{1, 1, 1}));
+  double s = 0;
+  for (int i = 0; i < 6; ++i) s += std::exp(i);
+  EXPECT_NEAR(all.item(), std::log(s), 1e-14);
+  EXPECT_EQ(logsumexp(x, {-1}).shape(), (Shape{1, 2}));
+}
+
+// ---- saturating functions ----
+
+TEST(Numerics, SigmoidAndSoftplusAtExtremes) {
+  for (DType dt : {DType::Float64, DType::Float32}) {
+    Tensor x = tensor({1e4, -1e4, 0}, {}, dt).requires_grad_();
+    Tensor s = sigmoid(x);
+    EXPECT_EQ(s.to_vector(), (V{1.0, 0.0, 0.5})) << dtype_name(dt);
+    Tensor sp = softplus(x);
+    EXPECT_EQ(sp.to_vector()[0], 1e4);
+    EXPECT_EQ(sp.to_vector()[1], 0.0);
+    EXPECT_NEAR(sp.to_vector()[2], std::log(2.0), 1e-7);
+    sum(s + sp).backward();
+    ASSERT_TRUE(all_finite(x.grad()));
+    // dσ/dx = σ(1 - σ): 0, 0, 1/4;  d softplus/dx = σ: 1, 0, 1/2
+    EXPECT_EQ(x.grad().to_vector(), (V{1.0, 0.0, 0.75})) << dtype_name(dt);
+  }
+}
+
+TEST(Numerics, SoftplusWithBeta) {
+  Tensor x = f64({2.0, -3.0, 500.0});
+  V v = softplus(x, 2.0).to_vector();
+  EXPECT_NEAR(v[0], std::log1p(std::exp(4.0)) / 2, 1e-15);
+  EXPECT_NEAR(v[1], std::log1p(std::exp(-6.0)) / 2, 1e-15);
+  EXPECT_EQ(v[2], 500.0);
+  EXPECT_CONTAINS(error_of([&] { (void)softplus(x, 0.0); }), "beta");
+}
+
+TEST(Numerics, AcosGradientFiniteAtPlusMinusOne) {
+  for (DType dt : {DType::Float64, DType::Float32}) {
+    Tensor x = tensor({-1.0, 1.0, 0.0}, {}, dt).requires_grad_();
+    Tensor y = acos(x);
+    EXPECT_NEAR(y.to_vector()[0], std::numbers::pi, 1e-6);
+    EXPECT_EQ(y.to_vector()[1], 0.0);
+    EXPECT_NEAR(y.to_vector()[2], std::numbers::pi / 2, 1e-6);
+    sum(y).backward();
+    ASSERT_TRUE(all_finite(x.grad())) << dtype_name(dt);
+    V g = x.grad().to_vector();
+    EXPECT_NEAR(g[0], -1e6, 1.0);  // -1/√(clamped 1e-12)
+    EXPECT_NEAR(g[1], -1e6, 1.0);
+    EXPECT_NEAR(g[2], -1.0, 1e-7);
+  }
+}
+
+TEST(Numerics, NormalizeZeroVector) {
+  Tensor x = f64({0, 0, 0, 3, 0, -4}, {2, 3}).requires_grad_();
+  Tensor y = normalize(x, 2.0, 1);
+  EXPECT_EQ(y.to_vector(), (V{0, 0, 0, 0.6, 0, -0.8}));
+  Tensor w = f64({1, -2, 0.5, 1, 1, 1}, {2, 3});
+  sum(y * w).backward();
+  ASSERT_TRUE(all_finite(x.grad()));
+  V g = x.grad().to_vector();
+  // Zero row: the denominator is eps = 1e-12, so dy/dx = I / eps.
+  EXPECT_NEAR(g[0], 1e12, 1e-3);
+  EXPECT_NEAR(g[1], -2e12, 1e-3);
+  EXPECT_NEAR(g[2], 0.5e12, 1e-3);
+  // Other row: (w - y (y·w)) / ‖x‖ with ‖x‖ = 5, y·w = -0.2.
+  EXPECT_NEAR(g[3], (1 - 0.6 * -0.2) / 5, 1e-15);
+  EXPECT_NEAR(g[4], (1 - 0.0) / 5, 1e-15);
+  EXPECT_NEAR(g[5], (1 + 0.8 * -0.2) / 5, 1e-15);
+}
+
+TEST(Numerics, NormalizeZeroVectorFloat32AndOtherP) {
+  Tensor x = tensor({0, 0, 0, 0}, {2, 2}).requires_grad_();
+  Tensor y = normalize(x, 2.0, 1);
+  EXPECT_EQ(y.to_vector(), (V{0, 0, 0, 0}));
+  sum(y).backward();
+  EXPECT_TRUE(all_finite(x.grad()));
+  Tensor x1 = f64({0, 0, 1, -3}, {2, 2}).requires_grad_();
+  Tensor y1 = normalize(x1, 1.0, 1);
+  EXPECT_EQ(y1.to_vector(), (V{0, 0, 0.25, -0.75}));
+  sum(y1).backward();
+  EXPECT_TRUE(all_finite(x1.grad()));
+}
+
+// ---- broadcasting and promotion ----
+
+TEST(Numerics, BroadcastingErrorNamesBothShapes) {
+  std::string msg = error_of([] { (void)add(ones({2, 3}), ones({4})); });
+  EXPECT_CONTAINS(msg, "add");
+  EXPECT_CONTAINS(msg, "[2, 3]");
+  EXPECT_CONTAINS(msg, "[4]");
+  msg = error_of([] { (void)mul(ones({5, 1, 3}), ones({2, 2, 1})); });
+  EXPECT_CONTAINS(msg, "mul");
+  EXPECT_CONTAINS(msg, "[5, 1, 3]");
+  EXPECT_CONTAINS(msg, "[2, 2, 1]");
+}
+
+TEST(Numerics, BroadcastingValuesAndGradients) {
+  Tensor a = f64({1, 2, 3}, {3, 1}).requires_grad_();
+  Tensor b = f64({10, 20}, {2}).requires_grad_();
+  Tensor c = a * b;
+  ASSERT_EQ(c.shape(), (Shape{3, 2}));
+  EXPECT_EQ(c.to_vector(), (V{10, 20, 20, 40, 30, 60}));
+  sum(c).backward();
+  EXPECT_EQ(a.grad().shape(), (Shape{3, 1}));
+  EXPECT_EQ(a.grad().to_vector(), (V{30, 30, 30}));
+  EXPECT_EQ(b.grad().to_vector(), (V{6, 6}));
+}
+
+TEST(Numerics, PromotionFloat32WithFloat64) {
+  Tensor a = tensor({1, 2}).requires_grad_();
+  Tensor b = f64({3, 4}).requires_grad_();
+  Tensor c = a * b;
+  EXPECT_EQ(c.dtype(), DType::Float64);
+  EXPECT_EQ((b + a).dtype(), DType::Float64);
+  sum(c).backward();
+  EXPECT_EQ(a.grad().dtype(), DType::Float32);
+  EXPECT_EQ(b.grad().dtype(), DType::Float64);
+  EXPECT_EQ(a.grad().to_vector(), (V{3, 4}));
+  EXPECT_EQ(b.grad().to_vector(), (V{1, 2}));
+}
+
+TEST(Numerics, Int64OperandTakesFloatingDtype) {
+  Tensor c = tensor({1.5, 2.5}) + i64({1, 2});
+  EXPECT_EQ(c.dtype(), DType::Float32);
+  EXPECT_EQ(c.to_vector(), (V{2.5, 4.5}));
+  EXPECT_CONTAINS(error_of([] { (void)exp(i64({1})); }), "int64");
+}
+
+// ---- where, clamp, comparisons ----
+
+TEST(Numerics, WhereValuesAndGradients) {
+  Tensor cond = i64({1, 0, 0, 1});
+  Tensor a = f64({1, 2, 3, 4}).requires_grad_();
+  Tensor b = f64({-1}).requires_grad_();
+  Tensor y = where(cond, a, b);
+  EXPECT_EQ(y.to_vector(), (V{1, -1, -1, 4}));
+  sum(y * f64({1, 2, 3, 4})).backward();
+  EXPECT_EQ(a.grad().to_vector(), (V{1, 0, 0, 4}));
+  EXPECT_EQ(b.grad().to_vector(), (V{5}));
+  Tensor m = where(tensor({0, 1}, {2, 1}), f64({1, 2, 3}), f64({7}));  // broadcast to (2, 3)
+  EXPECT_EQ(m.shape(), (Shape{2, 3}));
+  EXPECT_EQ(m.to_vector(), (V{7, 7, 7, 1, 2, 3}));
+}
+
+TEST(Numerics, ClampValuesAndGradients) {
+  Tensor x = f64({-2, -1, 0, 1, 2}).requires_grad_();
+  EXPECT_EQ(clamp(x, -1.0, 1.0).to_vector(), (V{-1, -1, 0, 1, 1}));
+  EXPECT_EQ(clamp(x, 0.5).to_vector(), (V{0.5, 0.5, 0.5, 1, 2}));
+  EXPECT_EQ(clamp(x, std::nullopt, -0.5).to_vector(), (V{-2, -1, -0.5, -0.5, -0.5}));
+  sum(clamp(x, -1.0, 1.0)).backward();
+  EXPECT_EQ(x.grad().to_vector(), (V{0, 1, 1, 1, 0}));  // the bounds count as inside
+  EXPECT_CONTAINS(error_of([&] { (void)clamp(x, 2.0, 1.0); }), "greater than max");
+}
+
+TEST(Numerics, ComparisonValuesAndDtypes) {
+  Tensor a = f64({1, 2, 3});
+  Tensor b = f64({3, 2, 1});
+  EXPECT_EQ(eq(a, b).to_vector(), (V{0, 1, 0}));
+  EXPECT_EQ(ne(a, b).to_vector(), (V{1, 0, 1}));
+  EXPECT_EQ(lt(a, b).to_vector(), (V{1, 0, 0}));
+  EXPECT_EQ(le(a, b).to_vector(), (V{1, 1, 0}));
+  EXPECT_EQ(gt(a, b).to_vector(), (V{0, 0, 1}));
+  EXPECT_EQ(ge(a, b).to_vector(), (V{0, 1, 1}));
+  EXPECT_EQ(gt(a, 1.5).to_vector(), (V{0, 1, 1}));
+  EXPECT_EQ(eq(a, b).dtype(), DType::Float64);
+  Tensor labels = i64({0, 2, 1});
+  Tensor same = eq(labels, i64({0, 1, 1}));
+  EXPECT_EQ(same.dtype(), DType::Float32);
+  EXPECT_EQ(same.to_vector(), (V{1, 0, 1}));
+  EXPECT_EQ(lt(labels, 2.0).to_vector(), (V{1, 0, 1}));
+  EXPECT_EQ(isfinite(f64({1, kInf, -kInf, std::nan("")})).to_vector(), (V{1, 0, 0, 0}));
+  Tensor x = f64({1, 2}).requires_grad_();
+  EXPECT_FALSE(gt(x, 1.0).requires_grad());
+}
+
+// ---- reductions ----
+
+TEST(Numerics, ArgmaxArgminValuesAndFirstIndexTies) {
+  Tensor x = tensor({1, 3, 3, 2, 2, 0}, {2, 3});
+  Tensor am = argmax(x, 1);
+  EXPECT_EQ(am.dtype(), DType::Int64);
+  EXPECT_EQ(am.shape(), (Shape{2}));
+  EXPECT_EQ(am.to_vector(), (V{1, 0}));
+  EXPECT_EQ(argmin(x, 1).to_vector(), (V{0, 2}));
+  EXPECT_EQ(argmax(x, 0).to_vector(), (V{1, 0, 0}));
+  EXPECT_EQ(argmin(x, -2).to_vector(), (V{0, 1, 1}));
+  EXPECT_EQ(argmax(x, 1, true).shape(), (Shape{2, 1}));
+  EXPECT_EQ(argmax(tensor({5, 5, 5, 5}), 0).item(), 0.0);
+  EXPECT_EQ(argmin(tensor({-1, 4, -1}), 0).item(), 0.0);
+}
+
+TEST(Numerics, AmaxGradientSplitAmongTies) {
+  Tensor x = f64({1, 3, 3, 2}).requires_grad_();
+  Tensor m = max(x);
+  EXPECT_EQ(m.item(), 3.0);
+  m.backward();
+  EXPECT_EQ(x.grad().to_vector(), (V{0, 0.5, 0.5, 0}));
+
+  Tensor y = f64({4, 4, 4, 1, 2, 0}, {2, 3}).requires_grad_();
+  Tensor r = amax(y, {1});
+  EXPECT_EQ(r.to_vector(), (V{4, 2}));
+  r.backward(f64({3, 1}));
+  EXPECT_EQ(y.grad().to_vector(), (V{1, 1, 1, 0, 1, 0}));
+
+  Tensor z = f64({-1, 5, -1}).requires_grad_();
+  Tensor mn = min(z);
+  EXPECT_EQ(mn.item(), -1.0);
+  mn.backward();
+  EXPECT_EQ(z.grad().to_vector(), (V{0.5, 0, 0.5}));
+}
+
+TEST(Numerics, ReductionsWithKeepdimShapesAndValues) {
+  Tensor x = arange(24, DType::Float64);
+  x = reshape(x, {2, 3, 4});
+  EXPECT_EQ(sum(x, {1}, true).shape(), (Shape{2, 1, 4}));
+  EXPECT_EQ(sum(x, {1}).shape(), (Shape{2, 4}));
+  EXPECT_EQ(sum(x, {0, 2}).shape(), (Shape{3}));
+  EXPECT_EQ(sum(x, {0, 2}, true).shape(), (Shape{1, 3, 1}));
+  EXPECT_EQ(sum(x, {-1}).shape(), (Shape{2, 3}));
+  EXPECT_EQ(sum(x).shape(), (Shape{}));
+  EXPECT_EQ(sum(x).item(), 276.0);
+  // element (a, b, c) holds 12a + 4b + c
+  V expected(3, 0.0);
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 3; ++b)
+      for (int c = 0; c < 4; ++c) expected[b] += 12 * a + 4 * b + c;
+  EXPECT_EQ(sum(x, {0, 2}).to_vector(), expected);
+  EXPECT_EQ(mean(x, {2}).to_vector(), (V{1.5, 5.5, 9.5, 13.5, 17.5, 21.5}));
+  EXPECT_EQ(mean(x).item(), 11.5);
+  EXPECT_EQ(amax(x, {0, 1}, true).shape(), (Shape{1, 1, 4}));
+  EXPECT_EQ(amax(x, {0, 1}).to_vector(), (V{20, 21, 22, 23}));
+  EXPECT_EQ(amin(x, {2}, true).to_vector(), (V{0, 4, 8, 12, 16, 20}));
+  EXPECT_CONTAINS(error_of([&] { (void)sum(x, {1, -2}); }), "twice");
+  EXPECT_CONTAINS(error_of([&] { (void)sum(x, {3}); }), "out of range");
+}
+
+TEST(Numerics, ScalarHasNoDimensionToName) {
+  Tensor s = scalar(2.5, DType::Float64);
+  EXPECT_EQ(sum(s).item(), 2.5);  // the empty list of dims: all of them, none here
+  EXPECT_EQ(mean(s).item(), 2.5);
+  EXPECT_EQ(amax(s, {}).item(), 2.5);
+  EXPECT_EQ(sum(s).shape(), (Shape{}));
+  EXPECT_EQ(unsqueeze(s, 0).shape(), (Shape{1}));
+  EXPECT_EQ(unsqueeze(s, -1).shape(), (Shape{1}));
+  // Naming dimension 0 or -1 of a scalar throws (it used to index the empty shape).
+  EXPECT_CONTAINS(error_of([&] { (void)sum(s, {0}); }), "rank 0");
+  EXPECT_CONTAINS(error_of([&] { (void)logsumexp(s, {-1}, true); }), "rank 0");
+  EXPECT_CONTAINS(error_of([&] { (void)argmax(s, 0); }), "rank 0");
+  EXPECT_CONTAINS(error_of([&] { (void)s.size(0); }), "rank 0");
+  EXPECT_CONTAINS(error_of([&] { (void)slice(s, 0, 0, 1); }), "rank 0");
+  EXPECT_CONTAINS(error_of([&] { (void)index_select(s, 0, i64({0})); }), "rank 0");
+  EXPECT_CONTAINS(error_of([&] { (void)concat({s, s}); }), "rank 0");
+}
+
+TEST(Numerics, MeanGradientWithKeepdim) {
+  Tensor x = f64({1, 2, 3, 4, 5, 6}, {2, 3}).requires_grad_();
+  Tensor m = mean(x, {1}, true);
+  EXPECT_EQ(m.to_vector(), (V{2, 5}));
+  m.backward(f64({3, 6}, {2, 1}));
+  EXPECT_EQ(x.grad().to_vector(), (V{1, 1, 1, 2, 2, 2}));
+}
+
+// ---- shape ops ----
+
+TEST(Numerics, ReshapeSharesStorage) {
+  Tensor a = arange(6);
+  Tensor b = reshape(a, {2, -1});
+  EXPECT_EQ(b.shape(), (Shape{2, 3}));
+  b.data<float>()[4] = 42.0f;
+  EXPECT_EQ(a.data<float>()[4], 42.0f);
+  a.data<float>()[0] = -7.0f;
+  EXPECT_EQ(b.to_vector()[0], -7.0);
+  EXPECT_EQ(a.impl().storage, b.impl().storage);
+  EXPECT_CONTAINS(error_of([&] { (void)reshape(a, {4, -1}); }), "[4, -1]");
+  EXPECT_CONTAINS(error_of([&] { (void)reshape(a, {-1, -1}); }), "-1");
+}
+
+TEST(Numerics, SliceWithNegativeBoundsAndStep) {
+  Tensor x = arange(10, DType::Float64);
+  EXPECT_EQ(slice(x, 0, -7, -1, 2).to_vector(), (V{3, 5, 7}));
+  EXPECT_EQ(slice(x, 0, 1, 100, 3).to_vector(), (V{1, 4, 7}));
+  EXPECT_EQ(slice(x, 0, -100, 3).to_vector(), (V{0, 1, 2}));
+  EXPECT_EQ(slice(x, 0, 8, 2).numel(), 0);
+  EXPECT_EQ(slice(x, 0, -2, 10).to_vector(), (V{8, 9}));
+  Tensor m = reshape(arange(12, DType::Float64), {3, 4});
+  Tensor s = slice(m, -1, -3, 4, 2);  // columns 1 and 3
+  EXPECT_EQ(s.shape(), (Shape{3, 2}));
+  EXPECT_EQ(s.to_vector(), (V{1, 3, 5, 7, 9, 11}));
+  EXPECT_EQ(slice(m, 0, 1, -1).to_vector(), (V{4, 5, 6, 7}));
+  EXPECT_CONTAINS(error_of([&] { (void)slice(x, 0, 0, 5, 0); }), "step");
+}
+
+TEST(Numerics, SliceGradientScattersBack) {
+  Tensor x = f64({0, 1, 2, 3, 4, 5, 6}).requires_grad_();
+  slice(x, 0, -6, 7, 3).backward(f64({10, 20}));  // elements 1 and 4
+  EXPECT_EQ(x.grad().to_vector(), (V{0, 10, 0, 0, 20, 0, 0}));
+}
+
+TEST(Numerics, OneHotValuesAndOutOfRangeLabel) {
+  Tensor oh = one_hot(i64({2, 0}), 3);
+  EXPECT_EQ(oh.shape(), (Shape{2, 3}));
+  EXPECT_EQ(oh.dtype(), DType::Float32);
+  EXPECT_EQ(oh.to_vector(), (V{0, 0, 1, 1, 0, 0}));
+  std::string msg = error_of([] { (void)one_hot(i64({1, 5}), 3); });
+  EXPECT_CONTAINS(msg, "5");
+  EXPECT_CONTAINS(msg, "[0, 3)");
+  msg = error_of([] { (void)one_hot(i64({-1}), 4); });
+  EXPECT_CONTAINS(msg, "-1");
+  EXPECT_CONTAINS(msg, "[0, 4)");
+  EXPECT_CONTAINS(error_of([] { (void)one_hot(tensor({1}), 3); }), "int64");
+}
+
+TEST(Numerics, IndexSelectValuesAndOutOfRange) {
+  Tensor x = reshape(arange(12, DType::Float64), {3, 4});
+  EXPECT_EQ(index_select(x, 0, i64({2, 0, 2})).to_vector(), (V{8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11}));
+  EXPECT_EQ(index_select(x, 1, i64({3, 1})).to_vector(), (V{3, 1, 7, 5, 11, 9}));
+  std::string msg = error_of([&] { (void)index_select(x, 0, i64({0, 3})); });
+  EXPECT_CONTAINS(msg, "index 3");
+  EXPECT_CONTAINS(msg, "[0, 3)");
+  msg = error_of([&] { (void)index_select(x, 1, i64({-2})); });
+  EXPECT_CONTAINS(msg, "index -2");
+}
+
+TEST(Numerics, GatherValuesAndOutOfRange) {
+  Tensor x = f64({1, 2, 3, 4, 5, 6}, {2, 3});
+  Tensor g = gather(x, 1, i64({2, 0, 1, 1}, {2, 2}));
+  EXPECT_EQ(g.to_vector(), (V{3, 1, 5, 5}));
+  EXPECT_EQ(gather(x, 0, i64({1, 0, 1}, {1, 3})).to_vector(), (V{4, 2, 6}));
+  std::string msg = error_of([&] { (void)gather(x, 1, i64({0, 7}, {1, 2})); });
+  EXPECT_CONTAINS(msg, "index 7");
+  EXPECT_CONTAINS(msg, "[0, 3)");
+}
+
+TEST(Numerics, GatherGradientAccumulatesRepeats) {
+  Tensor x = f64({1, 2, 3, 4, 5, 6}, {2, 3}).requires_grad_();
+  gather(x, 1, i64({2, 2, 0, 1}, {2, 2})).backward(f64({1, 2, 3, 4}, {2, 2}));
+  EXPECT_EQ(x.grad().to_vector(), (V{0, 0, 3, 3, 4, 0}));
+}

@@ -1,3 +1,0 @@
-#include <gtest/gtest.h>
-#include "core/ops.h"
-TEST(Smoke, Add) { EXPECT_EQ(zg::sum(zg::ones({2, 3})).item(), 6.0); }

@@ -1,0 +1,35 @@
+#pragma once
+// The settings of a `zoograd train` run: parsed from flags, optionally seeded from a config file,
+// written to the run folder as config.json (replayable with --config).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace zg {
+
+struct TrainConfig {
+  std::string data = "fashion-mnist";
+  std::string model = "mlp";                      // mlp | cnn
+  std::vector<std::int64_t> hidden = {512, 256};  // mlp hidden layer widths
+  std::string loss = "cross-entropy";
+  std::int64_t epochs = 10;
+  std::int64_t batch_size = 128;
+  double lr = 0.1;
+  double momentum = 0.9;
+  double weight_decay = 0.0;
+  std::string schedule = "constant";
+  std::uint64_t seed = 0;
+  std::int64_t threads = 0;  // OpenBLAS threads; 0 keeps OpenBLAS's own default
+  std::string out;           // run folder; empty picks runs/<data>-<model>[-N]
+  bool quiet = false;
+
+  nlohmann::json to_json() const;
+  // Strict: unknown keys and wrong types throw naming the key and `source`.
+  static TrainConfig from_json(const nlohmann::json& j, const std::string& source);
+  static TrainConfig load(const std::string& path);
+  void validate() const;  // throws naming the bad value and the accepted range
+};
+
+}  // namespace zg

@@ -1,0 +1,17 @@
+#pragma once
+// The models `zoograd train` can build.
+#include <memory>
+
+#include "core/generator.h"
+#include "layers/module.h"
+#include "train/config.h"
+
+namespace zg {
+
+// mlp: Flatten, then Linear + ReLU per hidden width, then Linear to the classes.
+// cnn (LeNet-style): conv 5x5 C→16, ReLU, max-pool 2, conv 5x5 16→32, ReLU, max-pool 2, Flatten,
+// Linear to the classes (512 inputs for 28x28 images). Images only.
+std::shared_ptr<Module> build_model(const TrainConfig& config, const Shape& sample_shape, std::int64_t classes,
+                                    Generator& gen);
+
+}  // namespace zg

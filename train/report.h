@@ -1,0 +1,24 @@
+#pragma once
+// The files of a run folder besides the checkpoint: config.json, metrics.csv, metrics.jsonl,
+// curves.svg, confusion.svg/confusion.csv and index.html, which shows them with no server.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace zg {
+
+using Confusion = std::vector<std::vector<std::int64_t>>;
+
+// Each metrics entry is an object with epoch, step, lr, train_loss, train_accuracy, test_loss,
+// test_accuracy, seconds and samples_per_second.
+void write_run_report(const std::string& dir, const nlohmann::json& config, const nlohmann::json& metrics,
+                      const Confusion& confusion, const std::vector<std::string>& class_names);
+
+// Writes text to path atomically (temporary file + rename).
+void write_file(const std::string& path, const std::string& text);
+
+std::string confusion_text(const Confusion& confusion, const std::vector<std::string>& class_names);
+
+}  // namespace zg

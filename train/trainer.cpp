@@ -1,0 +1,171 @@
+#include "train/trainer.h"
+
+#include <cblas.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "core/serialize.h"
+#include "datasets/registry.h"
+#include "losses/cross_entropy.h"
+#include "optim/schedule.h"
+#include "optim/sgd.h"
+#include "train/checkpoint.h"
+#include "train/models.h"
+#include "train/progress.h"
+
+namespace zg {
+
+namespace fs = std::filesystem;
+
+Evaluation evaluate(Module& model, const Dataset& data, const Normalize& norm, std::int64_t batch_size) {
+  NoGradGuard no_grad;
+  bool was_training = model.is_training();
+  model.eval();
+  Evaluation e;
+  e.confusion.assign(static_cast<std::size_t>(data.num_classes), std::vector<std::int64_t>(static_cast<std::size_t>(data.num_classes)));
+  std::vector<std::int64_t> idx;
+  double loss_sum = 0;
+  std::int64_t correct = 0;
+  for (std::int64_t start = 0; start < data.size(); start += batch_size) {
+    idx.clear();
+    for (std::int64_t i = start; i < std::min(data.size(), start + batch_size); ++i) idx.push_back(i);
+    Batch b = make_batch(data, idx, norm);
+    Tensor logits = model(b.x);
+    loss_sum += cross_entropy(logits, b.y, {Reduction::Sum}).item();
+    Tensor pred = argmax(logits, 1);
+    const auto* p = pred.data<std::int64_t>();
+    const auto* y = b.y.data<std::int64_t>();
+    for (std::int64_t i = 0; i < pred.numel(); ++i) {
+      correct += p[i] == y[i];
+      ++e.confusion[static_cast<std::size_t>(y[i])][static_cast<std::size_t>(p[i])];
+    }
+  }
+  model.train(was_training);
+  double n = static_cast<double>(std::max<std::int64_t>(data.size(), 1));
+  e.loss = loss_sum / n;
+  e.accuracy = static_cast<double>(correct) / n;
+  return e;
+}
+
+namespace {
+
+std::string pick_run_dir(const TrainConfig& c) {
+  if (!c.out.empty()) return c.out;
+  std::string base = "runs/" + c.data + "-" + c.model;
+  for (char& ch : base)
+    if (ch == ':' || ch == ',') ch = '_';
+  std::string dir = base;
+  for (int k = 2; fs::exists(dir); ++k) dir = base + "-" + std::to_string(k);
+  return dir;
+}
+
+}  // namespace
+
+TrainResult run_train(const TrainConfig& requested, const std::string& resume_dir) {
+  TrainConfig config = requested;
+  std::string checkpoint_path;
+  if (!resume_dir.empty()) {
+    checkpoint_path = (fs::path(resume_dir) / "checkpoint.safetensors").string();
+    if (!fs::exists(checkpoint_path))
+      throw std::invalid_argument("--resume: " + checkpoint_path + " does not exist; pass a run folder written by zoograd train");
+    TrainConfig saved = TrainConfig::from_json(checkpoint_config(checkpoint_path), checkpoint_path);
+    saved.epochs = requested.epochs;
+    saved.quiet = requested.quiet;
+    saved.out = resume_dir;
+    config = saved;
+  }
+  config.validate();
+  if (config.threads > 0) openblas_set_num_threads(static_cast<int>(config.threads));
+
+  DataSplit data = load_dataset(config.data, config.seed);
+  Normalize norm = pixel_stats(data.train);
+  Generator gen(config.seed);
+  std::shared_ptr<Module> model = build_model(config, data.train.sample_shape, data.train.num_classes, gen);
+  SGD optimizer(model->parameters(), {config.lr, config.momentum, 0.0, config.weight_decay, false});
+  Schedule schedule = Schedule::parse(config.schedule);
+
+  TrainingState state;
+  if (!checkpoint_path.empty()) {
+    state = load_checkpoint(checkpoint_path, *model, optimizer, gen);
+    spdlog::info("resuming {} after epoch {} (step {})", resume_dir, state.epoch, state.step);
+  }
+  std::string dir = pick_run_dir(config);
+  config.out = dir;
+  fs::create_directories(dir);
+  nlohmann::json config_json = config.to_json();
+
+  DataLoader loader(data.train, config.batch_size, true, gen, norm);
+  Evaluation test;
+  for (std::int64_t epoch = state.epoch + 1; epoch <= config.epochs; ++epoch) {
+    double lr = schedule.lr_at(config.lr, epoch - 1);
+    optimizer.param_groups()[0].options.lr = lr;
+    auto start = std::chrono::steady_clock::now();
+    Progress progress(epoch, config.epochs, data.train.size(), !config.quiet);
+    double loss_sum = 0;
+    std::int64_t correct = 0, seen = 0;
+    model->train();
+    for (const auto& indices : loader.epoch_indices()) {
+      Batch b = loader.batch(indices);
+      Tensor logits = (*model)(b.x);
+      Tensor loss = cross_entropy(logits, b.y);
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      ++state.step;
+      auto n = static_cast<std::int64_t>(indices.size());
+      loss_sum += loss.item() * static_cast<double>(n);
+      correct += static_cast<std::int64_t>(sum(eq(argmax(logits.detach(), 1), b.y)).item());
+      seen += n;
+      progress.update(seen, loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen));
+    }
+    progress.finish();
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    test = evaluate(*model, data.test, norm);
+    nlohmann::json m = {{"epoch", epoch},
+                        {"step", state.step},
+                        {"lr", lr},
+                        {"train_loss", loss_sum / static_cast<double>(seen)},
+                        {"train_accuracy", static_cast<double>(correct) / static_cast<double>(seen)},
+                        {"test_loss", test.loss},
+                        {"test_accuracy", test.accuracy},
+                        {"seconds", seconds},
+                        {"samples_per_second", static_cast<double>(seen) / seconds}};
+    state.metrics.push_back(m);
+    state.epoch = epoch;
+    if (!config.quiet)
+      spdlog::info("epoch {}/{}  lr {:.4g}  train loss {:.4f} acc {:.4f}  test loss {:.4f} acc {:.4f}  {:.1f} s ({:.0f} samples/s)",
+                   epoch, config.epochs, lr, m["train_loss"].get<double>(), m["train_accuracy"].get<double>(), test.loss,
+                   test.accuracy, seconds, m["samples_per_second"].get<double>());
+    save_safetensors((fs::path(dir) / "model.safetensors").string(), model->state_dict(), {{"config", config_json.dump()}});
+    save_checkpoint((fs::path(dir) / "checkpoint.safetensors").string(), *model, optimizer, gen, state, config_json);
+    write_run_report(dir, config_json, state.metrics, test.confusion, data.train.class_names);
+  }
+  if (state.metrics.empty()) throw std::invalid_argument("nothing to train: --epochs " + std::to_string(config.epochs));
+  return {dir, state.metrics.back()["test_accuracy"].get<double>()};
+}
+
+Evaluation run_eval(const std::string& run_dir, const std::string& data_spec, std::vector<std::string>* class_names) {
+  std::string path = (fs::path(run_dir) / "model.safetensors").string();
+  if (!fs::exists(path))
+    throw std::invalid_argument("--model: " + path + " does not exist; pass a run folder written by zoograd train");
+  SafetensorsFile file = load_safetensors(path);
+  auto cfg = file.metadata.find("config");
+  if (cfg == file.metadata.end()) throw std::invalid_argument(path + ": no config in the metadata; not written by zoograd train");
+  TrainConfig config = TrainConfig::from_json(nlohmann::json::parse(cfg->second), path);
+  if (!data_spec.empty()) config.data = data_spec;
+  if (config.threads > 0) openblas_set_num_threads(static_cast<int>(config.threads));
+  DataSplit data = load_dataset(config.data, config.seed);
+  Generator gen(config.seed);
+  std::shared_ptr<Module> model = build_model(config, data.train.sample_shape, data.train.num_classes, gen);
+  try {
+    model->load_state_dict(file.tensors);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(path + " does not fit the data set " + config.data + ": " + e.what());
+  }
+  if (class_names) *class_names = data.test.class_names;
+  return evaluate(*model, data.test, pixel_stats(data.train));
+}
+
+}  // namespace zg

@@ -1,0 +1,35 @@
+#pragma once
+// `zoograd train` and `zoograd eval`.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "datasets/dataset.h"
+#include "layers/module.h"
+#include "train/config.h"
+#include "train/report.h"
+
+namespace zg {
+
+struct Evaluation {
+  double loss = 0, accuracy = 0;
+  Confusion confusion;
+};
+
+// Mean cross-entropy, accuracy and confusion matrix over a whole data set (eval mode, no graph).
+Evaluation evaluate(Module& model, const Dataset& data, const Normalize& norm, std::int64_t batch_size = 1000);
+
+struct TrainResult {
+  std::string run_dir;
+  double test_accuracy = 0;
+};
+
+// Trains as configured, writing the run folder after every epoch. With resume_dir, continues the
+// run saved there (its checkpoint and settings; config.epochs may raise the epoch count).
+TrainResult run_train(const TrainConfig& config, const std::string& resume_dir = "");
+
+// Loads RUN_DIR's settings and model.safetensors and evaluates on the test split of data_spec
+// (the run's own data set when empty).
+Evaluation run_eval(const std::string& run_dir, const std::string& data_spec, std::vector<std::string>* class_names);
+
+}  // namespace zg
