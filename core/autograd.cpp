@@ -29,7 +29,7 @@ std::int64_t first_non_finite(const Tensor& t, double& value) {
   if (!t.defined() || !is_floating(t.dtype())) return -1;
   return dispatch_float(t.dtype(), "anomaly", [&]<class T>() -> std::int64_t {
     const T* p = t.data<T>();
-    for (std::int64_t i = 0; i < t.numel(); ++i)
+    for (std::int64_t i = 0, end = t.numel(); i < end; ++i)
       if (!std::isfinite(p[i])) {
         value = static_cast<double>(p[i]);
         return i;

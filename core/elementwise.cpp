@@ -296,7 +296,7 @@ Tensor where(const Tensor& cond, const Tensor& a0, const Tensor& b0) {
   dispatch_float(a.dtype(), "where", [&]<class T>() {
     const T *pc = ca.data<T>(), *pa = aa.data<T>(), *pb = bb.data<T>();
     T* po = out.data<T>();
-    for (std::int64_t i = 0; i < out.numel(); ++i) po[i] = pc[i] != 0 ? pa[i] : pb[i];
+    for (std::int64_t i = 0, end = out.numel(); i < end; ++i) po[i] = pc[i] != 0 ? pa[i] : pb[i];
   });
   Tensor mask = c.detach();
   return record("where", out, {a, b}, [mask](const Node& n, const Tensor& g) {

@@ -61,7 +61,7 @@ GradcheckResult gradcheck(const TensorFunction& f, const std::vector<Tensor>& in
     Tensor x = diff[k];
     auto* p = x.data<double>();
     const double* a = analytic[k].to(DType::Float64).data<double>();
-    for (std::int64_t j = 0; j < x.numel(); ++j) {
+    for (std::int64_t j = 0, end = x.numel(); j < end; ++j) {
       double orig = p[j];
       p[j] = orig + opt.eps;
       double plus = project(f, xs, v);

@@ -59,7 +59,8 @@ Tensor softplus(const Tensor& x, double beta = 1.0);  // log(1 + exp(beta·x)) /
 // cond is a mask (nonzero = true) of any dtype; a and b broadcast with it.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 
-// Comparisons return a 0/1 mask, not differentiable, in the inputs' floating dtype (float32 for int64).
+// Comparisons return a 0/1 mask, not differentiable, in the promoted floating dtype of the inputs
+// (float32 for two int64 tensors; an int64 tensor against a double compares, and returns, in float64).
 Tensor eq(const Tensor& a, const Tensor& b);
 Tensor ne(const Tensor& a, const Tensor& b);
 Tensor lt(const Tensor& a, const Tensor& b);

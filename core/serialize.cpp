@@ -1,6 +1,7 @@
 #include "core/serialize.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -70,6 +71,10 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors, cons
   int fd = ::mkstemp(tmp_template.data());
   if (fd < 0) fail(path, std::string("cannot create a temporary file in ") + dir.string() + ": " + std::strerror(errno));
   try {
+    // mkstemp creates the file 0600; give it the permissions a plain create would have.
+    mode_t mask = ::umask(0);
+    ::umask(mask);
+    if (::fchmod(fd, 0666 & ~mask) != 0) fail(path, std::string("fchmod failed: ") + std::strerror(errno));
     write_all(fd, prefix, 8, path);
     write_all(fd, text.data(), text.size(), path);
     for (const auto& [name, t] : tensors)
@@ -106,17 +111,23 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& n
                    std::to_string(bytes.size()) + " bytes): truncated?");
   std::string text = bytes.substr(8, length);
   if (text.empty() || text[0] != '{') fail(name, "header does not start with '{'");
+  // nlohmann's lexer stops at a NUL byte as at the end of input, so "{}\0<anything>" would pass; raw NULs
+  // are never valid JSON (the spec pads with spaces).
+  if (auto nul = text.find('\0'); nul != std::string::npos)
+    fail(name, "header is not valid JSON: NUL byte at offset " + std::to_string(8 + nul));
 
   std::set<std::string> seen;
   std::string duplicate;
-  nlohmann::json::parser_callback_t on_key = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& key) {
-    if (depth == 1 && event == nlohmann::json::parse_event_t::key && !seen.insert(key.get<std::string>()).second)
+  // ordered_json keeps the header's order, which is the order of out.tensors (nlohmann::json would sort the names).
+  using Json = nlohmann::ordered_json;
+  Json::parser_callback_t on_key = [&](int depth, Json::parse_event_t event, Json& key) {
+    if (depth == 1 && event == Json::parse_event_t::key && !seen.insert(key.get<std::string>()).second)
       duplicate = key.get<std::string>();
     return true;
   };
-  nlohmann::json header;
+  Json header;
   try {
-    header = nlohmann::json::parse(text, on_key);
+    header = Json::parse(text, on_key);
   } catch (const nlohmann::json::exception& e) {
     fail(name, std::string("header is not valid JSON: ") + e.what());
   }
@@ -128,12 +139,14 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& n
   struct Span {
     std::uint64_t begin, end;
     std::string name;
+    DType dtype;
+    Shape shape;
   };
-  std::vector<Span> spans;
+  std::vector<Span> spans;  // header order
   const char* data = bytes.data() + 8 + length;
   for (auto it = header.begin(); it != header.end(); ++it) {
     const std::string& key = it.key();
-    const nlohmann::json& v = it.value();
+    const Json& v = it.value();
     if (key == "__metadata__") {
       if (!v.is_object()) fail(name, "__metadata__ is not an object of strings");
       for (auto m = v.begin(); m != v.end(); ++m) {
@@ -173,14 +186,17 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& n
     if (end - begin != count * dtype_size(dtype))
       fail(name, field + ": data_offsets span " + std::to_string(end - begin) + " bytes but shape " +
                      v["shape"].dump() + " of " + dt + " needs " + std::to_string(count * dtype_size(dtype)));
-    spans.push_back({begin, end, key});
-    Tensor t = empty(shape, dtype);
-    std::memcpy(t.impl().storage->data, data + begin, static_cast<std::size_t>(end - begin));
-    out.tensors.emplace_back(key, t);
+    spans.push_back({begin, end, key, dtype, shape});
   }
-  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  // Tiling check before any allocation (overlapping spans could otherwise ask for many times the file's size).
+  // Ties on begin put empty tensors first: [8, 8] next to [8, 16] is no overlap.
+  std::vector<const Span*> sorted;
+  for (const Span& s : spans) sorted.push_back(&s);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const Span* a, const Span* b) { return a->begin != b->begin ? a->begin < b->begin : a->end < b->end; });
   std::uint64_t covered = 0;
-  for (const Span& s : spans) {
+  for (const Span* sp : sorted) {
+    const Span& s = *sp;
     if (s.begin < covered) fail(name, "tensor \"" + s.name + "\" overlaps the previous tensor's data");
     if (s.begin > covered)
       fail(name, "hole in the data section before tensor \"" + s.name + "\" (bytes " + std::to_string(covered) + ".." +
@@ -189,6 +205,11 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& n
   }
   if (covered != data_size)
     fail(name, std::to_string(data_size - covered) + " trailing bytes after the last tensor's data");
+  for (const Span& s : spans) {
+    Tensor t = empty(s.shape, s.dtype);
+    if (s.end > s.begin) std::memcpy(t.impl().storage->data, data + s.begin, static_cast<std::size_t>(s.end - s.begin));
+    out.tensors.emplace_back(s.name, t);
+  }
   return out;
 }
 

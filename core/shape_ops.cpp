@@ -99,7 +99,7 @@ Tensor unsqueeze(const Tensor& x, std::int64_t dim) {
 
 Tensor squeeze(const Tensor& x, std::int64_t dim) {
   std::int64_t d = wrap_dim(dim, x.dim(), "squeeze");
-  if (x.dim() == 0 || x.shape()[d] != 1) return x;
+  if (x.shape()[d] != 1) return x;
   Shape s = x.shape();
   s.erase(s.begin() + d);
   return reshape(x, s);
@@ -130,7 +130,7 @@ Tensor permute(const Tensor& x, const Dims& order0) {
     T* o = out.data<T>();
     std::vector<std::int64_t> idx(order.size(), 0);
     std::int64_t off = 0;
-    for (std::int64_t i = 0; i < out.numel(); ++i) {
+    for (std::int64_t i = 0, end = out.numel(); i < end; ++i) {
       o[i] = p[off];
       for (std::size_t d = order.size(); d-- > 0;) {
         off += step[d];
@@ -265,13 +265,13 @@ Tensor index_select(const Tensor& x, std::int64_t dim0, const Tensor& index) {
   std::int64_t dim = wrap_dim(dim0, x.dim(), "index_select");
   kernel::DimView v(x.shape(), dim);
   const auto* idx = index.data<std::int64_t>();
-  for (std::int64_t k = 0; k < index.numel(); ++k) check_range(idx[k], v.n, k, "index_select", "index");
+  for (std::int64_t k = 0, end = index.numel(); k < end; ++k) check_range(idx[k], v.n, k, "index_select", "index");
   Shape shape = x.shape();
   shape[dim] = index.numel();
   Tensor out = empty(shape, x.dtype());
   std::size_t esize = dtype_size(x.dtype()), row = static_cast<std::size_t>(v.inner) * esize;
   for (std::int64_t a = 0; a < v.outer; ++a)
-    for (std::int64_t k = 0; k < index.numel(); ++k)
+    for (std::int64_t k = 0, end = index.numel(); k < end; ++k)
       std::memcpy(bytes(out) + static_cast<std::size_t>((a * index.numel() + k) * v.inner) * esize,
                   bytes(x) + static_cast<std::size_t>((a * v.n + idx[k]) * v.inner) * esize, row);
   if (!is_floating(x.dtype())) return out;
@@ -292,13 +292,13 @@ Tensor index_add(const Tensor& base, std::int64_t dim0, const Tensor& index, con
                                 to_string(index.shape()) + " and src " + to_string(src.shape()));
   kernel::DimView v(base.shape(), dim);
   const auto* idx = index.data<std::int64_t>();
-  for (std::int64_t k = 0; k < index.numel(); ++k) check_range(idx[k], v.n, k, "index_add", "index");
+  for (std::int64_t k = 0, end = index.numel(); k < end; ++k) check_range(idx[k], v.n, k, "index_add", "index");
   Tensor out = copy_of(base);
   dispatch_float(base.dtype(), "index_add", [&]<class T>() {
     T* o = out.data<T>();
     const T* p = src.data<T>();
     for (std::int64_t a = 0; a < v.outer; ++a)
-      for (std::int64_t k = 0; k < index.numel(); ++k)
+      for (std::int64_t k = 0, end = index.numel(); k < end; ++k)
         for (std::int64_t i = 0; i < v.inner; ++i)
           o[(a * v.n + idx[k]) * v.inner + i] += p[(a * index.numel() + k) * v.inner + i];
   });
@@ -322,7 +322,7 @@ void for_each_gathered(const Shape& full, const Tensor& index, std::int64_t dim,
                                   " is larger than the input " + to_string(full) + " in dimension " + std::to_string(d));
   std::vector<std::int64_t> st = contiguous_strides(full), idx(full.size(), 0);
   const auto* p = index.data<std::int64_t>();
-  for (std::int64_t i = 0; i < index.numel(); ++i) {
+  for (std::int64_t i = 0, end = index.numel(); i < end; ++i) {
     check_range(p[i], full[dim], i, op, "index");
     std::int64_t off = 0;
     for (std::size_t d = 0; d < full.size(); ++d) off += (static_cast<std::int64_t>(d) == dim ? p[i] : idx[d]) * st[d];
@@ -379,10 +379,10 @@ Tensor one_hot(const Tensor& index, std::int64_t num_classes, DType dtype) {
   shape.push_back(num_classes);
   Tensor out = zeros(shape, dtype);
   const auto* p = index.data<std::int64_t>();
-  for (std::int64_t i = 0; i < index.numel(); ++i) check_range(p[i], num_classes, i, "one_hot", "class");
+  for (std::int64_t i = 0, end = index.numel(); i < end; ++i) check_range(p[i], num_classes, i, "one_hot", "class");
   dispatch_all(dtype, [&]<class T>() {
     T* o = out.data<T>();
-    for (std::int64_t i = 0; i < index.numel(); ++i) o[i * num_classes + p[i]] = T(1);
+    for (std::int64_t i = 0, end = index.numel(); i < end; ++i) o[i * num_classes + p[i]] = T(1);
   });
   return out;
 }

@@ -147,7 +147,7 @@ Tensor rand(const Shape& shape, DType dtype, Generator& gen) {
   Tensor t = empty(shape, dtype);
   dispatch_float(dtype, "rand", [&]<class T>() {
     T* p = t.data<T>();
-    for (std::int64_t i = 0; i < t.numel(); ++i)
+    for (std::int64_t i = 0, end = t.numel(); i < end; ++i)
       p[i] = std::is_same_v<T, float> ? static_cast<T>(gen.uniform_float()) : static_cast<T>(gen.uniform());
   });
   return t;
@@ -158,7 +158,7 @@ Tensor randn(const Shape& shape, DType dtype, Generator& gen) {
   Tensor t = empty(shape, dtype);
   dispatch_float(dtype, "randn", [&]<class T>() {
     T* p = t.data<T>();
-    for (std::int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<T>(gen.normal());
+    for (std::int64_t i = 0, end = t.numel(); i < end; ++i) p[i] = static_cast<T>(gen.normal());
   });
   return t;
 }
@@ -169,7 +169,7 @@ Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, Generato
                                 std::to_string(high));
   Tensor t = empty(shape, DType::Int64);
   auto* p = t.data<std::int64_t>();
-  for (std::int64_t i = 0; i < t.numel(); ++i)
+  for (std::int64_t i = 0, end = t.numel(); i < end; ++i)
     p[i] = low + static_cast<std::int64_t>(gen.below(static_cast<std::uint64_t>(high - low)));
   return t;
 }
@@ -183,7 +183,7 @@ Tensor convert(const Tensor& x, DType dtype) {
     dispatch_all(dtype, [&]<class D>() {
       const S* src = x.data<S>();
       D* dst = out.data<D>();
-      for (std::int64_t i = 0; i < x.numel(); ++i) dst[i] = static_cast<D>(src[i]);
+      for (std::int64_t i = 0, end = x.numel(); i < end; ++i) dst[i] = static_cast<D>(src[i]);
     });
   });
   return out;

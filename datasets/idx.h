@@ -1,8 +1,9 @@
 #pragma once
 // IDX files (the MNIST / Fashion-MNIST format), raw or gzip-compressed (detected by the content,
 // not the file name). Validation happens before any large allocation: magic, element type
-// (unsigned byte), rank, dimensions against limits, then the exact payload size; gzip streams must
-// end cleanly with no trailing bytes. Errors name the file and the field.
+// (unsigned byte), rank, dimensions against limits (each at least 1), then the exact payload size;
+// gzip streams must end cleanly (CRC and length checked) with no trailing bytes. Errors name the
+// file and the field.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,7 +26,8 @@ struct IdxArray {
 // Reads an IDX file of unsigned bytes whose magic must be expected_magic (2051 images, 2049 labels).
 IdxArray read_idx(const std::string& path, std::uint32_t expected_magic, const IdxLimits& limits = {});
 
-// An image file and its label file; labels must be < num_classes and the counts must match.
+// An image file and its label file; labels must be < num_classes and the counts must match. Both
+// headers are checked before either payload is read.
 Dataset load_idx(const std::string& images_path, const std::string& labels_path, const std::string& name,
                  std::int64_t num_classes = 10, const IdxLimits& limits = {});
 

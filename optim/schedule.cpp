@@ -19,7 +19,8 @@ double Schedule::lr_at(double base_lr, std::int64_t epoch) const {
       break;
     }
     case Kind::Cosine: {
-      double t = static_cast<double>(std::min(epoch, t_max)) / static_cast<double>(t_max);
+      // No clamp at t_max: PyTorch's closed form keeps following the cosine past T (back up to lr at 2T).
+      double t = static_cast<double>(epoch) / static_cast<double>(t_max);
       lr = eta_min + (base_lr - eta_min) * (1 + std::cos(std::numbers::pi * t)) / 2;
       break;
     }
@@ -56,7 +57,8 @@ double number(const std::string& text, const std::string& s) {
 
 std::int64_t positive_int(const std::string& text, const std::string& s) {
   double v = number(text, s);
-  if (v < 1 || v != std::floor(v)) bad(text, "\"" + s + "\" is not a positive integer");
+  // The upper bound keeps the cast below defined (1e300 would overflow std::int64_t).
+  if (v < 1 || v != std::floor(v) || v > 1e15) bad(text, "\"" + s + "\" is not a positive integer (at most 1e15)");
   return static_cast<std::int64_t>(v);
 }
 }  // namespace
@@ -81,6 +83,7 @@ Schedule Schedule::parse(const std::string& text) {
   } else if (p[0] == "multistep" && (p.size() == 2 || p.size() == 3)) {
     s.kind = Kind::MultiStep;
     for (const std::string& m : split(p[1], ',')) s.milestones.push_back(positive_int(text, m));
+    if (s.milestones.empty()) bad(text, "multistep needs at least one milestone");
     if (p.size() == 3) s.gamma = number(text, p[2]);
   } else if (p[0] == "cosine" && (p.size() == 2 || p.size() == 3)) {
     s.kind = Kind::Cosine;

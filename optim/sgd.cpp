@@ -1,6 +1,7 @@
 #include "optim/sgd.h"
 
 #include <cstdio>
+#include <sstream>
 #include <stdexcept>
 
 #include "core/autograd.h"
@@ -8,14 +9,20 @@
 namespace zg {
 
 namespace {
+std::string num(double v) {
+  std::ostringstream o;
+  o << v;  // %g-style: keeps 1e-09 and -0.5 readable (std::to_string would print -0.000000)
+  return o.str();
+}
+
 void validate(const SGDOptions& o, std::size_t group) {
   std::string where = "SGD (group " + std::to_string(group) + "): ";
-  if (!(o.lr >= 0)) throw std::invalid_argument(where + "invalid learning rate " + std::to_string(o.lr));
-  if (!(o.momentum >= 0)) throw std::invalid_argument(where + "invalid momentum " + std::to_string(o.momentum));
-  if (!(o.weight_decay >= 0))
-    throw std::invalid_argument(where + "invalid weight_decay " + std::to_string(o.weight_decay));
+  if (!(o.lr >= 0)) throw std::invalid_argument(where + "invalid learning rate " + num(o.lr));
+  if (!(o.momentum >= 0)) throw std::invalid_argument(where + "invalid momentum " + num(o.momentum));
+  if (!(o.weight_decay >= 0)) throw std::invalid_argument(where + "invalid weight_decay " + num(o.weight_decay));
   if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
-    throw std::invalid_argument(where + "Nesterov momentum requires a momentum and zero dampening");
+    throw std::invalid_argument(where + "Nesterov momentum requires a momentum and zero dampening, got momentum " +
+                                num(o.momentum) + " and dampening " + num(o.dampening));
 }
 
 template <class T>
@@ -54,6 +61,10 @@ void SGD::step() {
       const Tensor& p = groups_[g].params[i];
       Tensor grad = p.grad();
       if (!grad.defined()) continue;
+      if (grad.shape() != p.shape())  // the update below walks p.numel() elements of the gradient
+        throw std::invalid_argument("SGD: group " + std::to_string(g) + " parameter " + std::to_string(i) +
+                                    " of shape " + to_string(p.shape()) + " has a gradient of shape " +
+                                    to_string(grad.shape()));
       Tensor& buf = momentum_[g][i];
       bool first = o.momentum != 0 && !buf.defined();
       if (first) buf = zeros_like(p);
@@ -85,7 +96,8 @@ void SGD::load_state_dict(const std::vector<std::pair<std::string, Tensor>>& sta
   for (const auto& [name, t] : state) {
     std::size_t g = 0, i = 0;
     char rest[32] = {};
-    if (std::sscanf(name.c_str(), "%zu.%zu.%31s", &g, &i, rest) != 3 || std::string(rest) != "momentum_buffer" ||
+    if (std::sscanf(name.c_str(), "%zu.%zu.%31s", &g, &i, rest) != 3 ||
+        name != std::to_string(g) + "." + std::to_string(i) + ".momentum_buffer" ||  // no " 0", "+0", "00", suffix
         g >= groups_.size() || i >= groups_[g].params.size())
       throw std::invalid_argument("SGD::load_state_dict: unexpected key \"" + name + "\" for an optimizer with " +
                                   std::to_string(groups_.size()) + " parameter group(s)");

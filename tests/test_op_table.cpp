@@ -10,7 +10,6 @@
 #include <fstream>
 #include <map>
 #include <ostream>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -32,9 +31,23 @@ using zg::Tensor;
 
 // ---- coverage helpers ----
 
-// The op names passed as string literals to record("name", ...) in the .cpp and .h files of dir.
+// The op names in the text: string literals passed first to record( — `record("name", ...)`,
+// whitespace allowed after the parenthesis, not part of a longer identifier.
+std::set<std::string> recorded_names_in(const std::string& s) {
+  const std::string call = "record(";
+  std::set<std::string> names;
+  for (std::size_t at = s.find(call); at != std::string::npos; at = s.find(call, at + 1)) {
+    if (at > 0 && (std::isalnum(static_cast<unsigned char>(s[at - 1])) || s[at - 1] == '_')) continue;
+    std::size_t q = s.find_first_not_of(" \t\r\n", at + call.size());
+    if (q == std::string::npos || s[q] != '"') continue;
+    std::size_t end = s.find('"', q + 1);
+    if (end != std::string::npos && end > q + 1) names.insert(s.substr(q + 1, end - q - 1));
+  }
+  return names;
+}
+
+// The op names recorded in the .cpp and .h files of dir.
 std::set<std::string> scan_recorded_ops(const std::filesystem::path& dir) {
-  static const std::regex call(R"re(\brecord\(\s*"([^"]+)")re");
   std::set<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const auto ext = entry.path().extension();
@@ -42,8 +55,8 @@ std::set<std::string> scan_recorded_ops(const std::filesystem::path& dir) {
     std::ifstream in(entry.path());
     std::stringstream text;
     text << in.rdbuf();
-    const std::string s = text.str();
-    for (std::sregex_iterator it(s.begin(), s.end(), call), end; it != end; ++it) names.insert((*it)[1].str());
+    std::set<std::string> found = recorded_names_in(text.str());
+    names.insert(found.begin(), found.end());
   }
   return names;
 }
@@ -260,13 +273,14 @@ TEST(OpTableCoverage, ScannerReadsRecordCalls) {
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "a.cpp") << "return record(\"fake_op\", out, {x}, bw);\n"
                                   "return record(  \"spaced_op\", out, {x}, bw);\n"
+                                  "return record(\n    \"next_line_op\", out, {x}, bw);\n"
                                   "Tensor record(const char* name, Tensor out);\n"
                                   "// prerecord(\"not_an_op\")\n";
   std::ofstream(dir / "b.h") << "record(\"header_op\", o, {}, f);\n";
   std::ofstream(dir / "c.txt") << "record(\"ignored_op\", o, {}, f);\n";
   std::set<std::string> scanned = scan_recorded_ops(dir);
   std::filesystem::remove_all(dir);
-  EXPECT_EQ(scanned, (std::set<std::string>{"fake_op", "header_op", "spaced_op"}));
+  EXPECT_EQ(scanned, (std::set<std::string>{"fake_op", "header_op", "next_line_op", "spaced_op"}));
 }
 
 TEST(OpTableCoverage, GraphWalkCollectsEveryNode) {

@@ -94,9 +94,16 @@ int main(int argc, char** argv) {
     if (*demo_cmd) {
       std::printf("test accuracy: %.4f\n", zg::run_demo(demo));
     } else if (*train_cmd) {
-      zg::TrainConfig config = config_file.empty() ? zg::TrainConfig{} : zg::TrainConfig::load(config_file);
-      bind.apply(config);
-      if (train_cmd->count("--quiet")) config.quiet = scratch.quiet;
+      zg::TrainConfig config;
+      try {  // a bad setting is a bad command line: exit 2, like an unknown flag
+        config = config_file.empty() ? zg::TrainConfig{} : zg::TrainConfig::load(config_file);
+        bind.apply(config);
+        if (train_cmd->count("--quiet")) config.quiet = scratch.quiet;
+        config.validate();
+      } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "zoograd: %s\n", e.what());
+        return 2;
+      }
       zg::TrainResult r = zg::run_train(config, resume_dir);
       std::printf("test accuracy: %.4f\nrun folder: %s\n", r.test_accuracy, r.run_dir.c_str());
     } else if (*eval_cmd) {

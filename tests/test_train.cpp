@@ -1,0 +1,187 @@
+// The training program: accuracy on a synthetic set, exact save/load, bit-identical resume, and
+// the command line's exit codes.
+#include <gtest/gtest.h>
+
+#include <cblas.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "core/serialize.h"
+#include "train/trainer.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace zg;
+
+fs::path fresh_dir(const std::string& name) {
+  fs::path dir = fs::temp_directory_path() / ("zoograd_test_train_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  return dir;
+}
+
+TrainConfig moons_config(const fs::path& out, std::int64_t epochs) {
+  TrainConfig c;
+  c.data = "moons";
+  c.hidden = {32, 32};
+  c.batch_size = 16;
+  c.lr = 0.1;
+  c.epochs = epochs;
+  c.seed = 7;
+  c.threads = 1;  // one OpenBLAS thread: the same sums in the same order every run
+  c.quiet = true;
+  c.out = out.string();
+  return c;
+}
+
+std::vector<double> values(const NamedTensors& ts) {
+  std::vector<double> v;
+  for (const auto& [n, t] : ts) {
+    std::vector<double> x = t.to_vector();
+    v.insert(v.end(), x.begin(), x.end());
+  }
+  return v;
+}
+
+// The metrics without the timing columns, which differ from run to run.
+std::string metrics_without_timing(const fs::path& dir) {
+  std::ifstream in(dir / "metrics.jsonl");
+  std::string line, all;
+  while (std::getline(in, line)) {
+    nlohmann::json m = nlohmann::json::parse(line);
+    m.erase("seconds");
+    m.erase("samples_per_second");
+    all += m.dump() + "\n";
+  }
+  return all;
+}
+
+TEST(Train, ReachesHighAccuracyOnMoonsAndWritesTheRunFolder) {
+  fs::path dir = fresh_dir("moons");
+  TrainResult r = run_train(moons_config(dir, 10));
+  EXPECT_GE(r.test_accuracy, 0.97);
+  for (const char* f : {"config.json", "metrics.csv", "metrics.jsonl", "model.safetensors", "checkpoint.safetensors",
+                        "loss.svg", "accuracy.svg", "confusion.svg", "confusion.csv", "index.html"})
+    EXPECT_TRUE(fs::exists(dir / f)) << f;
+  std::ifstream csv(dir / "metrics.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "epoch,step,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,samples_per_second");
+  int rows = 0;
+  for (std::string line; std::getline(csv, line);) ++rows;
+  EXPECT_EQ(rows, 10);
+
+  // save/load round trip: the saved model evaluates to exactly the final test accuracy
+  std::vector<std::string> names;
+  Evaluation e = run_eval(dir.string(), "", &names);
+  EXPECT_EQ(e.accuracy, r.test_accuracy);
+  EXPECT_EQ(names.size(), 2u);
+  std::int64_t total = 0;
+  for (const auto& row : e.confusion)
+    for (std::int64_t c : row) total += c;
+  EXPECT_EQ(total, 1000);
+  fs::remove_all(dir);
+}
+
+TEST(Train, SafetensorsRoundTripIsExact) {
+  fs::path dir = fresh_dir("roundtrip");
+  run_train(moons_config(dir, 1));
+  SafetensorsFile a = load_safetensors((dir / "model.safetensors").string());
+  save_safetensors((dir / "copy.safetensors").string(), a.tensors, a.metadata);
+  SafetensorsFile b = load_safetensors((dir / "copy.safetensors").string());
+  ASSERT_EQ(a.tensors.size(), b.tensors.size());
+  for (std::size_t i = 0; i < a.tensors.size(); ++i) EXPECT_EQ(a.tensors[i].first, b.tensors[i].first);
+  EXPECT_EQ(values(a.tensors), values(b.tensors));
+  EXPECT_EQ(a.tensors[0].first, "1.weight");  // Sequential(Flatten, Linear, ...) as PyTorch names it
+  fs::remove_all(dir);
+}
+
+TEST(Train, ResumeIsBitIdenticalToAStraightRun) {
+  fs::path straight = fresh_dir("straight"), split = fresh_dir("split");
+  run_train(moons_config(straight, 4));
+  run_train(moons_config(split, 2));
+  run_train(moons_config(split, 4), split.string());
+  SafetensorsFile a = load_safetensors((straight / "model.safetensors").string());
+  SafetensorsFile b = load_safetensors((split / "model.safetensors").string());
+  EXPECT_EQ(values(a.tensors), values(b.tensors));
+  std::string resumed = metrics_without_timing(split);
+  EXPECT_EQ(metrics_without_timing(straight), resumed);
+  EXPECT_EQ(std::count(resumed.begin(), resumed.end(), '\n'), 4);
+  fs::remove_all(straight);
+  fs::remove_all(split);
+}
+
+TEST(Train, ResumeOfAFolderWithoutCheckpointSaysSo) {
+  fs::path dir = fresh_dir("nockpt");
+  fs::create_directories(dir);
+  try {
+    run_train(moons_config(dir, 2), dir.string());
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("checkpoint.safetensors does not exist"), std::string::npos) << e.what();
+  }
+  fs::remove_all(dir);
+}
+
+struct CliRun {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+CliRun run_cli(const std::string& args) {
+  std::string cmd = std::string(ZG_CLI_PATH) + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  CliRun r{-1, ""};
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), p)) r.out += buf.data();
+  int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+TEST(Cli, HelpExitsZero) {
+  CliRun r = run_cli("--help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("train"), std::string::npos);
+  EXPECT_EQ(run_cli("train --help").code, 0);
+}
+
+TEST(Cli, BadFlagsExitTwoWithOneLine) {
+  for (const char* args : {"train --bogus", "train --epochs many", "train --model transformer", "train --lr -1",
+                           "frobnicate", "train --schedule cosine:x"}) {
+    CliRun r = run_cli(args);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;
+  }
+}
+
+TEST(Cli, DataListShowsInstallCommandForMissingSets) {
+  fs::path empty = fresh_dir("datadir");
+  fs::create_directories(empty);
+  CliRun r = run_cli("data list");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("fashion-mnist"), std::string::npos) << r.out;
+  CliRun missing = run_cli("data list 2>&1 | cat; ZOOGRAD_DATA_DIR=" + empty.string() + " " + ZG_CLI_PATH + " data list");
+  EXPECT_NE(missing.out.find("npm install --prefix " + empty.string()), std::string::npos) << missing.out;
+  fs::remove_all(empty);
+}
+
+TEST(Cli, TrainPrintsAccuracyAndEvalPrintsTheConfusionMatrix) {
+  fs::path dir = fresh_dir("cli");
+  CliRun t = run_cli("train --data blobs --epochs 2 --hidden 16 --quiet --threads 1 --out " + dir.string());
+  ASSERT_EQ(t.code, 0) << t.out;
+  EXPECT_NE(t.out.find("test accuracy: "), std::string::npos) << t.out;
+  CliRun e = run_cli("eval --model " + dir.string());
+  ASSERT_EQ(e.code, 0) << e.out;
+  EXPECT_NE(e.out.find("confusion matrix"), std::string::npos) << e.out;
+  CliRun bad = run_cli("eval --model " + dir.string() + "/nothing");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.out.find("model.safetensors does not exist"), std::string::npos) << bad.out;
+  fs::remove_all(dir);
+}
+
+}  // namespace
