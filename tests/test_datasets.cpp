@@ -34,6 +34,7 @@
 #include "datasets/image_folder.h"
 #include "datasets/registry.h"
 #include "datasets/synthetic.h"
+#include "tests/test_util.h"
 
 using namespace zg;
 namespace fs = std::filesystem;
@@ -41,38 +42,8 @@ using Bytes = std::vector<std::uint8_t>;
 
 namespace {
 
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
-
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "\"" << (text) << "\" lacks \"" << (part) << "\""
-
-// A fresh folder under the system temp folder, removed with its contents when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "zoograd-datasets-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed for " + pattern);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using zg_tests::error_of;
+using zg_tests::TempDir;
 
 void write_file(const std::string& path, const Bytes& bytes) {
   fs::create_directories(fs::path(path).parent_path());

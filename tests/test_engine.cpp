@@ -8,24 +8,14 @@
 #include <vector>
 
 #include "core/ops.h"
+#include "tests/test_util.h"
 
 using namespace zg;
 
 namespace {
 
-// The what() of the exception f throws, or "" when it throws none.
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
-
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "\"" << (text) << "\" lacks \"" << (part) << "\""
+using zg_tests::error_of;
+using zg_tests::TempDir;
 
 Tensor f64(const std::vector<double>& v, const Shape& shape = {}) { return tensor(v, shape, DType::Float64); }
 

@@ -15,23 +15,14 @@
 #include "core/ops.h"
 #include "optim/schedule.h"
 #include "optim/sgd.h"
+#include "tests/test_util.h"
 
 using namespace zg;
 
 namespace {
 
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
-
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "\"" << (text) << "\" lacks \"" << (part) << "\""
+using zg_tests::error_of;
+using zg_tests::TempDir;
 
 using V = std::vector<double>;
 

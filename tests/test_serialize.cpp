@@ -27,35 +27,15 @@
 
 #include "core/ops.h"
 #include "core/serialize.h"
+#include "tests/test_util.h"
 
 using namespace zg;
 namespace fs = std::filesystem;
 
 namespace {
 
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "\"" << (text) << "\" lacks \"" << (part) << "\""
-
-// A fresh folder per test, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "zg_serialize_XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using zg_tests::error_of;
+using zg_tests::TempDir;
 
 std::vector<std::string> listing(const fs::path& dir) {
   std::vector<std::string> names;

@@ -11,23 +11,14 @@
 
 #include "core/generator.h"
 #include "core/ops.h"
+#include "tests/test_util.h"
 
 using namespace zg;
 
 namespace {
 
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
-
-#define EXPECT_CONTAINS(text, part) \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "\"" << (text) << "\" lacks \"" << (part) << "\""
+using zg_tests::error_of;
+using zg_tests::TempDir;
 
 using V = std::vector<double>;
 
