@@ -8,7 +8,7 @@
 
 #include "core/serialize.h"
 #include "datasets/registry.h"
-#include "losses/cross_entropy.h"
+#include "losses/classification.h"
 #include "optim/schedule.h"
 #include "optim/sgd.h"
 #include "train/checkpoint.h"

@@ -1,0 +1,426 @@
+#include "losses/angular.h"
+
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+#include <numbers>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "losses/catalog.h"
+#include "losses/classification.h"
+
+namespace zg {
+
+namespace {
+
+// normalize()'s floor for a norm: a zero vector keeps finite values and gradients.
+constexpr double kNormEps = 1e-12;
+// Floor of 1 - cos²θ under ArcFace's square root, the same as core's acos gradient uses.
+constexpr double kSinSquaredEps = 1e-12;
+
+std::string number(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+void check_scale(const std::string& fn, double s) {
+  if (!(s > 0) || !std::isfinite(s))
+    throw std::invalid_argument(fn + ": s must be positive and finite, got " + number(s));
+}
+
+void check_nonnegative(const std::string& fn, const char* name, double v) {
+  if (!(v >= 0) || !std::isfinite(v))
+    throw std::invalid_argument(fn + ": " + name + " must be finite and >= 0, got " + number(v));
+}
+
+void check_floating(const std::string& fn, const Tensor& cos_theta) {
+  if (!is_floating(cos_theta.dtype()))
+    throw std::invalid_argument(fn + ": cos_theta must be float32 or float64, got " + dtype_name(cos_theta.dtype()));
+}
+
+void check_lsoftmax_m(const std::string& fn, std::int64_t m) {
+  if (m < 1) throw std::invalid_argument(fn + ": m must be a whole number >= 1, got " + std::to_string(m));
+}
+
+void check_lambda(const std::string& fn, double lambda) {
+  if (!(lambda >= 0) || !std::isfinite(lambda))
+    throw std::invalid_argument(fn + ": lambda must be finite and >= 0, got " + number(lambda));
+}
+
+void check_arcface_margin(const std::string& fn, double m) {
+  if (!(m >= 0 && m < std::numbers::pi))
+    throw std::invalid_argument(fn + ": m must be an angle in [0, pi) radians, got " + number(m));
+}
+
+void check_combined_margins(const std::string& fn, double m1, double m2, double m3) {
+  if (!(m1 > 0) || !std::isfinite(m1))
+    throw std::invalid_argument(fn + ": m1 must be positive and finite, got " + number(m1));
+  check_nonnegative(fn, "m2", m2);
+  check_nonnegative(fn, "m3", m3);
+}
+
+void check_schedule(const std::string& fn, std::int64_t iteration, double base, double gamma, double power,
+                    double lambda_min) {
+  if (iteration < 0) throw std::invalid_argument(fn + ": iteration must be >= 0, got " + std::to_string(iteration));
+  check_nonnegative(fn, "base", base);
+  check_nonnegative(fn, "gamma", gamma);
+  check_nonnegative(fn, "power", power);
+  check_nonnegative(fn, "lambda_min", lambda_min);
+}
+
+// x:(N, d), W:(C, d) of one floating dtype, y:(N) int64 in [0, C); a reduction F.cross_entropy has.
+void check_inputs(const std::string& fn, const Tensor& x, const Tensor& w, const Tensor& y, Reduction reduction) {
+  if (reduction == Reduction::BatchMean)
+    throw std::invalid_argument(
+        fn + ": reduction batchmean is not supported (F.cross_entropy has none); use none, mean or sum");
+  if (x.dim() != 2 || w.dim() != 2 || x.size(1) != w.size(1))
+    throw std::invalid_argument(fn + ": expected embeddings (N, d) and weight (C, d) with the same d, got embeddings " +
+                                to_string(x.shape()) + " and weight " + to_string(w.shape()));
+  if (!is_floating(x.dtype()) || x.dtype() != w.dtype())
+    throw std::invalid_argument(fn + ": embeddings and weight must share a floating dtype, got " +
+                                dtype_name(x.dtype()) + " and " + dtype_name(w.dtype()));
+  if (w.size(0) < 1) throw std::invalid_argument(fn + ": weight has no rows; it needs one per class");
+  if (y.dim() != 1 || y.size(0) != x.size(0))
+    throw std::invalid_argument(fn + ": expected target (N) with N = " + std::to_string(x.size(0)) +
+                                " (one class index per embedding), got " + to_string(y.shape()));
+  if (y.dtype() != DType::Int64)
+    throw std::invalid_argument(fn + ": target must hold int64 class indices, got " + dtype_name(y.dtype()));
+  const auto* labels = y.data<std::int64_t>();
+  for (std::int64_t i = 0; i < y.numel(); ++i)
+    if (labels[i] < 0 || labels[i] >= w.size(0))
+      throw std::invalid_argument(fn + ": target " + std::to_string(labels[i]) + " at position " + std::to_string(i) +
+                                  " is out of range for " + std::to_string(w.size(0)) +
+                                  " classes (weight has one row per class)");
+}
+
+// max(‖v_n‖, 1e-12) per row: (N, 1), with a zero gradient at v_n = 0 as in normalize().
+Tensor row_norm(const Tensor& v) { return sqrt(clamp(sum(v * v, {1}, true), kNormEps * kNormEps)); }
+
+Tensor target_column(const Tensor& m, const Tensor& y) { return gather(m, 1, unsqueeze(y, 1)); }  // (N, 1)
+
+// F.cross_entropy(logits, y) with its defaults but the reduction.
+Tensor softmax_cross_entropy(const Tensor& logits, const Tensor& y, Reduction reduction) {
+  CrossEntropyOptions options;
+  options.reduction = reduction;
+  return cross_entropy(logits, y, options);
+}
+
+// The family's one cross-entropy: the logits with their target column replaced by target_logit
+// (N, 1), then -log softmax(z)[y] (F.cross_entropy: log_softmax gathered, stable for any logit size).
+// The transform is evaluated on the target column only, so nothing non-finite can hide under where.
+Tensor cross_entropy_with_target_logit(const Tensor& logits, const Tensor& target_logit, const Tensor& y,
+                                       Reduction reduction) {
+  Tensor is_target = one_hot(y, logits.size(1), logits.dtype());
+  return softmax_cross_entropy(where(is_target, target_logit, logits), y, reduction);
+}
+
+// L-Softmax with weight w (SphereFace passes the normalized weight):
+//   z = W·x, target entry ‖W_y‖‖x‖·(λ cos θ_y + ψ(θ_y))/(1 + λ)
+Tensor large_margin_loss(const Tensor& x, const Tensor& w, const Tensor& y, std::int64_t m, double lambda,
+                         Reduction reduction) {
+  Tensor logits = mm(x, w, false, true);                         // ‖W_j‖‖x‖ cos θ_j
+  Tensor norms = row_norm(x) * row_norm(index_select(w, 0, y));  // ‖x_n‖‖W_y‖
+  Tensor cos_y = target_column(logits, y) / norms;
+  return cross_entropy_with_target_logit(logits, norms * lsoftmax_target_logit(cos_y, m, lambda), y, reduction);
+}
+
+// z = s·cos θ with the target entry target_logit(cos θ_y).
+template <class TargetLogit>
+Tensor cosine_margin_loss(const Tensor& x, const Tensor& w, const Tensor& y, double s, Reduction reduction,
+                          TargetLogit target_logit) {
+  Tensor cos = cos_theta(x, w);
+  return cross_entropy_with_target_logit(s * cos, target_logit(target_column(cos, y)), y, reduction);
+}
+
+}  // namespace
+
+// ---- transforms ----
+
+Tensor cos_theta(const Tensor& embeddings, const Tensor& weight) {
+  return mm(normalize(embeddings, 2.0, 1, kNormEps), normalize(weight, 2.0, 1, kNormEps), false, true);
+}
+
+Tensor lsoftmax_psi(const Tensor& c, std::int64_t m) {
+  check_floating("lsoftmax_psi", c);
+  check_lsoftmax_m("lsoftmax_psi", m);
+  // cos(mθ) = T_m(cos θ): T_0 = 1, T_1 = c, T_{n+1} = 2c·T_n - T_{n-1}.
+  Tensor t_previous = ones_like(c), t = c;
+  for (std::int64_t n = 1; n < m; ++n) {
+    Tensor t_next = 2.0 * c * t - t_previous;
+    t_previous = t;
+    t = t_next;
+  }
+  // θ ≥ jπ/m ⇔ cos θ ≤ cos(jπ/m): k counts the thresholds passed; (-1)^k is the product of a -1
+  // per threshold passed. Both are piecewise constant, so they carry no gradient.
+  Tensor k = zeros_like(c), sign = ones_like(c);
+  for (std::int64_t j = 1; j < m; ++j) {
+    Tensor passed = le(c, std::cos(static_cast<double>(j) * std::numbers::pi / static_cast<double>(m)));
+    k = k + passed;
+    sign = sign * (1.0 - 2.0 * passed);
+  }
+  return sign * t - 2.0 * k;
+}
+
+Tensor lsoftmax_target_logit(const Tensor& c, std::int64_t m, double lambda) {
+  check_lambda("lsoftmax_target_logit", lambda);
+  return (lambda * c + lsoftmax_psi(c, m)) / (1.0 + lambda);
+}
+
+double lsoftmax_lambda(std::int64_t iteration, double base, double gamma, double power, double lambda_min) {
+  check_schedule("lsoftmax_lambda", iteration, base, gamma, power, lambda_min);
+  return std::max(lambda_min, base * std::pow(1.0 + gamma * static_cast<double>(iteration), -power));
+}
+
+Tensor cosface_target_logit(const Tensor& c, double s, double m) {
+  check_floating("cosface_target_logit", c);
+  check_scale("cosface_target_logit", s);
+  check_nonnegative("cosface_target_logit", "m", m);
+  return s * (c - m);
+}
+
+Tensor arcface_target_logit(const Tensor& c, double s, double m, bool easy_margin) {
+  check_floating("arcface_target_logit", c);
+  check_scale("arcface_target_logit", s);
+  check_arcface_margin("arcface_target_logit", m);
+  Tensor sin = sqrt(clamp(1.0 - c * c, kSinSquaredEps));
+  Tensor cos_theta_plus_m = c * std::cos(m) - sin * std::sin(m);
+  if (easy_margin) return s * where(gt(c, 0.0), cos_theta_plus_m, c);
+  // insightface: th = cos(π - m), mm = sin(π - m)·m.
+  Tensor margin_applies = gt(c, std::cos(std::numbers::pi - m));
+  return s * where(margin_applies, cos_theta_plus_m, c - m * std::sin(m));
+}
+
+Tensor combined_margin_target_logit(const Tensor& c, double s, double m1, double m2, double m3) {
+  check_floating("combined_margin_target_logit", c);
+  check_scale("combined_margin_target_logit", s);
+  check_combined_margins("combined_margin_target_logit", m1, m2, m3);
+  // Rounding can put cos θ a hair outside [-1, 1], where acos is NaN.
+  Tensor theta = acos(clamp(c, -1.0, 1.0));
+  return s * (cos(m1 * theta + m2) - m3);
+}
+
+// ---- losses ----
+
+Tensor modified_softmax_loss(const Tensor& embeddings, const Tensor& weight, const Tensor& target,
+                             const ModifiedSoftmaxOptions& options) {
+  check_inputs("modified_softmax_loss", embeddings, weight, target, options.reduction);
+  Tensor logits = mm(embeddings, normalize(weight, 2.0, 1, kNormEps), false, true);  // ‖x‖ cos θ_j
+  return softmax_cross_entropy(logits, target, options.reduction);
+}
+
+Tensor normface_loss(const Tensor& embeddings, const Tensor& weight, const Tensor& target,
+                     const NormFaceOptions& options) {
+  check_inputs("normface_loss", embeddings, weight, target, options.reduction);
+  check_scale("normface_loss", options.s);
+  return softmax_cross_entropy(options.s * cos_theta(embeddings, weight), target, options.reduction);
+}
+
+Tensor lsoftmax_loss(const Tensor& embeddings, const Tensor& weight, const Tensor& target,
+                     const LSoftmaxOptions& options) {
+  check_inputs("lsoftmax_loss", embeddings, weight, target, options.reduction);
+  check_lsoftmax_m("lsoftmax_loss", options.m);
+  check_lambda("lsoftmax_loss", options.lambda);
+  return large_margin_loss(embeddings, weight, target, options.m, options.lambda, options.reduction);
+}
+
+Tensor sphereface_loss(const Tensor& embeddings, const Tensor& weight, const Tensor& target,
+                       const SphereFaceOptions& options) {
+  check_inputs("sphereface_loss", embeddings, weight, target, options.reduction);
+  check_lsoftmax_m("sphereface_loss", options.m);
+  check_schedule("sphereface_loss", options.iteration, options.base, options.gamma, options.power, options.lambda_min);
+  return large_margin_loss(embeddings, normalize(weight, 2.0, 1, kNormEps), target, options.m, options.lambda(),
+                           options.reduction);
+}
+
+Tensor cosface_loss(const Tensor& embeddings, const Tensor& weight, const Tensor& target,
+                    const CosFaceOptions& options) {
+  check_inputs("cosface_loss", embeddings, weight, target, options.reduction);
+  check_scale("cosface_loss", options.s);
+  check_nonnegative("cosface_loss", "m", options.m);
+  return cosine_margin_loss(embeddings, weight, target, options.s, options.reduction,
+                            [&](const Tensor& c) { return cosface_target_logit(c, options.s, options.m); });
+}
+
+Tensor arcface_loss(const Tensor& embeddings, const Tensor& weight, const Tensor& target,
+                    const ArcFaceOptions& options) {
+  check_inputs("arcface_loss", embeddings, weight, target, options.reduction);
+  check_scale("arcface_loss", options.s);
+  check_arcface_margin("arcface_loss", options.m);
+  return cosine_margin_loss(embeddings, weight, target, options.s, options.reduction, [&](const Tensor& c) {
+    return arcface_target_logit(c, options.s, options.m, options.easy_margin);
+  });
+}
+
+Tensor combined_margin_loss(const Tensor& embeddings, const Tensor& weight, const Tensor& target,
+                            const CombinedMarginOptions& options) {
+  check_inputs("combined_margin_loss", embeddings, weight, target, options.reduction);
+  check_scale("combined_margin_loss", options.s);
+  check_combined_margins("combined_margin_loss", options.m1, options.m2, options.m3);
+  return cosine_margin_loss(embeddings, weight, target, options.s, options.reduction, [&](const Tensor& c) {
+    return combined_margin_target_logit(c, options.s, options.m1, options.m2, options.m3);
+  });
+}
+
+// ---- catalog rows ----
+
+namespace {
+
+// A catalog parameter: the given value, or the default (taken from the options struct, so the
+// row and the function cannot disagree).
+double given_or(const LossParams& params, const std::string& name, double fallback) {
+  auto it = params.find(name);
+  return it == params.end() ? fallback : it->second;
+}
+
+void reject_unknown(const std::string& fn, const LossParams& params, std::initializer_list<const char*> known) {
+  for (const auto& [name, value] : params) {
+    bool found = false;
+    std::string list;
+    for (const char* k : known) {
+      found = found || name == k;
+      list += (list.empty() ? "" : ", ") + std::string(k);
+    }
+    if (!found)
+      throw std::invalid_argument(fn + ": unknown parameter \"" + name + "\"" +
+                                  (list.empty() ? " (it takes none)" : "; its parameters: " + list));
+  }
+}
+
+std::int64_t whole(const std::string& fn, const char* name, double v) {
+  if (!std::isfinite(v) || v != std::floor(v) || std::abs(v) > 1e15)
+    throw std::invalid_argument(fn + ": " + name + " must be a whole number, got " + number(v));
+  return static_cast<std::int64_t>(v);
+}
+
+bool flag(const std::string& fn, const char* name, double v) {
+  if (v != 0 && v != 1) throw std::invalid_argument(fn + ": " + name + " must be 0 or 1, got " + number(v));
+  return v == 1;
+}
+
+const std::vector<LossInput> kInputs = {
+    {"embeddings", "(N, d)", DType::Float32, true},
+    {"weight", "(C, d)", DType::Float32, true},
+    {"target", "(N) in [0, C)", DType::Int64, false},
+};
+
+const std::vector<Reduction> kReductions = {Reduction::None, Reduction::Mean, Reduction::Sum};
+
+// 6 embeddings of dimension 3, 5 classes: drawn in float64 and rounded, so float32 and float64
+// samples from equal generators hold the same numbers. With the tests' generators the target
+// cosines stay > 1e-5 from every kink (the tests check it).
+std::vector<Tensor> sample_inputs(DType dtype, Generator& gen) {
+  Tensor x = randn({6, 3}, DType::Float64, gen).to(dtype);
+  Tensor w = randn({5, 3}, DType::Float64, gen).to(dtype);
+  return {x, w, randint(0, 5, {6}, gen)};
+}
+
+LossSpec row(std::string name, std::string formula, std::vector<LossParam> params,
+             std::function<Tensor(const std::vector<Tensor>&, const LossParams&, Reduction)> call) {
+  return {std::move(name),   "angular",   std::move(formula), kInputs,
+          std::move(params), kReductions, sample_inputs,      std::move(call)};
+}
+
+}  // namespace
+
+std::vector<LossSpec> angular_losses() {
+  const NormFaceOptions normface;
+  const LSoftmaxOptions lsoftmax;
+  const SphereFaceOptions sphereface;
+  const CosFaceOptions cosface;
+  const ArcFaceOptions arcface;
+  const CombinedMarginOptions combined;
+  return {
+      row("modified_softmax_loss", "-log softmax(z)_y,  z_j = ‖x‖ cos θ_j = x·W_j/‖W_j‖", {},
+          [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
+            reject_unknown("modified_softmax_loss", p, {});
+            return modified_softmax_loss(in[0], in[1], in[2], {.reduction = r});
+          }),
+      row("normface_loss", "-log softmax(z)_y,  z_j = s cos θ_j", {{"s", normface.s, "scale of the cosine logits"}},
+          [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
+            reject_unknown("normface_loss", p, {"s"});
+            NormFaceOptions o;
+            o.s = given_or(p, "s", o.s);
+            o.reduction = r;
+            return normface_loss(in[0], in[1], in[2], o);
+          }),
+      row("lsoftmax_loss",
+          "-log softmax(z)_y,  z_y = ‖W_y‖‖x‖(λ cos θ_y + ψ(θ_y))/(1+λ),  ψ(θ) = (-1)^k cos(mθ) - 2k on "
+          "[kπ/m, (k+1)π/m],  z_j = W_j·x",
+          {{"m", static_cast<double>(lsoftmax.m), "integer angular margin, >= 1 (1: plain softmax)"},
+           {"lambda", lsoftmax.lambda, "weight of the plain logit λ cos θ; 0 is the paper's loss"}},
+          [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
+            reject_unknown("lsoftmax_loss", p, {"m", "lambda"});
+            LSoftmaxOptions o;
+            o.m = whole("lsoftmax_loss", "m", given_or(p, "m", static_cast<double>(o.m)));
+            o.lambda = given_or(p, "lambda", o.lambda);
+            o.reduction = r;
+            return lsoftmax_loss(in[0], in[1], in[2], o);
+          }),
+      row("sphereface_loss",
+          "-log softmax(z)_y,  z_y = ‖x‖(λ cos θ_y + ψ(θ_y))/(1+λ),  z_j = ‖x‖ cos θ_j,  "
+          "λ = max(λ_min, base·(1+γ·iteration)^-power)",
+          {{"m", static_cast<double>(sphereface.m), "integer angular margin, >= 1"},
+           {"iteration", static_cast<double>(sphereface.iteration), "training iteration, drives λ"},
+           {"base", sphereface.base, "λ at iteration 0"},
+           {"gamma", sphereface.gamma, "decay rate of λ"},
+           {"power", sphereface.power, "decay exponent of λ"},
+           {"lambda_min", sphereface.lambda_min, "floor of λ"}},
+          [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
+            reject_unknown("sphereface_loss", p, {"m", "iteration", "base", "gamma", "power", "lambda_min"});
+            SphereFaceOptions o;
+            o.m = whole("sphereface_loss", "m", given_or(p, "m", static_cast<double>(o.m)));
+            o.iteration =
+                whole("sphereface_loss", "iteration", given_or(p, "iteration", static_cast<double>(o.iteration)));
+            o.base = given_or(p, "base", o.base);
+            o.gamma = given_or(p, "gamma", o.gamma);
+            o.power = given_or(p, "power", o.power);
+            o.lambda_min = given_or(p, "lambda_min", o.lambda_min);
+            o.reduction = r;
+            return sphereface_loss(in[0], in[1], in[2], o);
+          }),
+      row("cosface_loss", "-log softmax(z)_y,  z_y = s(cos θ_y - m),  z_j = s cos θ_j",
+          {{"s", cosface.s, "scale of the cosine logits"}, {"m", cosface.m, "additive cosine margin, >= 0"}},
+          [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
+            reject_unknown("cosface_loss", p, {"s", "m"});
+            CosFaceOptions o;
+            o.s = given_or(p, "s", o.s);
+            o.m = given_or(p, "m", o.m);
+            o.reduction = r;
+            return cosface_loss(in[0], in[1], in[2], o);
+          }),
+      row("arcface_loss",
+          "-log softmax(z)_y,  z_y = s cos(θ_y + m) (s(cos θ_y - m sin m) once θ_y ≥ π - m),  z_j = s cos θ_j",
+          {{"s", arcface.s, "scale of the cosine logits"},
+           {"m", arcface.m, "additive angular margin in radians, [0, π)"},
+           {"easy_margin", arcface.easy_margin ? 1.0 : 0.0, "1: apply the margin only where cos θ_y > 0"}},
+          [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
+            reject_unknown("arcface_loss", p, {"s", "m", "easy_margin"});
+            ArcFaceOptions o;
+            o.s = given_or(p, "s", o.s);
+            o.m = given_or(p, "m", o.m);
+            o.easy_margin = flag("arcface_loss", "easy_margin", given_or(p, "easy_margin", o.easy_margin ? 1.0 : 0.0));
+            o.reduction = r;
+            return arcface_loss(in[0], in[1], in[2], o);
+          }),
+      row("combined_margin_loss", "-log softmax(z)_y,  z_y = s(cos(m1 θ_y + m2) - m3),  z_j = s cos θ_j",
+          {{"s", combined.s, "scale of the cosine logits"},
+           {"m1", combined.m1, "multiplicative angular margin (SphereFace-like), > 0"},
+           {"m2", combined.m2, "additive angular margin in radians (ArcFace-like), >= 0"},
+           {"m3", combined.m3, "additive cosine margin (CosFace-like), >= 0"}},
+          [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
+            reject_unknown("combined_margin_loss", p, {"s", "m1", "m2", "m3"});
+            CombinedMarginOptions o;
+            o.s = given_or(p, "s", o.s);
+            o.m1 = given_or(p, "m1", o.m1);
+            o.m2 = given_or(p, "m2", o.m2);
+            o.m3 = given_or(p, "m3", o.m3);
+            o.reduction = r;
+            return combined_margin_loss(in[0], in[1], in[2], o);
+          }),
+  };
+}
+
+}  // namespace zg

@@ -1,0 +1,40 @@
+#include "losses/catalog.h"
+
+#include <stdexcept>
+
+namespace zg {
+
+const std::vector<LossSpec>& loss_catalog() {
+  static const std::vector<LossSpec> catalog = [] {
+    std::vector<LossSpec> all;
+    for (auto family : {regression_losses, classification_losses, hinge_losses, metric_losses, angular_losses}) {
+      std::vector<LossSpec> rows = family();
+      all.insert(all.end(), rows.begin(), rows.end());
+    }
+    return all;
+  }();
+  return catalog;
+}
+
+const LossSpec& find_loss(const std::string& name) {
+  std::string known;
+  for (const LossSpec& s : loss_catalog()) {
+    if (s.name == name) return s;
+    known += (known.empty() ? "" : ", ") + s.name;
+  }
+  throw std::invalid_argument("unknown loss \"" + name + "\"; known losses: " + known);
+}
+
+double param(const LossSpec& spec, const LossParams& params, const std::string& name) {
+  for (const LossParam& p : spec.params)
+    if (p.name == name) {
+      auto it = params.find(name);
+      return it == params.end() ? p.default_value : it->second;
+    }
+  std::string names;
+  for (const LossParam& p : spec.params) names += (names.empty() ? "" : ", ") + p.name;
+  throw std::invalid_argument(spec.name + ": unknown parameter \"" + name + "\"" +
+                              (names.empty() ? " (it takes none)" : "; its parameters: " + names));
+}
+
+}  // namespace zg

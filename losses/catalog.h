@@ -1,0 +1,59 @@
+#pragma once
+// The loss catalog: one plain table describing every loss (name, family, formula, inputs,
+// parameters with defaults, reductions, sample inputs, and the call). It drives the generic loss
+// tests, the `zoograd loss` tool and the README's zoo table. Each family file contributes its rows
+// through a function (regression_losses(), ...); catalog.cpp concatenates them.
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/generator.h"
+#include "core/tensor.h"
+#include "losses/reduction.h"
+
+namespace zg {
+
+struct LossInput {
+  std::string name;       // as in the function's signature: "input", "target", "weight", ...
+  std::string shape;      // documentation, e.g. "(N, C)", "(N)", "same as input"
+  DType dtype;            // Float32 (meaning: either floating dtype) or Int64 (class indices)
+  bool differentiable;    // gradients are taken (and gradchecked) with respect to it
+};
+
+struct LossParam {
+  std::string name;       // PyTorch's argument name where PyTorch has the loss: "margin", "beta", ...
+  double default_value;   // booleans are 0/1, integers are whole numbers
+  std::string help;
+};
+
+using LossParams = std::map<std::string, double>;  // name -> value; missing names take the default
+
+struct LossSpec {
+  std::string name;        // snake_case, PyTorch's functional name where it has one: "mse_loss"
+  std::string family;      // "regression" | "classification" | "hinge" | "metric" | "angular"
+  std::string formula;     // one line, the seed's or the paper's equation in plain text
+  std::vector<LossInput> inputs;
+  std::vector<LossParam> params;
+  std::vector<Reduction> reductions;  // the ones it supports (None, Mean, Sum, and BatchMean where PyTorch has it)
+  // Sample inputs, in the order of `inputs`, in the given floating dtype (index inputs stay int64),
+  // kept at least 10·1e-6 away from every kink of the loss so central differences are valid.
+  std::function<std::vector<Tensor>(DType, Generator&)> sample;
+  // The loss of the inputs with the given parameters (defaults for missing ones) and reduction.
+  std::function<Tensor(const std::vector<Tensor>&, const LossParams&, Reduction)> call;
+};
+
+const std::vector<LossSpec>& loss_catalog();
+// Throws naming the unknown loss and listing the known ones.
+const LossSpec& find_loss(const std::string& name);
+// The value of a parameter: params[name] if given, else the spec's default; throws on a name the
+// spec does not have (naming it and the spec's parameters).
+double param(const LossSpec& spec, const LossParams& params, const std::string& name);
+
+std::vector<LossSpec> regression_losses();
+std::vector<LossSpec> classification_losses();
+std::vector<LossSpec> hinge_losses();
+std::vector<LossSpec> metric_losses();
+std::vector<LossSpec> angular_losses();
+
+}  // namespace zg

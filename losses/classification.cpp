@@ -1,0 +1,486 @@
+#include "losses/classification.h"
+
+#include <limits>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "losses/catalog.h"
+
+namespace zg {
+
+namespace {
+
+std::string num(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+[[noreturn]] void fail(const std::string& loss, const std::string& what) {
+  throw std::invalid_argument(loss + ": " + what);
+}
+
+void check_reduction(Reduction r, const std::string& loss) {
+  if (r == Reduction::BatchMean) fail(loss, "reduction batchmean is only defined for kl_div; use none, mean or sum");
+}
+
+void check_floating(const Tensor& t, const std::string& loss, const std::string& name) {
+  if (!t.defined()) fail(loss, name + " is undefined");
+  if (!is_floating(t.dtype())) fail(loss, name + " must be float32 or float64, got " + dtype_name(t.dtype()));
+}
+
+// Elementwise losses compare input and target element by element: same shape, floating.
+void check_pair(const Tensor& input, const Tensor& target, const std::string& loss,
+                const std::string& input_name = "input", const std::string& target_name = "target") {
+  check_floating(input, loss, input_name);
+  check_floating(target, loss, target_name);
+  if (input.shape() != target.shape())
+    fail(loss, input_name + " " + to_string(input.shape()) + " and " + target_name + " " + to_string(target.shape()) +
+                   " must have the same shape");
+}
+
+// An optional weight must broadcast to `shape` without enlarging it.
+void check_broadcasts_to(const Tensor& w, const Shape& shape, const std::string& loss, const std::string& name) {
+  if (!w.defined()) return;
+  check_floating(w, loss, name);
+  const auto rank = static_cast<std::int64_t>(shape.size());
+  bool fits = w.dim() <= rank;
+  for (std::int64_t k = 1; fits && k <= w.dim(); ++k) {
+    std::int64_t have = w.size(-k), want = shape[static_cast<std::size_t>(rank - k)];
+    fits = have == 1 || have == want;
+  }
+  if (!fits)
+    fail(loss,
+         name + " of shape " + to_string(w.shape()) + " does not broadcast to the input's shape " + to_string(shape));
+}
+
+void check_class_weight(const Tensor& w, std::int64_t classes, const std::string& loss, const std::string& name) {
+  if (!w.defined()) return;
+  check_floating(w, loss, name);
+  if (w.dim() != 1 || w.size(0) != classes)
+    fail(loss,
+         name + " must hold one value per class, shape [" + std::to_string(classes) + "], got " + to_string(w.shape()));
+}
+
+void check_gamma(double gamma, const std::string& loss) {
+  if (!(gamma >= 0)) fail(loss, "gamma must be >= 0, got " + num(gamma));
+}
+
+Tensor weighted(const Tensor& values, const Tensor& weight) {
+  return weight.defined() ? values * weight.to(values.dtype()) : values;
+}
+
+// Scores with the classes moved to the last dim and everything else flattened into rows:
+// (C) -> (1, C), (N, C) -> (N, C), (N, C, d1..dk) -> (N·d1⋯dk, C). `sample_shape` is the shape of
+// one value per row, which `none` returns: (), (N) or (N, d1, ..., dk).
+struct ClassRows {
+  Tensor rows;
+  Shape sample_shape;
+};
+
+ClassRows class_rows(const Tensor& x, const std::string& loss, const std::string& name) {
+  check_floating(x, loss, name);
+  if (x.dim() < 1) fail(loss, name + " needs a class dim: (C), (N, C) or (N, C, d1, ...), got a scalar");
+  const std::int64_t class_dim = x.dim() == 1 ? 0 : 1, classes = x.size(class_dim);
+  if (classes < 1) fail(loss, name + " of shape " + to_string(x.shape()) + " has no classes");
+  Shape sample_shape = x.shape();
+  sample_shape.erase(sample_shape.begin() + class_dim);
+  Tensor classes_last = x;
+  if (x.dim() > 2) {
+    Dims order{0};
+    for (std::int64_t d = 2; d < x.dim(); ++d) order.push_back(d);
+    order.push_back(1);
+    classes_last = permute(x, order);
+  }
+  return {reshape(classes_last, {numel(sample_shape), classes}), sample_shape};
+}
+
+// Class-index targets as rows: `index` (M) int64 with ignored entries replaced by class 0 (so that
+// gather stays in range; they are masked out after), and `kept` (M), 1 or 0, in the input's dtype.
+struct ClassTargets {
+  Tensor index;
+  Tensor kept;
+};
+
+ClassTargets class_targets(const Tensor& target, const Shape& sample_shape, std::int64_t classes,
+                           std::optional<std::int64_t> ignore_index, DType dtype, const std::string& loss) {
+  if (!target.defined()) fail(loss, "target is undefined");
+  if (target.dtype() != DType::Int64)
+    fail(loss, std::string("target must hold int64 class indices, got ") + dtype_name(target.dtype()));
+  if (target.shape() != sample_shape)
+    fail(loss, "target of shape " + to_string(target.shape()) + " does not match the input: expected " +
+                   to_string(sample_shape) + ", the input's shape without its class dim");
+  const std::int64_t rows = target.numel();
+  const auto* y = target.data<std::int64_t>();
+  Tensor index = empty({rows}, DType::Int64);
+  auto* safe = index.data<std::int64_t>();
+  std::vector<double> kept(static_cast<std::size_t>(rows));
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const bool ignored = ignore_index && y[i] == *ignore_index;
+    if (!ignored && (y[i] < 0 || y[i] >= classes))
+      fail(loss, "target " + std::to_string(y[i]) + " at position " + std::to_string(i) + " is out of range for " +
+                     std::to_string(classes) + " classes; expected 0.." + std::to_string(classes - 1) +
+                     (ignore_index ? " or ignore_index " + std::to_string(*ignore_index) : std::string()));
+    safe[i] = ignored ? 0 : y[i];
+    kept[static_cast<std::size_t>(i)] = ignored ? 0.0 : 1.0;
+  }
+  return {index, tensor(kept, {rows}, dtype)};
+}
+
+// -w_{y_n}·log p_{n,y_n} per row (0 where ignored) and mean's denominator Σ_{kept n} w_{y_n}.
+struct WeightedNll {
+  Tensor per_row;
+  Tensor total_weight;
+};
+
+WeightedNll weighted_nll(const Tensor& log_p, const ClassTargets& t, const Tensor& weight) {
+  Tensor log_p_y = reshape(gather(log_p, 1, unsqueeze(t.index, 1)), {t.index.numel()});
+  Tensor w_y = weight.defined() ? index_select(weight.to(log_p.dtype()), 0, t.index) * t.kept : t.kept;
+  // where, not a product with w_y = 0: an ignored row may hold -inf, and 0·inf is NaN.
+  return {where(t.kept, -w_y * log_p_y, scalar(0.0, log_p.dtype())), sum(w_y)};
+}
+
+// none: one value per sample; sum: Σ; mean: Σ / denominator.
+Tensor reduce_rows(const Tensor& per_row, const Shape& sample_shape, Reduction r, const Tensor& denominator) {
+  if (r == Reduction::None) return reshape(per_row, sample_shape);
+  return r == Reduction::Sum ? sum(per_row) : sum(per_row) / denominator;
+}
+
+// max(log p, -100), PyTorch's clamp, as a log of p where p > 0 and -100 elsewhere: log(0) would
+// make the gradient 0/0 even behind the clamp.
+Tensor clamped_log(const Tensor& p) {
+  Tensor positive = gt(p, 0.0);
+  Tensor log_p = log(where(positive, p, scalar(1.0, p.dtype())));
+  return clamp(where(positive, log_p, scalar(-100.0, p.dtype())), -100.0);
+}
+
+// (1 - p_t)^γ at max(1 - p_t, the smallest normal number), so that its gradient stays finite (see the header).
+Tensor focal_factor(const Tensor& one_minus_p_t, double gamma) {
+  double tiny =
+      one_minus_p_t.dtype() == DType::Float32 ? std::numeric_limits<float>::min() : std::numeric_limits<double>::min();
+  return pow(clamp(one_minus_p_t, tiny), gamma);
+}
+
+}  // namespace
+
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyOptions& options) {
+  const std::string loss = "cross_entropy";
+  check_reduction(options.reduction, loss);
+  const double eps = options.label_smoothing;
+  if (!(eps >= 0 && eps <= 1)) fail(loss, "label_smoothing must be in [0, 1], got " + num(eps));
+  ClassRows x = class_rows(input, loss, "input");
+  const std::int64_t classes = x.rows.size(1);
+  check_class_weight(options.weight, classes, loss, "weight");
+  Tensor log_p = log_softmax(x.rows, 1);
+
+  if (target.defined() && is_floating(target.dtype())) {  // class probabilities
+    if (target.shape() != input.shape())
+      fail(loss, "a floating target holds class probabilities and must have the input's shape " +
+                     to_string(input.shape()) + ", got " + to_string(target.shape()) + "; pass class indices as int64");
+    if (options.ignore_index >= 0)
+      fail(loss, "ignore_index " + std::to_string(options.ignore_index) +
+                     " is not supported with probability targets; leave it negative (default -100)");
+    Tensor q = class_rows(target, loss, "target").rows.to(log_p.dtype());
+    if (eps > 0) q = q * (1.0 - eps) + eps / static_cast<double>(classes);
+    Tensor per_row = -sum(weighted(q * log_p, options.weight), {1});
+    return reduce(reshape(per_row, x.sample_shape), options.reduction);  // mean: / number of samples
+  }
+
+  ClassTargets t = class_targets(target, x.sample_shape, classes, options.ignore_index, log_p.dtype(), loss);
+  WeightedNll nll = weighted_nll(log_p, t, options.weight);
+  Tensor per_row = nll.per_row;
+  if (eps > 0) {  // as PyTorch, only then: ε = 0 is exactly nll_loss, even with a logit of -inf
+    Tensor smooth = -sum(weighted(log_p, options.weight), {1});  // -Σ_c w_c·log p_{n,c}
+    per_row = (1.0 - eps) * per_row +
+              (eps / static_cast<double>(classes)) * where(t.kept, smooth, scalar(0.0, smooth.dtype()));
+  }
+  return reduce_rows(per_row, x.sample_shape, options.reduction, nll.total_weight);
+}
+
+Tensor nll_loss(const Tensor& input, const Tensor& target, const NllLossOptions& options) {
+  const std::string loss = "nll_loss";
+  check_reduction(options.reduction, loss);
+  ClassRows x = class_rows(input, loss, "input");
+  check_class_weight(options.weight, x.rows.size(1), loss, "weight");
+  ClassTargets t = class_targets(target, x.sample_shape, x.rows.size(1), options.ignore_index, input.dtype(), loss);
+  WeightedNll nll = weighted_nll(x.rows, t, options.weight);
+  return reduce_rows(nll.per_row, x.sample_shape, options.reduction, nll.total_weight);
+}
+
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const BinaryCrossEntropyOptions& options) {
+  const std::string loss = "binary_cross_entropy";
+  check_reduction(options.reduction, loss);
+  check_pair(input, target, loss);
+  check_broadcasts_to(options.weight, input.shape(), loss, "weight");
+  std::vector<double> p = input.to_vector();
+  for (std::size_t i = 0; i < p.size(); ++i)
+    if (!(p[i] >= 0 && p[i] <= 1))
+      fail(loss, "input " + num(p[i]) + " at position " + std::to_string(i) +
+                     " is not a probability in [0, 1]; for logits use binary_cross_entropy_with_logits");
+  Tensor y = target.to(input.dtype());
+  Tensor l = -(y * clamped_log(input) + (1.0 - y) * clamped_log(1.0 - input));
+  return reduce(weighted(l, options.weight), options.reduction);
+}
+
+Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
+                                        const BinaryCrossEntropyWithLogitsOptions& options) {
+  const std::string loss = "binary_cross_entropy_with_logits";
+  check_reduction(options.reduction, loss);
+  check_pair(input, target, loss);
+  check_broadcasts_to(options.weight, input.shape(), loss, "weight");
+  check_broadcasts_to(options.pos_weight, input.shape(), loss, "pos_weight");
+  Tensor y = target.to(input.dtype());
+  Tensor log_weight = options.pos_weight.defined() ? 1.0 + (options.pos_weight.to(y.dtype()) - 1.0) * y : ones_like(y);
+  Tensor l = (1.0 - y) * input + log_weight * softplus(-input);
+  return reduce(weighted(l, options.weight), options.reduction);
+}
+
+Tensor sigmoid_focal_loss(const Tensor& inputs, const Tensor& targets, const SigmoidFocalLossOptions& options) {
+  const std::string loss = "sigmoid_focal_loss";
+  check_reduction(options.reduction, loss);
+  check_pair(inputs, targets, loss, "inputs", "targets");
+  check_gamma(options.gamma, loss);
+  const double alpha = options.alpha;
+  if (!(alpha <= 1)) fail(loss, "alpha must be in [0, 1] (or negative to turn the weighting off), got " + num(alpha));
+  Tensor y = targets.to(inputs.dtype());
+  Tensor ce = binary_cross_entropy_with_logits(inputs, y, {.reduction = Reduction::None});
+  Tensor one_minus_p_t = sigmoid(inputs) * (1.0 - y) + sigmoid(-inputs) * y;  // = 1 - p·y - (1-p)(1-y)
+  Tensor l = focal_factor(one_minus_p_t, options.gamma) * ce;
+  if (alpha >= 0) l = (alpha * y + (1.0 - alpha) * (1.0 - y)) * l;
+  return reduce(l, options.reduction);
+}
+
+Tensor focal_loss(const Tensor& input, const Tensor& target, const FocalLossOptions& options) {
+  const std::string loss = "focal_loss";
+  check_reduction(options.reduction, loss);
+  check_gamma(options.gamma, loss);
+  ClassRows x = class_rows(input, loss, "input");
+  const std::int64_t classes = x.rows.size(1);
+  check_class_weight(options.alpha, classes, loss, "alpha");
+  ClassTargets t = class_targets(target, x.sample_shape, classes, std::nullopt, input.dtype(), loss);
+  Tensor log_p_y = reshape(gather(log_softmax(x.rows, 1), 1, unsqueeze(t.index, 1)), {t.index.numel()});
+  Tensor not_target = 1.0 - one_hot(t.index, classes, input.dtype());
+  Tensor one_minus_p_y = sum(softmax(x.rows, 1) * not_target, {1});  // Σ_{c≠y} p_c
+  Tensor per_row = -focal_factor(one_minus_p_y, options.gamma) * log_p_y;
+  if (options.alpha.defined()) per_row = index_select(options.alpha.to(input.dtype()), 0, t.index) * per_row;
+  return reduce(reshape(per_row, x.sample_shape), options.reduction);
+}
+
+Tensor kl_div(const Tensor& input, const Tensor& target, const KlDivOptions& options) {
+  const std::string loss = "kl_div";
+  check_pair(input, target, loss);
+  Tensor t = target.to(input.dtype());
+  if (options.log_target) return reduce(exp(t) * (t - input), options.reduction);
+  std::vector<double> p = t.to_vector();
+  for (std::size_t i = 0; i < p.size(); ++i)
+    if (!(p[i] >= 0))
+      fail(loss, "target " + num(p[i]) + " at position " + std::to_string(i) +
+                     " is not a probability (>= 0); for log-probabilities set log_target");
+  Tensor positive = gt(t, 0.0);
+  Tensor log_t = log(where(positive, t, scalar(1.0, t.dtype())));
+  Tensor l = where(positive, t * (log_t - input), scalar(0.0, t.dtype()));
+  return reduce(l, options.reduction);
+}
+
+Tensor brier_score(const Tensor& input, const Tensor& target, const BrierScoreOptions& options) {
+  const std::string loss = "brier_score";
+  check_reduction(options.reduction, loss);
+  check_floating(input, loss, "input");
+  if (input.dim() != 2) fail(loss, "input must be (N, C) logits, got shape " + to_string(input.shape()));
+  const std::int64_t classes = input.size(1);
+  Tensor y;
+  if (target.defined() && is_floating(target.dtype())) {
+    if (target.shape() != input.shape())
+      fail(loss, "a floating target holds class probabilities and must have the input's shape " +
+                     to_string(input.shape()) + ", got " + to_string(target.shape()) + "; pass class indices as int64");
+    y = target.to(input.dtype());
+  } else {
+    y = one_hot(class_targets(target, {input.size(0)}, classes, std::nullopt, input.dtype(), loss).index, classes,
+                input.dtype());
+  }
+  check_broadcasts_to(options.weight, input.shape(), loss, "weight");
+  Tensor squared_error = pow(softmax(input, 1) - y, 2.0);
+  return reduce(sum(weighted(squared_error, options.weight), {1}), options.reduction);
+}
+
+Tensor binary_brier_score(const Tensor& input, const Tensor& target, const BinaryBrierScoreOptions& options) {
+  const std::string loss = "binary_brier_score";
+  check_reduction(options.reduction, loss);
+  check_pair(input, target, loss);
+  check_broadcasts_to(options.weight, input.shape(), loss, "weight");
+  Tensor squared_error = pow(sigmoid(input) - target.to(input.dtype()), 2.0);
+  return reduce(weighted(squared_error, options.weight), options.reduction);
+}
+
+// ---- catalog rows ----
+
+namespace {
+
+using Sample = std::function<std::vector<Tensor>(DType, Generator&)>;
+using Call = std::function<Tensor(const std::vector<Tensor>&, const LossParams&, Reduction)>;
+
+// The row's parameters with the defaults filled in; a name the row does not have throws.
+LossParams with_defaults(const std::string& loss, const std::vector<LossParam>& params, const LossParams& given) {
+  LossParams all;
+  std::string names;
+  for (const LossParam& p : params) {
+    all[p.name] = p.default_value;
+    names += (names.empty() ? "" : ", ") + p.name;
+  }
+  for (const auto& [name, value] : given) {
+    if (!all.contains(name))
+      fail(loss,
+           "unknown parameter \"" + name + "\"" + (names.empty() ? " (it takes none)" : "; its parameters: " + names));
+    all[name] = value;
+  }
+  return all;
+}
+
+// `call` receives every parameter, given or default.
+LossSpec row(const std::string& name, const std::string& formula, std::vector<LossInput> inputs,
+             std::vector<LossParam> params, std::vector<Reduction> reductions, Sample sample, Call call) {
+  Call with_params = [name, params, call](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
+    return call(in, with_defaults(name, params, given), r);
+  };
+  return {.name = name,
+          .family = "classification",
+          .formula = formula,
+          .inputs = std::move(inputs),
+          .params = std::move(params),
+          .reductions = std::move(reductions),
+          .sample = std::move(sample),
+          .call = std::move(with_params)};
+}
+
+const std::vector<Reduction> kNoneMeanSum{Reduction::None, Reduction::Mean, Reduction::Sum};
+constexpr std::int64_t kN = 4, kC = 3;
+
+LossInput logits(const std::string& shape = "(N, C) logits") { return {"input", shape, DType::Float32, true}; }
+LossInput class_index() { return {"target", "(N) int64 class indices", DType::Int64, false}; }
+
+Tensor binary_labels(DType dtype, Generator& gen) { return randint(0, 2, {kN, kC}, gen).to(dtype); }
+
+}  // namespace
+
+std::vector<LossSpec> classification_losses() {
+  std::vector<LossSpec> rows;
+  const LossParam ignore_index{"ignore_index", -100, "a target equal to it counts for nothing"};
+  const LossParam gamma{"gamma", 2, "focusing γ >= 0: (1 - p_t)^γ down-weights easy examples; 0 gives cross-entropy"};
+
+  rows.push_back(row(
+      "cross_entropy",
+      "ℓ_n = (1-ε)·w_{y_n}·(-log softmax(x_n)_{y_n}) + (ε/C)·Σ_c w_c·(-log softmax(x_n)_c); mean = Σ ℓ_n / Σ w_{y_n}",
+      {logits(), class_index()},
+      {ignore_index, {"label_smoothing", 0, "ε in [0, 1]: the target becomes (1-ε)·one-hot + ε/C"}}, kNoneMeanSum,
+      [](DType dt, Generator& gen) {
+        return std::vector<Tensor>{randn({kN, kC}, dt, gen), randint(0, kC, {kN}, gen)};
+      },
+      [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
+        return cross_entropy(in[0], in[1],
+                             {.reduction = r,
+                              .ignore_index = static_cast<std::int64_t>(p.at("ignore_index")),
+                              .label_smoothing = p.at("label_smoothing")});
+      }));
+
+  rows.push_back(row(
+      "nll_loss", "ℓ_n = -w_{y_n}·x_{n,y_n}, x log-probabilities; mean = Σ ℓ_n / Σ w_{y_n}",
+      {logits("(N, C) log-probabilities"), class_index()}, {ignore_index}, kNoneMeanSum,
+      [](DType dt, Generator& gen) {
+        return std::vector<Tensor>{log_softmax(randn({kN, kC}, dt, gen), 1).detach(), randint(0, kC, {kN}, gen)};
+      },
+      [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
+        return nll_loss(in[0], in[1],
+                        {.reduction = r, .ignore_index = static_cast<std::int64_t>(p.at("ignore_index"))});
+      }));
+
+  rows.push_back(row(
+      "binary_cross_entropy", "ℓ = -[y·max(log p, -100) + (1-y)·max(log(1-p), -100)], p in [0, 1]",
+      {{"input", "(N, *) probabilities", DType::Float32, true},
+       {"target", "same as input, in [0, 1]", DType::Float32, true}},
+      {}, kNoneMeanSum,
+      [](DType dt, Generator& gen) {
+        return std::vector<Tensor>{sigmoid(randn({kN, kC}, dt, gen)).detach(), rand({kN, kC}, dt, gen)};
+      },
+      [](const std::vector<Tensor>& in, const LossParams&, Reduction r) {
+        return binary_cross_entropy(in[0], in[1], {.reduction = r});
+      }));
+
+  rows.push_back(row(
+      "binary_cross_entropy_with_logits",
+      "ℓ = -[pw·y·log σ(x) + (1-y)·log(1-σ(x))] = (1-y)·x + (1+(pw-1)·y)·softplus(-x)",
+      {logits("(N, *) logits"), {"target", "same as input, in [0, 1]", DType::Float32, true}},
+      {{"pos_weight", 1, "weight pw of the positive term, the same for every class"}}, kNoneMeanSum,
+      [](DType dt, Generator& gen) {
+        return std::vector<Tensor>{randn({kN, kC}, dt, gen), rand({kN, kC}, dt, gen)};
+      },
+      [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
+        return binary_cross_entropy_with_logits(
+            in[0], in[1], {.reduction = r, .pos_weight = scalar(p.at("pos_weight"), in[0].dtype())});
+      }));
+
+  rows.push_back(row(
+      "sigmoid_focal_loss",
+      "ℓ = α_t·(1-p_t)^γ·BCE(x, y), p_t = p·y + (1-p)(1-y), α_t = α·y + (1-α)(1-y), p = σ(x) "
+      "(torchvision; its default reduction is none)",
+      {{"inputs", "(N, *) logits", DType::Float32, true},
+       {"targets", "same as inputs, 0/1 labels", DType::Float32, false}},
+      {{"alpha", 0.25, "weight α in [0, 1] of the positives (1-α for negatives); negative: no weighting"}, gamma},
+      kNoneMeanSum,
+      [](DType dt, Generator& gen) {
+        return std::vector<Tensor>{randn({kN, kC}, dt, gen), binary_labels(dt, gen)};
+      },
+      [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
+        return sigmoid_focal_loss(in[0], in[1], {.reduction = r, .alpha = p.at("alpha"), .gamma = p.at("gamma")});
+      }));
+
+  rows.push_back(row(
+      "focal_loss", "ℓ_n = -(1-p_{n,y_n})^γ·log p_{n,y_n}, p = softmax(x_n)", {logits(), class_index()}, {gamma},
+      kNoneMeanSum,
+      [](DType dt, Generator& gen) {
+        return std::vector<Tensor>{randn({kN, kC}, dt, gen), randint(0, kC, {kN}, gen)};
+      },
+      [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
+        return focal_loss(in[0], in[1], {.reduction = r, .gamma = p.at("gamma")});
+      }));
+
+  rows.push_back(row(
+      "kl_div", "ℓ = p·(log p - input), input = log q; batchmean = Σ ℓ / N = KL(p‖q) per sample; mean = Σ ℓ / (N·C)",
+      {logits("(N, C) log-probabilities"),
+       {"target", "same as input, probabilities (log-probabilities if log_target)", DType::Float32, true}},
+      {{"log_target", 0, "1: the target holds log-probabilities, ℓ = e^t·(t - input)"}},
+      {Reduction::None, Reduction::Mean, Reduction::Sum, Reduction::BatchMean},
+      [](DType dt, Generator& gen) {
+        return std::vector<Tensor>{log_softmax(randn({kN, kC}, dt, gen), 1).detach(),
+                                   softmax(randn({kN, kC}, dt, gen), 1).detach()};
+      },
+      [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
+        return kl_div(in[0], in[1], {.reduction = r, .log_target = p.at("log_target") != 0});
+      }));
+
+  rows.push_back(row(
+      "brier_score", "ℓ_n = Σ_c (softmax(x_n)_c - y_{n,c})², y one-hot; sum is seed 003's Σ_i Σ_j (σ(ŷ_ij) - y_ij)²",
+      {logits(), class_index()}, {}, kNoneMeanSum,
+      [](DType dt, Generator& gen) {
+        return std::vector<Tensor>{randn({kN, kC}, dt, gen), randint(0, kC, {kN}, gen)};
+      },
+      [](const std::vector<Tensor>& in, const LossParams&, Reduction r) {
+        return brier_score(in[0], in[1], {.reduction = r});
+      }));
+
+  rows.push_back(row(
+      "binary_brier_score", "ℓ = (σ(x) - y)²",
+      {logits("(N, *) logits"), {"target", "same as input, in [0, 1]", DType::Float32, false}}, {}, kNoneMeanSum,
+      [](DType dt, Generator& gen) {
+        return std::vector<Tensor>{randn({kN, kC}, dt, gen), binary_labels(dt, gen)};
+      },
+      [](const std::vector<Tensor>& in, const LossParams&, Reduction r) {
+        return binary_brier_score(in[0], in[1], {.reduction = r});
+      }));
+
+  return rows;
+}
+
+}  // namespace zg

@@ -1,0 +1,529 @@
+// The hinge family (losses/hinge.h): gradchecks of every catalog row, reference values and
+// gradients from the formulas, and properties (zeros, reductions, dtypes, extremes, errors).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/gradcheck.h"
+#include "core/ops.h"
+#include "losses/catalog.h"
+#include "losses/classification.h"
+#include "losses/hinge.h"
+#include "tests/test_util.h"
+
+using namespace zg;
+
+namespace {
+
+using zg_tests::error_of;
+using V = std::vector<double>;
+
+Tensor f64(const V& v, const Shape& shape) { return tensor(v, shape, DType::Float64); }
+Tensor labels(const V& v) { return tensor(v, {static_cast<std::int64_t>(v.size())}, DType::Int64); }
+
+const std::vector<LossSpec>& rows() {
+  static const std::vector<LossSpec> all = hinge_losses();
+  return all;
+}
+
+const LossSpec& row(const std::string& name) {
+  for (const LossSpec& s : rows())
+    if (s.name == name) return s;
+  throw std::invalid_argument("no hinge row " + name);
+}
+
+std::vector<Tensor> sample(const LossSpec& spec, DType dtype, std::uint64_t seed = 7) {
+  Generator gen(seed);
+  return spec.sample(dtype, gen);
+}
+
+// The loss of a float64 input and its gradient d loss / d input; loss_of must return a scalar.
+struct ValueAndGrad {
+  double value;
+  V grad;
+};
+template <class F>
+ValueAndGrad value_and_grad(F loss_of, const V& x, const Shape& shape) {
+  Tensor input = f64(x, shape).requires_grad_();
+  Tensor loss = loss_of(input);
+  loss.backward();
+  return {loss.item(), input.grad().to_vector()};
+}
+
+void expect_all_near(const V& actual, const V& expected, double tol) {
+  ASSERT_EQ(actual.size(), expected.size());
+  for (std::size_t i = 0; i < actual.size(); ++i) EXPECT_NEAR(actual[i], expected[i], tol) << "element " << i;
+}
+
+bool all_finite(const V& v) {
+  return std::all_of(v.begin(), v.end(), [](double e) { return std::isfinite(e); });
+}
+
+double sigmoid_of(double v) { return 1.0 / (1.0 + std::exp(-v)); }
+
+}  // namespace
+
+// ---- the catalog rows ----
+
+TEST(HingeCatalog, RowsDeclareNamesParametersAndReductions) {
+  std::vector<std::string> names;
+  for (const LossSpec& s : rows()) {
+    names.push_back(s.name);
+    EXPECT_EQ(s.family, "hinge") << s.name;
+    EXPECT_EQ(s.reductions, (std::vector<Reduction>{Reduction::None, Reduction::Mean, Reduction::Sum})) << s.name;
+    ASSERT_EQ(s.inputs.size(), 2u) << s.name;
+    EXPECT_TRUE(s.inputs[0].differentiable) << s.name;
+    EXPECT_FALSE(s.inputs[1].differentiable) << s.name;
+    EXPECT_FALSE(s.formula.empty()) << s.name;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"hinge_loss", "squared_hinge_loss", "soft_margin_loss", "multi_margin_loss",
+                                             "crammer_singer_loss", "logsumexp_hinge_loss"}));
+  auto defaults = [](const LossSpec& s) {
+    std::vector<std::pair<std::string, double>> d;
+    for (const LossParam& p : s.params) d.emplace_back(p.name, p.default_value);
+    return d;
+  };
+  using D = std::vector<std::pair<std::string, double>>;
+  EXPECT_EQ(defaults(row("hinge_loss")), (D{{"margin", 1.0}}));
+  EXPECT_EQ(defaults(row("soft_margin_loss")), D{});
+  EXPECT_EQ(defaults(row("multi_margin_loss")), (D{{"p", 1.0}, {"margin", 1.0}}));
+  EXPECT_EQ(defaults(row("crammer_singer_loss")), (D{{"margin", 1.0}}));
+  EXPECT_EQ(defaults(row("logsumexp_hinge_loss")), (D{{"temperature", 1.0}}));
+  EXPECT_EQ(row("multi_margin_loss").inputs[1].dtype, DType::Int64);
+}
+
+// The samples keep every kink of the default parameters at least 0.05 (>> 1e-5) away.
+TEST(HingeCatalog, SamplesStayAwayFromKinks) {
+  for (const char* name : {"hinge_loss", "squared_hinge_loss", "soft_margin_loss"}) {
+    std::vector<Tensor> in = sample(row(name), DType::Float64);
+    V x = in[0].to_vector(), y = in[1].to_vector();
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      EXPECT_GE(std::abs(1.0 - y[i] * x[i]), 0.05) << name << " element " << i;
+      EXPECT_TRUE(y[i] == 1.0 || y[i] == -1.0);
+    }
+  }
+  for (const char* name : {"multi_margin_loss", "crammer_singer_loss", "logsumexp_hinge_loss"}) {
+    std::vector<Tensor> in = sample(row(name), DType::Float64);
+    ASSERT_EQ(in[0].shape(), (Shape{4, 5}));
+    V x = in[0].to_vector();
+    for (std::int64_t n = 0; n < 4; ++n)
+      for (std::int64_t i = 0; i < 5; ++i)
+        for (std::int64_t j = i + 1; j < 5; ++j) {
+          double gap = std::abs(x[n * 5 + i] - x[n * 5 + j]);
+          EXPECT_GE(gap, 0.05) << name;                     // no ties of a max
+          EXPECT_GE(std::abs(gap - 1.0), 0.05) << name;     // no margin - x_y + x_i = 0
+        }
+  }
+}
+
+// Both sides of each hinge are present, so the gradchecks below cover the flat and the sloped part.
+TEST(HingeCatalog, SamplesExerciseActiveAndInactiveHinges) {
+  auto both_signs = [](const V& v) {
+    return std::any_of(v.begin(), v.end(), [](double e) { return e < 0; }) &&
+           std::any_of(v.begin(), v.end(), [](double e) { return e > 0; });
+  };
+  std::vector<Tensor> in = sample(row("hinge_loss"), DType::Float64);
+  V x = in[0].to_vector(), y = in[1].to_vector(), margins;  // 1 - y·x
+  for (std::size_t i = 0; i < x.size(); ++i) margins.push_back(1 - y[i] * x[i]);
+  EXPECT_TRUE(both_signs(margins));
+
+  in = sample(row("multi_margin_loss"), DType::Float64);
+  x = in[0].to_vector();
+  y = in[1].to_vector();
+  margins.clear();  // 1 - x_y + x_i, i ≠ y
+  for (std::size_t n = 0; n < 4; ++n) {
+    auto target = static_cast<std::size_t>(y[n]);
+    for (std::size_t i = 0; i < 5; ++i)
+      if (i != target) margins.push_back(1 - x[n * 5 + target] + x[n * 5 + i]);
+  }
+  EXPECT_TRUE(both_signs(margins));
+}
+
+TEST(HingeCatalog, GradcheckEveryRowUnderEveryReduction) {
+  for (const LossSpec& s : rows())
+    for (Reduction r : s.reductions) {
+      SCOPED_TRACE(s.name + " " + reduction_name(r));
+      std::vector<Tensor> in = sample(s, DType::Float64);
+      for (std::size_t k = 0; k < in.size(); ++k)
+        if (s.inputs[k].differentiable) in[k].requires_grad_();
+      GradcheckResult result = gradcheck([&](const std::vector<Tensor>& xs) { return s.call(xs, {}, r); }, in);
+      EXPECT_TRUE(result.ok) << result.message;
+    }
+}
+
+TEST(HingeCatalog, GradcheckNonDefaultParameters) {
+  struct Case {
+    const char* name;
+    LossParams params;
+  };
+  // The binary samples keep |y·x| < 1.9, so margin 2 has its kink away from them too.
+  for (const Case& c : {Case{"hinge_loss", {{"margin", 2.0}}}, Case{"squared_hinge_loss", {{"margin", 2.0}}},
+                        Case{"multi_margin_loss", {{"p", 2.0}}}, Case{"logsumexp_hinge_loss", {{"temperature", 0.5}}},
+                        Case{"logsumexp_hinge_loss", {{"temperature", 3.0}}}})
+    for (Reduction r : {Reduction::None, Reduction::Mean, Reduction::Sum}) {
+      const LossSpec& s = row(c.name);
+      SCOPED_TRACE(s.name + " " + reduction_name(r));
+      std::vector<Tensor> in = sample(s, DType::Float64, 11);
+      in[0].requires_grad_();
+      GradcheckResult result = gradcheck([&](const std::vector<Tensor>& xs) { return s.call(xs, c.params, r); }, in);
+      EXPECT_TRUE(result.ok) << result.message;
+    }
+}
+
+TEST(HingeCatalog, GradcheckWeightedMultiMarginLoss) {
+  for (std::int64_t p : {1, 2})
+    for (Reduction r : {Reduction::None, Reduction::Mean, Reduction::Sum}) {
+      SCOPED_TRACE("p " + std::to_string(p) + " " + reduction_name(r));
+      std::vector<Tensor> in = sample(row("multi_margin_loss"), DType::Float64);
+      in[0].requires_grad_();
+      Tensor weight = f64({0.5, 2.0, 1.0, 0.25, 3.0}, {5}).requires_grad_();
+      GradcheckResult result = gradcheck(
+          [&](const std::vector<Tensor>& xs) {
+            return multi_margin_loss(xs[0], in[1], {.p = p, .weight = xs[1], .reduction = r});
+          },
+          {in[0], weight});
+      EXPECT_TRUE(result.ok) << result.message;
+    }
+}
+
+TEST(HingeCatalog, CallPassesParametersAndRefusesUnknownOnes) {
+  std::vector<Tensor> in = sample(row("crammer_singer_loss"), DType::Float64);
+  EXPECT_EQ(row("crammer_singer_loss").call(in, {{"margin", 0.3}}, Reduction::Sum).item(),
+            crammer_singer_loss(in[0], in[1], {.margin = 0.3, .reduction = Reduction::Sum}).item());
+  std::string e = error_of([&] { row("crammer_singer_loss").call(in, {{"margn", 2.0}}, Reduction::Mean); });
+  EXPECT_CONTAINS(e, "crammer_singer_loss: unknown parameter \"margn\"");
+  EXPECT_CONTAINS(e, "its parameters: margin");
+  EXPECT_CONTAINS(error_of([&] { row("soft_margin_loss").call(sample(row("soft_margin_loss"), DType::Float64),
+                                                              {{"margin", 1.0}}, Reduction::Mean); }),
+                  "(it takes none)");
+  EXPECT_CONTAINS(error_of([&] { row("multi_margin_loss").call(in, {{"p", 1.5}}, Reduction::Mean); }),
+                  "multi_margin_loss: p must be 1 or 2 (as in PyTorch), got 1.5");
+}
+
+// ---- reference values and gradients, float64, to 1e-10 ----
+
+TEST(HingeLoss, ReferenceValues) {
+  // max(0, 1 - y·x) = [0.7, 0, 2.5, 0.5]; mean 3.7/4; d/dx = -y·[1 - y·x > 0] / 4
+  ValueAndGrad a = value_and_grad(
+      [](const Tensor& x) { return hinge_loss(x, f64({1, 1, -1, -1}, {4})); }, {0.3, 2.0, 1.5, -0.5}, {4});
+  EXPECT_NEAR(a.value, 0.925, 1e-10);
+  expect_all_near(a.grad, {-0.25, 0, 0.25, 0.25}, 1e-10);
+
+  // margin 0.5, sum over a (2, 2): max(0, 0.5 - y·x) = [0.5 - 0.2, 0, 0.5 + 0.25, 0.5 - 0.1]
+  ValueAndGrad b = value_and_grad(
+      [](const Tensor& x) {
+        return hinge_loss(x, f64({1, -1, 1, -1}, {2, 2}), {.margin = 0.5, .reduction = Reduction::Sum});
+      },
+      {0.2, -0.9, -0.25, -0.1}, {2, 2});
+  EXPECT_NEAR(b.value, 0.3 + 0.75 + 0.4, 1e-10);
+  expect_all_near(b.grad, {-1, 0, -1, 1}, 1e-10);
+}
+
+TEST(SquaredHingeLoss, ReferenceValues) {
+  // max(0, 1 - y·x)² = [0.49, 0, 6.25, 0.25]; d/dx = -2·y·max(0, 1 - y·x) / 4
+  ValueAndGrad a = value_and_grad(
+      [](const Tensor& x) { return squared_hinge_loss(x, f64({1, 1, -1, -1}, {4})); }, {0.3, 2.0, 1.5, -0.5}, {4});
+  EXPECT_NEAR(a.value, (0.49 + 6.25 + 0.25) / 4, 1e-10);
+  expect_all_near(a.grad, {-2 * 0.7 / 4, 0, 2 * 2.5 / 4, 2 * 0.5 / 4}, 1e-10);
+
+  // margin 2, sum: max(0, 2 - y·x)² = [1.5², 3.5², 0]
+  ValueAndGrad b = value_and_grad(
+      [](const Tensor& x) {
+        return squared_hinge_loss(x, f64({1, -1, 1}, {3}), {.margin = 2.0, .reduction = Reduction::Sum});
+      },
+      {0.5, 1.5, 3.0}, {3});
+  EXPECT_NEAR(b.value, 2.25 + 12.25, 1e-10);
+  expect_all_near(b.grad, {-3.0, 7.0, 0}, 1e-10);
+}
+
+TEST(SoftMarginLoss, ReferenceValues) {
+  // F.soft_margin_loss(x, y): mean of log(1 + exp(-y·x)); d/dx = -y·sigmoid(-y·x) / n
+  for (Reduction r : {Reduction::Mean, Reduction::Sum}) {
+    V x{0.3, -1.2, 2.5, 0.0, -0.7, 4.0}, y{1, 1, -1, -1, -1, 1};
+    double scale = r == Reduction::Mean ? 1.0 / 6 : 1.0, expected = 0;
+    V grad;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      expected += std::log1p(std::exp(-y[i] * x[i])) * scale;
+      grad.push_back(-y[i] * sigmoid_of(-y[i] * x[i]) * scale);
+    }
+    ValueAndGrad a = value_and_grad(
+        [&](const Tensor& t) { return soft_margin_loss(t, f64(y, {2, 3}), {.reduction = r}); }, x, {2, 3});
+    EXPECT_NEAR(a.value, expected, 1e-10) << reduction_name(r);
+    expect_all_near(a.grad, grad, 1e-10);
+  }
+  // y·x = 0 gives log 2 exactly
+  EXPECT_NEAR(soft_margin_loss(f64({0.0}, {1}), f64({-1}, {1})).item(), std::log(2.0), 1e-15);
+}
+
+TEST(MultiMarginLoss, ReferenceValues) {
+  // PyTorch's documented example: F.multi_margin_loss(tensor([[0.1, 0.2, 0.4, 0.8]]), tensor([3])) = 0.325
+  //   = ((1 - 0.8 + 0.1) + (1 - 0.8 + 0.2) + (1 - 0.8 + 0.4)) / 4; each active i ≠ y gets +1/4, x_y -3/4
+  ValueAndGrad a = value_and_grad([](const Tensor& x) { return multi_margin_loss(x, labels({3})); },
+                                  {0.1, 0.2, 0.4, 0.8}, {1, 4});
+  EXPECT_NEAR(a.value, 0.325, 1e-10);
+  expect_all_near(a.grad, {0.25, 0.25, 0.25, -0.75}, 1e-10);
+
+  // F.multi_margin_loss(x, y, p=2, margin=0.7, weight=w, reduction='mean'):
+  //   ℓ_n = Σ_{i≠y} w_y·max(0, 0.7 - x_y + x_i)² / C, mean over N (not over Σ w_y)
+  V x{0.5, -0.3, 1.1, 0.2, 0.9, -0.4, 2.0, 0.05, -1.0}, w{0.5, 2.0, 3.0};
+  std::vector<std::int64_t> y{2, 0, 1};
+  const double margin = 0.7;
+  double expected = 0;
+  V grad(9, 0.0), per_sample;
+  for (std::size_t n = 0; n < 3; ++n) {
+    double xy = x[n * 3 + y[n]], total = 0;
+    for (std::size_t i = 0; i < 3; ++i) {
+      double z = margin - xy + x[n * 3 + i];
+      if (i == static_cast<std::size_t>(y[n]) || z <= 0) continue;
+      total += w[y[n]] * z * z / 3;
+      grad[n * 3 + i] += w[y[n]] * 2 * z / 3 / 3;
+      grad[n * 3 + y[n]] -= w[y[n]] * 2 * z / 3 / 3;
+    }
+    per_sample.push_back(total);
+    expected += total / 3;
+  }
+  ASSERT_GT(expected, 0.1);
+  auto weighted = [&](const Tensor& t, Reduction r) {
+    return multi_margin_loss(t, labels({2, 0, 1}), {.p = 2, .margin = margin, .weight = f64(w, {3}), .reduction = r});
+  };
+  ValueAndGrad b = value_and_grad([&](const Tensor& t) { return weighted(t, Reduction::Mean); }, x, {3, 3});
+  EXPECT_NEAR(b.value, expected, 1e-10);
+  expect_all_near(b.grad, grad, 1e-10);
+  expect_all_near(weighted(f64(x, {3, 3}), Reduction::None).to_vector(), per_sample, 1e-10);
+}
+
+// w_y scales the powered violation (PyTorch's kernel), not the violation before the power.
+TEST(MultiMarginLoss, WeightMultipliesThePoweredTerm) {
+  std::vector<Tensor> in = sample(row("multi_margin_loss"), DType::Float64);
+  Tensor doubled = full({5}, 2.0, DType::Float64);
+  double plain = multi_margin_loss(in[0], in[1], {.p = 2}).item();
+  ASSERT_GT(plain, 0.0);
+  EXPECT_NEAR(multi_margin_loss(in[0], in[1], {.p = 2, .weight = doubled}).item(), 2 * plain, 1e-12);
+}
+
+TEST(CrammerSingerLoss, ReferenceValues) {
+  // Row 0: max(0, 1 + 0.4 - 0.8) = 0.6, gradient +1 at the strongest other (0.4), -1 at the target.
+  // Row 1: max(0, 1 + 0.5 - 2.0) = 0, no gradient. Mean over 2.
+  ValueAndGrad a = value_and_grad([](const Tensor& x) { return crammer_singer_loss(x, labels({3, 0})); },
+                                  {0.1, 0.2, 0.4, 0.8, 2.0, -1.0, 0.5, 0.0}, {2, 4});
+  EXPECT_NEAR(a.value, 0.3, 1e-10);
+  expect_all_near(a.grad, {0, 0, 0.5, -0.5, 0, 0, 0, 0}, 1e-10);
+
+  // margin 0.25, sum: row 0 max(0, 0.25 + 1.3 - (-0.2)) = 1.75 (target not the largest);
+  // row 1 max(0, 0.25 + 0.1 - 0.3) = 0.05
+  ValueAndGrad b = value_and_grad(
+      [](const Tensor& x) {
+        return crammer_singer_loss(x, labels({0, 2}), {.margin = 0.25, .reduction = Reduction::Sum});
+      },
+      {-0.2, 1.3, 0.7, 0.1, -3.0, 0.3}, {2, 3});
+  EXPECT_NEAR(b.value, 1.75 + 0.05, 1e-10);
+  expect_all_near(b.grad, {-1, 1, 0, 1, 0, -1}, 1e-10);
+}
+
+TEST(LogSumExpHingeLoss, ReferenceValues) {
+  // ℓ_n = T·log(1 + Σ_{i≠y} exp((x_i - x_y)/T)); with q_i = exp((x_i - x_y)/T) / (1 + Σ_{j≠y} exp(...)),
+  // dℓ/dx_i = q_i for i ≠ y and dℓ/dx_y = -Σ q_i.
+  V x{0.4, -1.1, 2.3, 0.0, 1.7, 0.9, -0.6, 3.1};
+  std::vector<std::int64_t> y{2, 1};
+  for (double t : {1.0, 0.5}) {
+    double expected = 0;
+    V grad(8, 0.0);
+    for (std::size_t n = 0; n < 2; ++n) {
+      double xy = x[n * 4 + y[n]], denominator = 1;
+      for (std::size_t i = 0; i < 4; ++i)
+        if (i != static_cast<std::size_t>(y[n])) denominator += std::exp((x[n * 4 + i] - xy) / t);
+      expected += t * std::log(denominator) / 2;
+      for (std::size_t i = 0; i < 4; ++i) {
+        if (i == static_cast<std::size_t>(y[n])) continue;
+        double q = std::exp((x[n * 4 + i] - xy) / t) / denominator;
+        grad[n * 4 + i] += q / 2;
+        grad[n * 4 + y[n]] -= q / 2;
+      }
+    }
+    ValueAndGrad a = value_and_grad(
+        [&](const Tensor& t_) { return logsumexp_hinge_loss(t_, labels({2, 1}), {.temperature = t}); }, x, {2, 4});
+    EXPECT_NEAR(a.value, expected, 1e-10) << "T " << t;
+    expect_all_near(a.grad, grad, 1e-10);
+  }
+}
+
+// ---- properties ----
+
+TEST(HingeLosses, ZeroAtAPerfectPrediction) {
+  // Every margin met: y·x >= 1, and x_y >= x_i + 1 for every i ≠ y.
+  V binary{1.0, -3.0, 2.5}, by{1, -1, 1};
+  for (auto loss : {+[](const Tensor& x, const Tensor& t) { return hinge_loss(x, t); },
+                    +[](const Tensor& x, const Tensor& t) { return squared_hinge_loss(x, t); }}) {
+    ValueAndGrad a = value_and_grad([&](const Tensor& x) { return loss(x, f64(by, {3})); }, binary, {3});
+    EXPECT_EQ(a.value, 0.0);
+    EXPECT_EQ(a.grad, V(3, 0.0));
+  }
+  V scores{3.0, 1.5, 0.2, -1.0, 0.5, 1.6};
+  for (auto loss : {+[](const Tensor& x, const Tensor& t) { return multi_margin_loss(x, t); },
+                    +[](const Tensor& x, const Tensor& t) { return multi_margin_loss(x, t, {.p = 2}); },
+                    +[](const Tensor& x, const Tensor& t) { return crammer_singer_loss(x, t); }}) {
+    ValueAndGrad a = value_and_grad([&](const Tensor& x) { return loss(x, labels({0, 2})); }, scores, {2, 3});
+    EXPECT_EQ(a.value, 0.0);
+    EXPECT_EQ(a.grad, V(6, 0.0));
+  }
+  // The smooth losses never reach 0 but vanish with the gap: T·log(1 + (C-1)·e^(-gap/T)) <= T·(C-1)·e^(-gap/T).
+  double lse = logsumexp_hinge_loss(f64({40, 0, 0}, {1, 3}), labels({0})).item();
+  EXPECT_GT(lse, 0.0);
+  EXPECT_LE(lse, 2 * std::exp(-40.0) * (1 + 1e-12));
+  EXPECT_LT(soft_margin_loss(f64({40}, {1}), f64({1}, {1})).item(), std::exp(-40.0) * 1.0000001);
+}
+
+// Seed 000's identity: log(1 + Σ_{i≠y} exp(x_i - x_y)) = -log softmax(x)_y.
+TEST(LogSumExpHingeLoss, AtTemperatureOneIsSoftmaxCrossEntropy) {
+  CrossEntropyOptions per_sample;
+  per_sample.reduction = Reduction::None;
+  for (std::uint64_t seed : {1, 2, 3}) {
+    std::vector<Tensor> in = sample(row("logsumexp_hinge_loss"), DType::Float64, seed);
+    expect_all_near(logsumexp_hinge_loss(in[0], in[1], {.reduction = Reduction::None}).to_vector(),
+                    cross_entropy(in[0], in[1], per_sample).to_vector(), 1e-12);
+    Tensor a = in[0].clone().detach().requires_grad_(), b = in[0].clone().detach().requires_grad_();
+    logsumexp_hinge_loss(a, in[1]).backward();
+    cross_entropy(b, in[1]).backward();
+    expect_all_near(a.grad().to_vector(), b.grad().to_vector(), 1e-12);
+  }
+}
+
+// T·logsumexp(v/T) falls to max(v) as T -> 0: the loss approaches crammer_singer_loss with margin 0
+// from above, within T·log(2(C-1)), monotonically, and so do its gradients away from the kinks.
+TEST(LogSumExpHingeLoss, TendsToCrammerSingerWithMarginZeroAsTemperatureFalls) {
+  std::vector<Tensor> in = sample(row("logsumexp_hinge_loss"), DType::Float64);
+  V hard = crammer_singer_loss(in[0], in[1], {.margin = 0.0, .reduction = Reduction::None}).to_vector();
+  V previous(hard.size(), INFINITY);
+  for (double t : {1.0, 0.1, 0.01, 1e-3}) {
+    V smooth = logsumexp_hinge_loss(in[0], in[1], {.temperature = t, .reduction = Reduction::None}).to_vector();
+    for (std::size_t n = 0; n < hard.size(); ++n) {
+      // 1e-12: at small T the excess is below rounding, and the two sides differ in the last bits
+      EXPECT_GE(smooth[n], hard[n] - 1e-12) << "T " << t;
+      EXPECT_LE(smooth[n], hard[n] + t * std::log(2.0 * 4) + 1e-12) << "T " << t;
+      EXPECT_LE(smooth[n], previous[n] + 1e-12) << "T " << t;
+    }
+    previous = smooth;
+  }
+  EXPECT_NEAR(previous[0], hard[0], 1e-9);  // the sample's gaps are >= 0.05 = 50·T: e^-50 remains
+  Tensor a = in[0].clone().detach().requires_grad_(), b = in[0].clone().detach().requires_grad_();
+  logsumexp_hinge_loss(a, in[1], {.temperature = 1e-3}).backward();
+  crammer_singer_loss(b, in[1], {.margin = 0.0}).backward();
+  expect_all_near(a.grad().to_vector(), b.grad().to_vector(), 1e-12);
+}
+
+TEST(HingeLosses, SumIsMeanTimesCountAndNoneKeepsThePerSampleShape) {
+  for (const LossSpec& s : rows()) {
+    std::vector<Tensor> in = sample(s, DType::Float64);
+    Tensor none = s.call(in, {}, Reduction::None);
+    Shape expected = s.inputs[1].dtype == DType::Int64 ? Shape{in[0].size(0)} : in[0].shape();
+    EXPECT_EQ(none.shape(), expected) << s.name;
+    double mean = s.call(in, {}, Reduction::Mean).item(), total = s.call(in, {}, Reduction::Sum).item();
+    EXPECT_EQ(s.call(in, {}, Reduction::Mean).shape(), Shape{}) << s.name;
+    EXPECT_NEAR(total, mean * static_cast<double>(none.numel()), 1e-12) << s.name;
+    EXPECT_NEAR(total, sum(none).item(), 1e-12) << s.name;
+    EXPECT_GT(total, 0.0) << s.name;  // the samples violate some margins
+  }
+}
+
+TEST(HingeLosses, Float32MatchesFloat64OnTheSamples) {
+  for (const LossSpec& s : rows()) {
+    std::vector<Tensor> in64 = sample(s, DType::Float64), in32 = sample(s, DType::Float32);
+    EXPECT_EQ(in32[0].dtype(), DType::Float32);
+    in64[0].requires_grad_();
+    in32[0].requires_grad_();
+    Tensor l64 = s.call(in64, {}, Reduction::None), l32 = s.call(in32, {}, Reduction::None);
+    EXPECT_EQ(l32.dtype(), DType::Float32) << s.name;
+    sum(l64).backward();
+    sum(l32).backward();
+    for (auto [a, b] : {std::pair{l32.to_vector(), l64.to_vector()},
+                        std::pair{in32[0].grad().to_vector(), in64[0].grad().to_vector()}})
+      for (std::size_t i = 0; i < a.size(); ++i)
+        EXPECT_NEAR(a[i], b[i], 1e-5 * std::abs(b[i]) + 1e-7) << s.name << " element " << i;
+  }
+}
+
+TEST(HingeLosses, FiniteLossAndGradientAtLogitsOf1e4) {
+  const V binary{1e4, -1e4, 1e4, -1e4}, by{1, 1, -1, -1};
+  // Targets on the largest, the smallest and a middle score; ties at ±1e4 included.
+  const V scores{1e4, -1e4, 0, 1e4, -1e4, -1e4, 1e4, 0, 0, 1e4, -1e4, 5};
+  for (const LossSpec& s : rows())
+    for (DType dt : {DType::Float32, DType::Float64})
+      for (const LossParams& params : {LossParams{}, s.params.empty() ? LossParams{} : LossParams{{s.params.back().name, 1e-3}}}) {
+        SCOPED_TRACE(s.name + " " + dtype_name(dt));
+        bool by_class = s.inputs[1].dtype == DType::Int64;
+        Tensor x = by_class ? tensor(scores, {3, 4}, dt) : tensor(binary, {4}, dt);
+        Tensor y = by_class ? labels({0, 1, 3}) : tensor(by, {4}, dt);
+        x.requires_grad_();
+        Tensor loss = s.call({x, y}, params, Reduction::Mean);
+        loss.backward();
+        EXPECT_TRUE(std::isfinite(loss.item()));
+        EXPECT_TRUE(all_finite(x.grad().to_vector()));
+      }
+  // The values themselves, float64: the wrong-side margins are 1 + 1e4 and 1 + 2e4.
+  EXPECT_EQ(hinge_loss(f64(binary, {4}), f64(by, {4}), {.reduction = Reduction::None}).to_vector(),
+            (V{0, 1 + 1e4, 1 + 1e4, 0}));
+  EXPECT_EQ(crammer_singer_loss(f64(scores, {3, 4}), labels({0, 1, 3}), {.reduction = Reduction::None}).to_vector(),
+            (V{1, 1 + 2e4, 1 + 1e4 - 5}));
+  // log(1 + e^0 + e^(2e4) + e^(1e4)) = 2e4 + log(1 + ~e^-1e4)
+  EXPECT_EQ(logsumexp_hinge_loss(f64(scores, {3, 4}), labels({0, 1, 3}), {.reduction = Reduction::None}).to_vector()[1],
+            2e4);
+  EXPECT_NEAR(soft_margin_loss(f64(binary, {4}), f64(by, {4}), {.reduction = Reduction::Sum}).item(), 2e4, 1e-9);
+}
+
+// The target's score is masked with where(): its gradient is finite even where it ties the others.
+TEST(HingeLosses, NoNaNGradientThroughTheMaskedTargetScore) {
+  for (auto loss : {+[](const Tensor& x, const Tensor& t) { return crammer_singer_loss(x, t); },
+                    +[](const Tensor& x, const Tensor& t) { return logsumexp_hinge_loss(x, t); }}) {
+    ValueAndGrad a = value_and_grad([&](const Tensor& x) { return loss(x, labels({1})); }, {-1e4, -1e4, -1e4}, {1, 3});
+    EXPECT_TRUE(std::isfinite(a.value));
+    EXPECT_TRUE(all_finite(a.grad));
+    EXPECT_LT(a.grad[1], 0.0);  // the target's score is pushed up
+  }
+}
+
+TEST(MultiMarginLoss, OneClassHasNothingToBeat) {
+  // F.multi_margin_loss(torch.randn(3, 1), torch.zeros(3, dtype=torch.long)) == 0
+  EXPECT_EQ(multi_margin_loss(f64({0.3, -2, 5}, {3, 1}), labels({0, 0, 0})).item(), 0.0);
+}
+
+TEST(HingeLosses, BadInputsThrowNamingTheLossAndTheFix) {
+  Tensor x = f64({0.5, -0.5}, {2}), scores = f64({1, 2, 3, 4, 5, 6}, {2, 3});
+  EXPECT_CONTAINS(error_of([&] { hinge_loss(x, f64({1, -1, 1}, {3})); }),
+                  "hinge_loss: target of shape [3] must have the input's shape [2]");
+  std::string e = error_of([&] { squared_hinge_loss(x, f64({1, 0}, {2})); });
+  EXPECT_CONTAINS(e, "squared_hinge_loss: target must hold -1/+1 labels, got 0 at position 1");
+  EXPECT_CONTAINS(e, "2·y - 1");
+  EXPECT_CONTAINS(error_of([&] { soft_margin_loss(x, f64({0.5, 1}, {2})); }), "soft_margin_loss: target must hold -1/+1");
+  EXPECT_CONTAINS(error_of([&] { hinge_loss(x, f64({1, -1}, {2}), {.margin = NAN}); }),
+                  "hinge_loss: margin must be finite, got nan");
+  EXPECT_CONTAINS(error_of([&] { hinge_loss(tensor({1, 2}, {2}, DType::Int64), f64({1, -1}, {2})); }),
+                  "hinge_loss: input must be float32 or float64 scores, got int64");
+
+  EXPECT_CONTAINS(error_of([&] { multi_margin_loss(f64({1, 2, 3}, {3}), labels({0})); }),
+                  "multi_margin_loss: expected input (N, C) and target (N), got [3] and [1]; unsqueeze");
+  EXPECT_CONTAINS(error_of([&] { crammer_singer_loss(scores, labels({0, 1, 2})); }),
+                  "crammer_singer_loss: expected input (N, C) and target (N), got [2, 3] and [3]");
+  EXPECT_CONTAINS(error_of([&] { multi_margin_loss(scores, f64({0, 1}, {2})); }),
+                  "multi_margin_loss: target must hold int64 class indices, got float64");
+  EXPECT_CONTAINS(error_of([&] { logsumexp_hinge_loss(scores, labels({0, 3})); }),
+                  "logsumexp_hinge_loss: target 3 at position 1 is out of range for 3 classes (expected 0 .. 2)");
+  EXPECT_CONTAINS(error_of([&] { crammer_singer_loss(scores, labels({-1, 0})); }),
+                  "crammer_singer_loss: target -1 at position 0 is out of range");
+  EXPECT_CONTAINS(error_of([&] { multi_margin_loss(scores, labels({0, 1}), {.p = 3}); }),
+                  "multi_margin_loss: p must be 1 or 2 (as in PyTorch), got 3");
+  EXPECT_CONTAINS(error_of([&] { multi_margin_loss(scores, labels({0, 1}), {.weight = f64({1, 2}, {2})}); }),
+                  "multi_margin_loss: weight must be a floating tensor of shape [3] (one weight per class), got float64 [2]");
+  EXPECT_CONTAINS(error_of([&] { multi_margin_loss(scores, labels({0, 1}), {.margin = INFINITY}); }),
+                  "multi_margin_loss: margin must be finite, got inf");
+  EXPECT_CONTAINS(error_of([&] { crammer_singer_loss(f64({1, 2}, {2, 1}), labels({0, 0})); }),
+                  "crammer_singer_loss: needs at least 2 classes (a target and another class to beat), got 1");
+  for (double t : {0.0, -1.0, double(NAN), double(INFINITY)})
+    EXPECT_CONTAINS(error_of([&] { logsumexp_hinge_loss(scores, labels({0, 1}), {.temperature = t}); }),
+                    "logsumexp_hinge_loss: temperature must be positive and finite, got ");
+  EXPECT_CONTAINS(error_of([&] { logsumexp_hinge_loss(scores, labels({0, 1}), {.temperature = -2}); }),
+                  "got -2; small values approach crammer_singer_loss");
+}

@@ -1,0 +1,557 @@
+// The regression losses (losses/regression.h): every catalog row gradchecked under every
+// reduction (and the parameter values that switch branches), hand-computed values and gradients,
+// and properties: zeros and minima, reduction identities, shapes, float32 against float64,
+// extreme errors, and the error messages.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <numbers>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/gradcheck.h"
+#include "core/ops.h"
+#include "losses/catalog.h"
+#include "losses/regression.h"
+#include "tests/test_util.h"
+
+namespace {
+
+using namespace zg;
+using zg_tests::error_of;
+
+const std::vector<Reduction> kReductions{Reduction::None, Reduction::Mean, Reduction::Sum};
+
+const LossSpec& row(const std::string& name) {
+  static const std::vector<LossSpec> rows = regression_losses();
+  for (const LossSpec& s : rows)
+    if (s.name == name) return s;
+  throw std::invalid_argument("no regression row " + name);
+}
+
+// A float64 leaf that requires grad.
+Tensor leaf(const std::vector<double>& values, const Shape& shape = {}) {
+  Shape s = shape.empty() ? Shape{static_cast<std::int64_t>(values.size())} : shape;
+  return tensor(values, s, DType::Float64).requires_grad_();
+}
+
+Tensor constant(const std::vector<double>& values, const Shape& shape = {}) {
+  Shape s = shape.empty() ? Shape{static_cast<std::int64_t>(values.size())} : shape;
+  return tensor(values, s, DType::Float64);
+}
+
+void expect_all_near(const std::vector<double>& actual, const std::vector<double>& expected, double tol,
+                     const std::string& what) {
+  ASSERT_EQ(actual.size(), expected.size()) << what;
+  for (std::size_t i = 0; i < actual.size(); ++i)
+    EXPECT_NEAR(actual[i], expected[i], tol) << what << " element " << i;
+}
+
+// Backpropagates a scalar loss and checks its value and the gradient of wrt, to 1e-10.
+void expect_value_and_grad(const Tensor& loss, const Tensor& wrt, double value, const std::vector<double>& grad) {
+  ASSERT_EQ(loss.dim(), 0);
+  EXPECT_NEAR(loss.item(), value, 1e-10);
+  loss.backward();
+  expect_all_near(wrt.grad().to_vector(), grad, 1e-10, "gradient");
+}
+
+bool all_finite(const std::vector<double>& v) {
+  for (double x : v)
+    if (!std::isfinite(x)) return false;
+  return true;
+}
+
+// ---- 1. gradcheck of every row under every reduction ----
+
+struct GradCase {
+  std::string loss;
+  LossParams params;
+  Reduction reduction;
+};
+
+void PrintTo(const GradCase& c, std::ostream* os) {
+  *os << c.loss;
+  for (const auto& [k, v] : c.params) *os << " " << k << "=" << v;
+  *os << " " << reduction_name(c.reduction);
+}
+
+// Every row at its defaults, plus the parameter values that select another branch of the formula
+// (kept away from the samples' kinks: errors lie in [0.2, 0.8] ∪ [1.2, 1.8]).
+std::vector<GradCase> grad_cases() {
+  const std::multimap<std::string, LossParams> variants{
+      {"rmse_loss", {{"eps", 1e-6}}},
+      {"huber_loss", {{"delta", 0.1}}},        // all errors on the line
+      {"huber_loss", {{"delta", 2.5}}},        // all errors on the square
+      {"smooth_l1_loss", {{"beta", 0.0}}},     // exactly L1
+      {"smooth_l1_loss", {{"beta", 0.1}}},
+      {"smooth_l1_loss", {{"beta", 2.5}}},
+      {"quantile_loss", {{"tau", 0.1}}},
+      {"quantile_loss", {{"tau", 0.9}}},
+      {"poisson_nll_loss", {{"full", 1}}},
+      {"poisson_nll_loss", {{"log_input", 0}}},
+      {"poisson_nll_loss", {{"log_input", 0}, {"full", 1}}},
+      {"gaussian_nll_loss", {{"full", 1}}},
+  };
+  std::vector<GradCase> cases;
+  for (const LossSpec& s : regression_losses()) {
+    std::vector<LossParams> params{{}};
+    for (auto [it, end] = variants.equal_range(s.name); it != end; ++it) params.push_back(it->second);
+    for (const LossParams& p : params)
+      for (Reduction r : s.reductions) cases.push_back({s.name, p, r});
+  }
+  return cases;
+}
+
+class RegressionGradcheck : public ::testing::TestWithParam<GradCase> {};
+
+TEST_P(RegressionGradcheck, Float64) {
+  const GradCase& c = GetParam();
+  const LossSpec& spec = row(c.loss);
+  Generator gen(42);
+  std::vector<Tensor> inputs = spec.sample(DType::Float64, gen);
+  ASSERT_EQ(inputs.size(), spec.inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (spec.inputs[i].differentiable) inputs[i].requires_grad_();
+  GradcheckResult r = gradcheck(
+      [&](const std::vector<Tensor>& in) { return spec.call(in, c.params, c.reduction); }, inputs);
+  EXPECT_TRUE(r.ok) << r.message;
+}
+
+INSTANTIATE_TEST_SUITE_P(Rows, RegressionGradcheck, ::testing::ValuesIn(grad_cases()),
+                         [](const ::testing::TestParamInfo<GradCase>& param) {
+                           std::string name = param.param.loss;
+                           for (const auto& [k, v] : param.param.params) name += "_" + k + "_" + std::to_string(v);
+                           name += std::string("_") + reduction_name(param.param.reduction);
+                           return std::regex_replace(name, std::regex("[^A-Za-z0-9]"), "_");
+                         });
+
+TEST(RegressionCatalog, RowsAreTheRegressionFamilyWithNoneMeanSum) {
+  std::set<std::string> names;
+  for (const LossSpec& s : regression_losses()) {
+    names.insert(s.name);
+    EXPECT_EQ(s.family, "regression") << s.name;
+    EXPECT_FALSE(s.formula.empty()) << s.name;
+    EXPECT_EQ(s.reductions, kReductions) << s.name;
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"mse_loss", "l1_loss", "rmse_loss", "huber_loss", "smooth_l1_loss",
+                                          "log_cosh_loss", "quantile_loss", "poisson_nll_loss",
+                                          "gaussian_nll_loss"}));
+}
+
+// The rows' parameter defaults are the functions' defaults, and a given parameter reaches the call.
+TEST(RegressionCatalog, ParametersReachTheCall) {
+  Generator gen(1);
+  std::vector<Tensor> in = row("huber_loss").sample(DType::Float64, gen);
+  EXPECT_EQ(row("huber_loss").params.at(0).default_value, 1.0);
+  EXPECT_EQ(row("huber_loss").call(in, {}, Reduction::Sum).item(), huber_loss(in[0], in[1], {Reduction::Sum}).item());
+  EXPECT_EQ(row("huber_loss").call(in, {{"delta", 0.5}}, Reduction::Sum).item(),
+            huber_loss(in[0], in[1], {.reduction = Reduction::Sum, .delta = 0.5}).item());
+  EXPECT_EQ(row("smooth_l1_loss").call(in, {{"beta", 0.3}}, Reduction::Mean).item(),
+            smooth_l1_loss(in[0], in[1], {.beta = 0.3}).item());
+  EXPECT_EQ(row("quantile_loss").call(in, {{"tau", 0.8}}, Reduction::Mean).item(),
+            quantile_loss(in[0], in[1], {.tau = 0.8}).item());
+  EXPECT_EQ(row("rmse_loss").call(in, {{"eps", 0.25}}, Reduction::Mean).item(),
+            rmse_loss(in[0], in[1], {.eps = 0.25}).item());
+  std::vector<Tensor> p = row("poisson_nll_loss").sample(DType::Float64, gen);
+  EXPECT_EQ(row("poisson_nll_loss").call(p, {{"log_input", 0}, {"full", 1}, {"eps", 0.1}}, Reduction::Sum).item(),
+            poisson_nll_loss(p[0], p[1], {.log_input = false, .full = true, .eps = 0.1, .reduction = Reduction::Sum})
+                .item());
+  std::vector<Tensor> g = row("gaussian_nll_loss").sample(DType::Float64, gen);
+  EXPECT_EQ(row("gaussian_nll_loss").call(g, {{"full", 1}, {"eps", 2.0}}, Reduction::Mean).item(),
+            gaussian_nll_loss(g[0], g[1], g[2], {.full = true, .eps = 2.0}).item());
+}
+
+// The samples keep every error 0.2 away from the kinks at d = 0 and |d| = 1, in both dtypes.
+TEST(RegressionCatalog, ErrorSamplesStayAwayFromKinks) {
+  for (const std::string& name : std::vector<std::string>{"l1_loss", "huber_loss", "smooth_l1_loss", "quantile_loss"})
+    for (DType dtype : {DType::Float32, DType::Float64})
+      for (std::uint64_t seed : {0u, 1u, 42u, 1234u}) {
+        Generator gen(seed);
+        std::vector<Tensor> in = row(name).sample(dtype, gen);
+        for (double d : (in[0] - in[1]).to_vector()) {
+          EXPECT_GE(std::abs(d), 0.2 - 1e-6) << name;
+          EXPECT_GE(std::abs(std::abs(d) - 1.0), 0.2 - 1e-6) << name;
+        }
+      }
+}
+
+// ---- 2. reference values: value and gradient from the formula, to 1e-10 in float64 ----
+
+TEST(MseLoss, ReferenceValues) {
+  // F.mse_loss(x, y): d = (-0.5, -2, 2.5), mean d² = 10.5/3, gradient 2d/3.
+  Tensor x = leaf({0.5, -1.0, 2.0});
+  expect_value_and_grad(mse_loss(x, constant({1.0, 1.0, -0.5})), x, 3.5, {-1.0 / 3, -4.0 / 3, 5.0 / 3});
+  // F.mse_loss(x, y, reduction='sum') on (2, 2): Σ x² = 30, gradient w.r.t. y is -2(x - y) = -2x.
+  Tensor x2 = constant({1, 2, 3, 4}, {2, 2});
+  Tensor y2 = leaf({0, 0, 0, 0}, {2, 2});
+  expect_value_and_grad(mse_loss(x2, y2, {Reduction::Sum}), y2, 30.0, {-2, -4, -6, -8});
+}
+
+TEST(L1Loss, ReferenceValues) {
+  // F.l1_loss(x, y): |d| = (0.5, 2, 2.5), mean 5/3, gradient sign(d)/3.
+  Tensor x = leaf({0.5, -1.0, 2.0});
+  expect_value_and_grad(l1_loss(x, constant({1.0, 1.0, -0.5})), x, 5.0 / 3, {-1.0 / 3, -1.0 / 3, 1.0 / 3});
+  // F.l1_loss(x, y, reduction='sum') with one exact match: PyTorch's gradient there is sign(0) = 0.
+  Tensor x2 = leaf({1.0, 2.0});
+  expect_value_and_grad(l1_loss(x2, constant({1.0, 0.0}), {Reduction::Sum}), x2, 2.0, {0.0, 1.0});
+}
+
+TEST(RmseLoss, ReferenceValues) {
+  const double eps = 1e-12;
+  // mean over samples of r_n = √(mean_j d_nj² + eps): rows d = (3, 4) and (0, 6) give √(12.5 + eps)
+  // and √(18 + eps); ∂r_n/∂x_nj = d_nj / (D·r_n) with D = 2, then / N = 2 for the mean.
+  Tensor x = leaf({3, 4, 0, 6}, {2, 2});
+  double r0 = std::sqrt(12.5 + eps), r1 = std::sqrt(18 + eps);
+  expect_value_and_grad(rmse_loss(x, constant({0, 0, 0, 0}, {2, 2})), x, (r0 + r1) / 2,
+                        {3 / (4 * r0), 4 / (4 * r0), 0, 6 / (4 * r1)});
+  // sum over a 1-D input, one value per sample: √(9 + eps) + √(16 + eps), gradient d/√(d² + eps) ≈ ±1.
+  Tensor x2 = leaf({3.0, 0.0});
+  double a = std::sqrt(9 + eps), b = std::sqrt(16 + eps);
+  expect_value_and_grad(rmse_loss(x2, constant({0.0, 4.0}), {Reduction::Sum}), x2, a + b, {3 / a, -4 / b});
+  // none on (2, 2): √(12.5 + eps) and √(eps); the zero row's gradient is 0, not 0/0.
+  Tensor x3 = leaf({3, 4, 0, 0}, {2, 2});
+  Tensor per_sample = rmse_loss(x3, constant({0, 0, 0, 0}, {2, 2}), {Reduction::None});
+  expect_all_near(per_sample.to_vector(), {r0, std::sqrt(eps)}, 1e-10, "per-sample RMSE");
+  sum(per_sample).backward();
+  expect_all_near(x3.grad().to_vector(), {3 / (2 * r0), 4 / (2 * r0), 0, 0}, 1e-10, "gradient");
+}
+
+TEST(HuberLoss, ReferenceValues) {
+  // F.huber_loss(x, y, delta=0.5): d = (-0.2, 1.5, -0.7) -> ½·0.04, 0.5·(1.5 - 0.25), 0.5·(0.7 - 0.25);
+  // gradient d inside, δ·sign(d) outside, over 3.
+  Tensor x = leaf({0.8, 1.5, -0.7});
+  expect_value_and_grad(huber_loss(x, constant({1.0, 0.0, 0.0}), {.delta = 0.5}), x, (0.02 + 0.625 + 0.225) / 3,
+                        {-0.2 / 3, 0.5 / 3, -0.5 / 3});
+  // F.huber_loss(x, y, reduction='sum'), δ = 1: d = (0.5, -3) -> 0.125 + (3 - 0.5).
+  Tensor x2 = leaf({0.5, -3.0});
+  expect_value_and_grad(huber_loss(x2, constant({0.0, 0.0}), {Reduction::Sum}), x2, 2.625, {0.5, -1.0});
+}
+
+TEST(SmoothL1Loss, ReferenceValues) {
+  // F.smooth_l1_loss(x, y, beta=0.5): d = (-0.2, 1.5, -0.7) -> ½·0.04/0.5, 1.5 - 0.25, 0.7 - 0.25;
+  // gradient d/β inside, sign(d) outside, over 3.
+  Tensor x = leaf({0.8, 1.5, -0.7});
+  expect_value_and_grad(smooth_l1_loss(x, constant({1.0, 0.0, 0.0}), {.beta = 0.5}), x, (0.04 + 1.25 + 0.45) / 3,
+                        {-0.4 / 3, 1.0 / 3, -1.0 / 3});
+  // F.smooth_l1_loss(x, y, beta=0, reduction='sum') is Σ|d| with gradient sign(d), 0 at d = 0.
+  Tensor x2 = leaf({0.5, -3.0, 1.0});
+  expect_value_and_grad(smooth_l1_loss(x2, constant({0.0, 0.0, 1.0}), {.reduction = Reduction::Sum, .beta = 0.0}),
+                        x2, 3.5, {1.0, -1.0, 0.0});
+}
+
+TEST(LogCoshLoss, ReferenceValues) {
+  // mean of log cosh(d), d = (1, -2.5); gradient tanh(d)/2.
+  Tensor x = leaf({1.0, -2.0});
+  expect_value_and_grad(log_cosh_loss(x, constant({0.0, 0.5})), x,
+                        (std::log(std::cosh(1.0)) + std::log(std::cosh(2.5))) / 2,
+                        {std::tanh(1.0) / 2, std::tanh(-2.5) / 2});
+  // sum at d = ±1e4, where cosh overflows: log cosh(d) = |d| - log 2 to double precision, gradient ±1.
+  Tensor x2 = leaf({1e4, -1e4});
+  expect_value_and_grad(log_cosh_loss(x2, constant({0.0, 0.0}), {Reduction::Sum}), x2,
+                        2 * (1e4 - std::numbers::ln2), {1.0, -1.0});
+}
+
+TEST(QuantileLoss, ReferenceValues) {
+  // τ = 0.9, d = y - x = (2, -1): max(1.8, -0.2) = 1.8, max(-0.9, 0.1) = 0.1; gradient -τ or 1 - τ, over 2.
+  Tensor x = leaf({1.0, 1.0});
+  expect_value_and_grad(quantile_loss(x, constant({3.0, 0.0}), {.tau = 0.9}), x, 0.95, {-0.45, 0.05});
+  // τ = 0.25, sum, d = (1, -1, 2): 0.25 + 0.75 + 0.5.
+  Tensor x2 = leaf({0.0, 2.0, -1.0});
+  expect_value_and_grad(quantile_loss(x2, constant({1.0, 1.0, 1.0}), {.reduction = Reduction::Sum, .tau = 0.25}), x2,
+                        1.5, {-0.25, 0.75, -0.25});
+}
+
+TEST(PoissonNllLoss, ReferenceValues) {
+  const double e = std::numbers::e;
+  // F.poisson_nll_loss(x, y): exp(x) - y·x with x = (0, 1, -1), y = (2, 0, 3); gradient (exp(x) - y)/3.
+  Tensor x = leaf({0.0, 1.0, -1.0});
+  expect_value_and_grad(poisson_nll_loss(x, constant({2.0, 0.0, 3.0})), x, (1 + e + (1 / e + 3)) / 3,
+                        {(1 - 2) / 3.0, e / 3, (1 / e - 3) / 3});
+  // F.poisson_nll_loss(x, y, log_input=False, full=True, reduction='sum'), x = (2, 0.5), y = (3, 1):
+  // x - y·log(x + eps), plus Stirling 3·log 3 - 3 + ½·log(6π) for y = 3 only (y = 1 is masked out).
+  const double eps = 1e-8;
+  Tensor x2 = leaf({2.0, 0.5});
+  double expected = (2 - 3 * std::log(2 + eps)) + (0.5 - std::log(0.5 + eps)) +
+                    (3 * std::log(3.0) - 3 + 0.5 * std::log(6 * std::numbers::pi));
+  expect_value_and_grad(
+      poisson_nll_loss(x2, constant({3.0, 1.0}), {.log_input = false, .full = true, .reduction = Reduction::Sum}), x2,
+      expected, {1 - 3 / (2 + eps), 1 - 1 / (0.5 + eps)});
+}
+
+TEST(GaussianNllLoss, ReferenceValues) {
+  // F.gaussian_nll_loss(x, y, var): ½(log v + d²/v) with d = (-1, 0), v = (2, 0.5), mean over 2;
+  // ∂/∂x = d/v / 2, ∂/∂v = ½(1/v - d²/v²) / 2.
+  Tensor x = leaf({0.0, 1.0});
+  Tensor var = leaf({2.0, 0.5});
+  Tensor loss = gaussian_nll_loss(x, constant({1.0, 1.0}), var);
+  expect_value_and_grad(loss, x, (0.5 * (std::log(2.0) + 0.5) + 0.5 * std::log(0.5)) / 2, {-0.25, 0.0});
+  expect_all_near(var.grad().to_vector(), {0.5 * (0.5 - 0.25) / 2, 0.5 * 2.0 / 2}, 1e-10, "var gradient");
+
+  // full=True, sum, input (2, 2) with var (2): one variance per row, v = (1, 4).
+  // Row 0, d = (-1, 2): ½(0 + 1) + ½(0 + 4) = 2.5; row 1, d = (0, 2): ½ log 4 + ½(log 4 + 1).
+  Tensor x2 = leaf({0, 1, 2, 2}, {2, 2});
+  Tensor var2 = leaf({1.0, 4.0});
+  Tensor loss2 = gaussian_nll_loss(x2, constant({1, -1, 2, 0}, {2, 2}), var2,
+                                   {.full = true, .reduction = Reduction::Sum});
+  expect_value_and_grad(loss2, x2, 2.5 + std::log(4.0) + 0.5 + 4 * 0.5 * std::log(2 * std::numbers::pi),
+                        {-1, 2, 0, 0.5});
+  // ∂/∂v summed over the row: ½(1 - 1) + ½(1 - 4) = -1.5 and ½(¼ - 0) + ½(¼ - 4/16) = 0.125.
+  expect_all_near(var2.grad().to_vector(), {-1.5, 0.125}, 1e-10, "var gradient");
+}
+
+// ---- 3. properties and edge cases ----
+
+TEST(RegressionProperties, ZeroAtAPerfectPrediction) {
+  Tensor y = constant({0.3, -1.2, 4.0, 1e4}, {2, 2});
+  for (const std::string& name : std::vector<std::string>{"mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
+                                                          "log_cosh_loss", "quantile_loss"})
+    for (Reduction r : kReductions) {
+      Tensor x = y.clone().detach().requires_grad_();
+      Tensor loss = row(name).call({x, y}, {}, r);
+      for (double v : loss.to_vector()) EXPECT_NEAR(v, 0.0, 1e-12) << name << " " << reduction_name(r);
+      sum(loss).backward();
+      // quantile_loss's kink at d = 0 takes the d ≥ 0 branch, whose gradient is -τ (a subgradient).
+      double expected = name == "quantile_loss" ? -QuantileLossOptions{}.tau : 0.0;
+      double scale = r == Reduction::Mean ? 1.0 / 4 : 1.0;
+      for (double g : x.grad().to_vector()) EXPECT_EQ(g, expected * scale) << name << " " << reduction_name(r);
+    }
+}
+
+// The NLL losses have no zero; their gradient vanishes at the maximum-likelihood prediction.
+TEST(RegressionProperties, NllGradientVanishesAtTheLikelihoodMaximum) {
+  // Poisson: ∂/∂x (exp(x) - y·x) = 0 at x = log y.
+  Tensor y = constant({0.5, 2.0, 7.0});
+  Tensor x = log(y).detach().requires_grad_();
+  poisson_nll_loss(x, y).backward();
+  expect_all_near(x.grad().to_vector(), {0, 0, 0}, 1e-12, "poisson gradient");
+  // Gaussian: ∂/∂var = ½(1/var - d²/var²) = 0 at var = d².
+  Tensor mu = constant({1.0, -2.0});
+  Tensor var = leaf({0.25, 9.0});
+  Tensor target = constant({1.5, 1.0});  // d² = (0.25, 9)
+  gaussian_nll_loss(mu, target, var).backward();
+  expect_all_near(var.grad().to_vector(), {0, 0}, 1e-12, "gaussian var gradient");
+}
+
+TEST(RegressionProperties, SumIsMeanTimesNumberOfTerms) {
+  for (const LossSpec& s : regression_losses()) {
+    Generator gen(5);
+    std::vector<Tensor> in = s.sample(DType::Float64, gen);
+    Tensor none = s.call(in, {}, Reduction::None);
+    double n = static_cast<double>(none.numel());
+    EXPECT_NEAR(s.call(in, {}, Reduction::Sum).item(), s.call(in, {}, Reduction::Mean).item() * n, 1e-12 * n)
+        << s.name;
+    EXPECT_NEAR(s.call(in, {}, Reduction::Sum).item(), sum(none).item(), 1e-12 * n) << s.name;
+  }
+}
+
+// RMSE per sample, then reduced over samples; the batch as one sample is √(F.mse_loss(x, y) + eps).
+TEST(RegressionProperties, RmseReductions) {
+  Generator gen(5);
+  std::vector<Tensor> in = row("rmse_loss").sample(DType::Float64, gen);  // (4, 3)
+  const double eps = 1e-12;
+  std::vector<double> expected;
+  for (double m : mean(pow(in[0] - in[1], 2.0), {1}).to_vector()) expected.push_back(std::sqrt(m + eps));
+  expect_all_near(rmse_loss(in[0], in[1], {Reduction::None}).to_vector(), expected, 1e-12, "per-sample RMSE");
+  EXPECT_NEAR(rmse_loss(in[0], in[1]).item(), (expected[0] + expected[1] + expected[2] + expected[3]) / 4, 1e-12);
+  Tensor x = reshape(in[0], {1, -1}), y = reshape(in[1], {1, -1});
+  EXPECT_NEAR(rmse_loss(x, y).item(), std::sqrt(mse_loss(in[0], in[1]).item() + eps), 1e-12);
+}
+
+TEST(RegressionProperties, OutputShapeUnderNone) {
+  for (const LossSpec& s : regression_losses()) {
+    Generator gen(3);
+    std::vector<Tensor> in = s.sample(DType::Float64, gen);
+    Shape expected = s.name == "rmse_loss" ? Shape{in[0].size(0)} : in[0].shape();
+    EXPECT_EQ(s.call(in, {}, Reduction::None).shape(), expected) << s.name;
+    EXPECT_EQ(s.call(in, {}, Reduction::Mean).dim(), 0) << s.name;
+    EXPECT_EQ(s.call(in, {}, Reduction::Sum).dim(), 0) << s.name;
+  }
+  // RMSE: one value per sample of any rank; a 1-D input is one value per sample.
+  Tensor x3 = randn({2, 3, 4}, DType::Float64);
+  EXPECT_EQ(rmse_loss(x3, zeros_like(x3), {Reduction::None}).shape(), (Shape{2}));
+  Tensor x1 = randn({5}, DType::Float64);
+  EXPECT_EQ(rmse_loss(x1, zeros_like(x1), {Reduction::None}).shape(), (Shape{5}));
+  // Gaussian with one variance per row keeps input's shape.
+  Tensor x = randn({4, 3}, DType::Float64);
+  EXPECT_EQ(gaussian_nll_loss(x, zeros_like(x), ones({4, 1}, DType::Float64), {.reduction = Reduction::None}).shape(),
+            (Shape{4, 3}));
+  EXPECT_EQ(gaussian_nll_loss(x, zeros_like(x), ones({4}, DType::Float64), {.reduction = Reduction::None}).shape(),
+            (Shape{4, 3}));
+}
+
+TEST(RegressionProperties, Float32MatchesFloat64) {
+  for (const LossSpec& s : regression_losses())
+    for (Reduction r : kReductions) {
+      Generator g32(9), g64(9);
+      Tensor single = s.call(s.sample(DType::Float32, g32), {}, r);
+      Tensor dbl = s.call(s.sample(DType::Float64, g64), {}, r);
+      EXPECT_EQ(single.dtype(), DType::Float32) << s.name;
+      std::vector<double> a = single.to_vector(), b = dbl.to_vector();
+      ASSERT_EQ(a.size(), b.size());
+      for (std::size_t i = 0; i < a.size(); ++i)
+        EXPECT_NEAR(a[i], b[i], 1e-5 * std::abs(b[i])) << s.name << " " << reduction_name(r) << " element " << i;
+    }
+}
+
+TEST(RegressionProperties, SmoothL1IsHuberOverBetaAndQuantileHalfIsHalfL1) {
+  Generator gen(8);
+  std::vector<Tensor> in = row("huber_loss").sample(DType::Float64, gen);
+  for (double beta : {0.3, 1.0, 2.5})
+    expect_all_near(smooth_l1_loss(in[0], in[1], {.reduction = Reduction::None, .beta = beta}).to_vector(),
+                    (huber_loss(in[0], in[1], {.reduction = Reduction::None, .delta = beta}) / beta).to_vector(),
+                    1e-12, "smooth_l1 vs huber/β");
+  EXPECT_NEAR(quantile_loss(in[0], in[1]).item(), 0.5 * l1_loss(in[0], in[1]).item(), 1e-12);
+  // β = 0 is L1 exactly, value and gradient.
+  Tensor x = in[0].clone().detach().requires_grad_();
+  smooth_l1_loss(x, in[1], {.beta = 0.0}).backward();
+  Tensor x_l1 = in[0].clone().detach().requires_grad_();
+  l1_loss(x_l1, in[1]).backward();
+  EXPECT_EQ(smooth_l1_loss(in[0], in[1], {.beta = 0.0}).item(), l1_loss(in[0], in[1]).item());
+  EXPECT_EQ(x.grad().to_vector(), x_l1.grad().to_vector());
+}
+
+TEST(RegressionProperties, LogCoshGradientIsTanh) {
+  Generator gen(4);
+  std::vector<Tensor> in = row("log_cosh_loss").sample(DType::Float64, gen);
+  Tensor x = in[0].clone().detach().requires_grad_();
+  log_cosh_loss(x, in[1], {Reduction::Sum}).backward();
+  expect_all_near(x.grad().to_vector(), tanh(in[0] - in[1]).to_vector(), 1e-12, "log_cosh gradient");
+}
+
+// Errors of ±1e4 (and 0) give a finite loss and gradient in both dtypes, for every row.
+TEST(RegressionExtremes, HugeErrorsStayFinite) {
+  for (const LossSpec& s : regression_losses())
+    for (DType dtype : {DType::Float32, DType::Float64})
+      for (Reduction r : kReductions) {
+        Tensor x = tensor({1e4, -1e4, 0.0, 5e3}, {2, 2}, dtype);
+        Tensor y = tensor({-1e4, 1e4, 0.0, 5e3}, {2, 2}, dtype);  // errors 2e4, -2e4, 0, 0
+        std::vector<Tensor> in{x, y};
+        if (s.name == "poisson_nll_loss")  // log-rates ±30, counts up to 1e4
+          in = {tensor({30, -30, 0, 5}, {2, 2}, dtype), tensor({1e4, 0, 1, 1e4}, {2, 2}, dtype)};
+        if (s.name == "gaussian_nll_loss") in.push_back(tensor({1e-3, 1.0, 1e4, 0.0}, {2, 2}, dtype));
+        for (std::size_t i = 0; i < in.size(); ++i)
+          if (s.inputs[i].differentiable) in[i].requires_grad_();
+        Tensor loss = s.call(in, {}, r);
+        EXPECT_TRUE(all_finite(loss.to_vector())) << s.name << " " << dtype_name(dtype) << " " << loss;
+        sum(loss).backward();
+        for (std::size_t i = 0; i < in.size(); ++i) {
+          if (!s.inputs[i].differentiable) continue;
+          EXPECT_TRUE(all_finite(in[i].grad().to_vector())) << s.name << " " << dtype_name(dtype) << " input " << i;
+        }
+      }
+}
+
+TEST(RegressionExtremes, LogCoshDoesNotOverflowInFloat32) {
+  Tensor x = tensor({1e4, -1e4, 100.0}, DType::Float32).requires_grad_();
+  Tensor loss = log_cosh_loss(x, zeros({3}), {Reduction::None});
+  expect_all_near(loss.to_vector(), {1e4 - std::numbers::ln2, 1e4 - std::numbers::ln2, 100 - std::numbers::ln2},
+                  1e-3, "log cosh");
+  sum(loss).backward();
+  expect_all_near(x.grad().to_vector(), {1, -1, 1}, 0, "tanh");
+}
+
+TEST(RegressionExtremes, RmseAtZeroErrorHasAZeroGradient) {
+  for (DType dtype : {DType::Float32, DType::Float64})
+    for (Reduction r : kReductions) {
+      Tensor x = tensor({1.0, 2.0, 3.0, 4.0}, {2, 2}, dtype).requires_grad_();
+      Tensor loss = rmse_loss(x, x.detach(), {.reduction = r});
+      double expected = (r == Reduction::Sum ? 2 : 1) * 1e-6;  // √eps per sample
+      for (double v : loss.to_vector()) EXPECT_NEAR(v, expected, 1e-12) << reduction_name(r);
+      sum(loss).backward();
+      for (double g : x.grad().to_vector()) EXPECT_EQ(g, 0.0) << dtype_name(dtype) << " " << reduction_name(r);
+    }
+}
+
+// Below eps the variance is clamped in value, but its gradient is the formula's at eps (PyTorch).
+TEST(RegressionExtremes, GaussianVarianceBelowEps) {
+  const double eps = 1e-6;
+  Tensor var = leaf({0.0, 1e-9});
+  Tensor loss = gaussian_nll_loss(constant({1.0, 0.0}), constant({0.0, 0.0}), var, {.reduction = Reduction::Sum});
+  double expected = 0.5 * (std::log(eps) + 1 / eps) + 0.5 * std::log(eps);
+  EXPECT_NEAR(loss.item(), expected, 1e-10 * expected);
+  loss.backward();
+  std::vector<double> g = var.grad().to_vector();
+  EXPECT_NEAR(g[0], 0.5 * (1 / eps - 1 / (eps * eps)), 1e-10 * std::abs(0.5 / (eps * eps)));
+  EXPECT_NEAR(g[1], 0.5 / eps, 1e-10 * 0.5 / eps);
+}
+
+// PyTorch's Stirling term gives NaN gradients to masked-out zero targets; here they stay finite.
+TEST(RegressionExtremes, PoissonFullWithZeroTargetsHasFiniteGradients) {
+  Tensor x = leaf({0.5, 1.0, 2.0});
+  Tensor y = leaf({0.0, 1.0, 3.0});
+  Tensor loss = poisson_nll_loss(x, y, {.full = true, .reduction = Reduction::Sum});
+  loss.backward();
+  // ∂/∂y = -x + [y > 1]·(log y + 1/(2y)).
+  expect_all_near(y.grad().to_vector(), {-0.5, -1.0, -2.0 + std::log(3.0) + 1.0 / 6}, 1e-10, "target gradient");
+  // A zero rate with log_input = false: log(0 + eps) keeps it finite.
+  Tensor rate = leaf({0.0});
+  poisson_nll_loss(rate, constant({2.0}), {.log_input = false}).backward();
+  EXPECT_NEAR(rate.grad().item(), 1 - 2 / 1e-8, 1e-3);
+}
+
+TEST(RegressionErrors, ShapesDtypesAndReductions) {
+  Tensor x = zeros({4, 3}, DType::Float64);
+  std::string e = error_of([&] { mse_loss(x, zeros({4}, DType::Float64)); });
+  EXPECT_CONTAINS(e, "mse_loss");
+  EXPECT_CONTAINS(e, "[4, 3]");
+  EXPECT_CONTAINS(e, "[4]");
+  EXPECT_CONTAINS(e, "reshape target");
+  for (const LossSpec& s : regression_losses()) {
+    Generator gen(2);
+    std::vector<Tensor> in = s.sample(DType::Float64, gen);
+    std::vector<Tensor> wrong = in;
+    wrong[1] = reshape(in[1], {3, 4});
+    EXPECT_CONTAINS(error_of([&] { s.call(wrong, {}, Reduction::Mean); }), s.name + ": input [4, 3] and target [3, 4]");
+    EXPECT_CONTAINS(error_of([&] { s.call(in, {}, Reduction::BatchMean); }), s.name + ": reduction batchmean");
+    wrong = in;
+    wrong[1] = zeros({4, 3}, DType::Int64);
+    EXPECT_CONTAINS(error_of([&] { s.call(wrong, {}, Reduction::Mean); }),
+                    s.name + ": target must be float32 or float64");
+  }
+}
+
+TEST(RegressionErrors, InvalidParameters) {
+  Tensor x = zeros({2}, DType::Float64), y = ones({2}, DType::Float64);
+  EXPECT_CONTAINS(error_of([&] { huber_loss(x, y, {.delta = 0.0}); }),
+                  "huber_loss: delta must be positive and finite, got 0");
+  EXPECT_CONTAINS(error_of([&] { huber_loss(x, y, {.delta = -1.0}); }), "got -1");
+  EXPECT_CONTAINS(error_of([&] { huber_loss(x, y, {.delta = INFINITY}); }), "got inf");
+  EXPECT_CONTAINS(error_of([&] { smooth_l1_loss(x, y, {.beta = -0.5}); }),
+                  "smooth_l1_loss: beta must be >= 0 and finite, got -0.5");
+  EXPECT_CONTAINS(error_of([&] { smooth_l1_loss(x, y, {.beta = NAN}); }), "got nan");
+  for (double tau : {0.0, 1.0, -0.1, 1.5, static_cast<double>(NAN)})
+    EXPECT_CONTAINS(error_of([&] { quantile_loss(x, y, {.tau = tau}); }), "quantile_loss: tau must lie in (0, 1)");
+  EXPECT_CONTAINS(error_of([&] { rmse_loss(x, y, {.eps = 0.0}); }), "rmse_loss: eps must be positive");
+  EXPECT_CONTAINS(error_of([&] { poisson_nll_loss(x, y, {.eps = -1.0}); }), "poisson_nll_loss: eps must be >= 0");
+  EXPECT_CONTAINS(error_of([&] { gaussian_nll_loss(x, y, y, {.eps = 0.0}); }),
+                  "gaussian_nll_loss: eps must be positive");
+}
+
+TEST(RegressionErrors, OutOfDomainValues) {
+  Tensor x = tensor({0.5, -0.25, 1.0}, DType::Float64);
+  Tensor counts = tensor({1.0, 2.0, 3.0}, DType::Float64);
+  EXPECT_CONTAINS(error_of([&] { poisson_nll_loss(counts, x); }),
+                  "poisson_nll_loss: target must be >= 0, got -0.25 at position 1");
+  EXPECT_CONTAINS(error_of([&] { poisson_nll_loss(x, counts, {.log_input = false}); }),
+                  "poisson_nll_loss: input (a rate, since log_input = false) must be >= 0, got -0.25 at position 1");
+  EXPECT_EQ(error_of([&] { poisson_nll_loss(x, counts); }), "");  // log-rates may be negative
+  EXPECT_CONTAINS(error_of([&] { gaussian_nll_loss(counts, counts, x); }),
+                  "gaussian_nll_loss: var must be >= 0, got -0.25 at position 1");
+}
+
+TEST(RegressionErrors, GaussianVarShape) {
+  Tensor x = zeros({4, 3}, DType::Float64);
+  for (const Shape& ok : {Shape{4, 3}, Shape{4, 1}, Shape{4}})
+    EXPECT_EQ(error_of([&] { gaussian_nll_loss(x, x, ones(ok, DType::Float64)); }), "") << to_string(ok);
+  for (const Shape& bad : {Shape{3}, Shape{4, 2}, Shape{1, 3}, Shape{2, 4, 3}}) {
+    std::string e = error_of([&] { gaussian_nll_loss(x, x, ones(bad, DType::Float64)); });
+    EXPECT_CONTAINS(e, "gaussian_nll_loss: var " + to_string(bad) + " does not fit input [4, 3]");
+    EXPECT_CONTAINS(e, "expected [4, 3] (one variance per element), [4, 1] or [4] (one per row");
+  }
+}
+
+}  // namespace
