@@ -6,11 +6,13 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "core/serialize.h"
+#include "tests/test_util.h"
 #include "train/trainer.h"
 
 namespace {
@@ -182,6 +184,59 @@ TEST(Cli, TrainPrintsAccuracyAndEvalPrintsTheConfusionMatrix) {
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.out.find("model.safetensors does not exist"), std::string::npos) << bad.out;
   fs::remove_all(dir);
+}
+
+}  // namespace
+
+namespace {
+
+// Runs zoograd with args and the given text on standard input.
+CliRun run_cli_with_input(const std::string& args, const std::string& input) {
+  zg_tests::TempDir dir;
+  std::ofstream(dir / "stdin.json") << input;
+  return run_cli(args + " < " + (dir / "stdin.json"));
+}
+
+TEST(CliLoss, ListShowsEveryCatalogLossAndJsonParses) {
+  CliRun text = run_cli("loss list");
+  ASSERT_EQ(text.code, 0) << text.out;
+  for (const char* name : {"mse_loss", "cross_entropy", "multi_margin_loss", "triplet_margin_loss", "arcface_loss"})
+    EXPECT_NE(text.out.find(name), std::string::npos) << name;
+  CliRun js = run_cli("loss list --json");
+  ASSERT_EQ(js.code, 0);
+  nlohmann::json all = nlohmann::json::parse(js.out);
+  EXPECT_GE(all.size(), 30u);
+  EXPECT_TRUE(all[0].contains("params"));
+}
+
+TEST(CliLoss, EvalPrintsLossGradientAndHessianDiagonal) {
+  // cross_entropy([[1, 2, 0.5]], [1]): p = softmax, loss = -log p_1, grad = p - e_1, hessian diag = p(1-p)
+  CliRun r = run_cli_with_input("loss eval cross_entropy --hessian-diag",
+                                R"({"inputs": {"input": [[1, 2, 0.5]], "target": [1]}})");
+  ASSERT_EQ(r.code, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  double z[3] = {1, 2, 0.5}, s = std::exp(1.0) + std::exp(2.0) + std::exp(0.5);
+  EXPECT_NEAR(j["loss"].get<double>(), -std::log(std::exp(2.0) / s), 1e-12);
+  for (int c = 0; c < 3; ++c) {
+    double p = std::exp(z[c]) / s;
+    EXPECT_NEAR(j["grad"]["input"][0][c].get<double>(), p - (c == 1), 1e-12);
+    EXPECT_NEAR(j["hessian_diag"]["input"][0][c].get<double>(), p * (1 - p), 1e-12);
+  }
+}
+
+TEST(CliLoss, BadInputExitsTwoWithOneLine) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"loss eval cross_entropy", "not json"},
+      {"loss eval cross_entropy", R"({"inputs": {"input": [[1, 2], [3]], "target": [1, 0]}})"},
+      {"loss eval cross_entropy", R"({"inputs": {"input": [[1, 2]], "target": [5]}})"},
+      {"loss eval cross_entropy --set bogus=1", "{}"},
+      {"loss eval no_such_loss", "{}"},
+      {"loss eval mse_loss --reduction median", "{}"}};
+  for (const auto& [args, input] : cases) {
+    CliRun r = run_cli_with_input(args, input);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;
+  }
 }
 
 }  // namespace

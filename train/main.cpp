@@ -5,11 +5,13 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <iostream>
 #include <exception>
 #include <functional>
 
 #include "datasets/registry.h"
 #include "train/demo.h"
+#include "train/loss_tool.h"
 #include "train/report.h"
 #include "train/trainer.h"
 
@@ -83,6 +85,20 @@ int main(int argc, char** argv) {
   CLI::App* data_list = data_cmd->add_subcommand("list", "where each data set was found, its size, how to install it");
   data_cmd->require_subcommand(1);
 
+  CLI::App* loss_cmd = app.add_subcommand("loss", "the loss catalog: list the losses, evaluate one on JSON input");
+  loss_cmd->require_subcommand(1);
+  bool list_json = false;
+  CLI::App* loss_list = loss_cmd->add_subcommand("list", "every loss with its family, inputs and parameters");
+  loss_list->add_flag("--json", list_json, "print JSON instead of text");
+  zg::LossEvalRequest eval_req;
+  CLI::App* loss_eval = loss_cmd->add_subcommand(
+      "eval", "read {\"inputs\": {name: nested array}} on stdin; print the loss and the gradients of its sum");
+  loss_eval->add_option("name", eval_req.name, "loss name (see zoograd loss list)")->required();
+  loss_eval->add_option("--set", eval_req.set, "parameter, key=value (repeatable)");
+  loss_eval->add_option("--reduction", eval_req.reduction, "none | mean | sum | batchmean")->capture_default_str();
+  loss_eval->add_option("--dtype", eval_req.dtype, "float32 | float64")->capture_default_str();
+  loss_eval->add_flag("--hessian-diag", eval_req.hessian_diag, "also print the Hessian diagonal of the summed loss");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -111,6 +127,15 @@ int main(int argc, char** argv) {
       zg::Evaluation e = zg::run_eval(eval_dir, eval_data, &names);
       std::printf("test accuracy: %.4f\ntest loss: %.4f\nconfusion matrix (rows: true, columns: predicted):\n%s", e.accuracy,
                   e.loss, zg::confusion_text(e.confusion, names).c_str());
+    } else if (*loss_list) {
+      std::fputs(zg::loss_list(list_json).c_str(), stdout);
+    } else if (*loss_eval) {
+      try {  // bad JSON, shapes or parameters are a bad command: exit 2 with one line
+        std::fputs(zg::loss_eval(eval_req, std::cin).c_str(), stdout);
+      } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "zoograd loss eval: %s\n", e.what());
+        return 2;
+      }
     } else if (*data_list) {
       std::printf("%-14s %-10s %-12s %s\n", "name", "status", "size", "location / install");
       for (const zg::KnownDataset& d : zg::known_datasets()) {
