@@ -233,15 +233,20 @@ TEST(AngularLosses, CatalogRowsGradcheckUnderEveryReduction) {
   }
 }
 
-// The samples (seeds 1 and 2) keep every target cosine at least 1e-5 from the kinks of the default
-// parameters: ±1, L-Softmax's thresholds cos(jπ/4), ArcFace's switch cos(π - 0.5) and easy
-// margin's 0.
+// The samples (seeds 1 and 2, as the gradchecks use) keep every target cosine at least 1e-5 from
+// the kinks of the default parameters: ±1, L-Softmax's thresholds cos(jπ/4), ArcFace's switch
+// cos(π - 0.5) and easy margin's 0. Every row draws the same samples.
 TEST(AngularLosses, SamplesStayAwayFromKinks) {
   Vec kinks{-1, 1, 0, std::cos(kPi - 0.5)};
   for (int j = 1; j < 4; ++j) kinks.push_back(std::cos(j * kPi / 4));
   for (std::uint64_t seed : {1, 2}) {
     Generator gen(seed);
     std::vector<Tensor> in = row("arcface_loss").sample(DType::Float64, gen);
+    for (const std::string& name : kNames) {
+      Generator again(seed);
+      std::vector<Tensor> other = row(name).sample(DType::Float64, again);
+      for (std::size_t i = 0; i < in.size(); ++i) EXPECT_EQ(other[i].to_vector(), in[i].to_vector()) << name;
+    }
     Vec cos_y = gather(cos_theta(in[0], in[1]), 1, unsqueeze(in[2], 1)).to_vector();
     for (double c : cos_y)
       for (double k : kinks) EXPECT_GT(std::abs(c - k), 1e-5) << "seed " << seed << " cos " << c << " kink " << k;
