@@ -25,6 +25,19 @@ const LossSpec& find_loss(const std::string& name) {
   throw std::invalid_argument("unknown loss \"" + name + "\"; known losses: " + known);
 }
 
+LossParams with_defaults(const std::string& loss, const std::vector<LossParam>& declared, const LossParams& given) {
+  LossParams values;
+  for (const LossParam& p : declared) values[p.name] = given.contains(p.name) ? given.at(p.name) : p.default_value;
+  for (const auto& [name, value] : given)
+    if (!values.contains(name)) {
+      std::string names;
+      for (const LossParam& p : declared) names += (names.empty() ? "" : ", ") + p.name;
+      throw std::invalid_argument(loss + ": unknown parameter \"" + name + "\"" +
+                                  (names.empty() ? " (it takes none)" : "; its parameters: " + names));
+    }
+  return values;
+}
+
 double param(const LossSpec& spec, const LossParams& params, const std::string& name) {
   for (const LossParam& p : spec.params)
     if (p.name == name) {

@@ -50,6 +50,11 @@ const LossSpec& find_loss(const std::string& name);
 // spec does not have (naming it and the spec's parameters).
 double param(const LossSpec& spec, const LossParams& params, const std::string& name);
 
+// Every declared parameter's value: the given one or its default. A name the loss does not declare
+// is refused (naming it and the declared ones) rather than ignored, since a typo would otherwise
+// leave the default in place.
+LossParams with_defaults(const std::string& loss, const std::vector<LossParam>& declared, const LossParams& given);
+
 std::vector<LossSpec> regression_losses();
 std::vector<LossSpec> classification_losses();
 std::vector<LossSpec> hinge_losses();

@@ -322,22 +322,6 @@ namespace {
 using Sample = std::function<std::vector<Tensor>(DType, Generator&)>;
 using Call = std::function<Tensor(const std::vector<Tensor>&, const LossParams&, Reduction)>;
 
-// The row's parameters with the defaults filled in; a name the row does not have throws.
-LossParams with_defaults(const std::string& loss, const std::vector<LossParam>& params, const LossParams& given) {
-  LossParams all;
-  std::string names;
-  for (const LossParam& p : params) {
-    all[p.name] = p.default_value;
-    names += (names.empty() ? "" : ", ") + p.name;
-  }
-  for (const auto& [name, value] : given) {
-    if (!all.contains(name))
-      fail(loss,
-           "unknown parameter \"" + name + "\"" + (names.empty() ? " (it takes none)" : "; its parameters: " + names));
-    all[name] = value;
-  }
-  return all;
-}
 
 // `call` receives every parameter, given or default.
 LossSpec row(const std::string& name, const std::string& formula, std::vector<LossInput> inputs,

@@ -266,19 +266,6 @@ Tensor margin_ranking_loss(const Tensor& input1, const Tensor& input2, const Ten
 
 namespace {
 
-// Every declared parameter's value: the given one or its default. A name the loss does not
-// declare is refused rather than ignored, since a typo would otherwise leave the default in place.
-LossParams with_defaults(const std::string& loss, const std::vector<LossParam>& declared, const LossParams& given) {
-  LossParams values;
-  for (const LossParam& p : declared) values[p.name] = given.contains(p.name) ? given.at(p.name) : p.default_value;
-  for (const auto& [name, value] : given)
-    if (!values.contains(name)) {
-      std::string names;
-      for (const LossParam& p : declared) names += (names.empty() ? "" : ", ") + p.name;
-      throw std::invalid_argument(loss + ": unknown parameter \"" + name + "\"; its parameters: " + names);
-    }
-  return values;
-}
 
 bool flag(const std::string& loss, const LossParams& values, const std::string& name) {
   double v = values.at(name);
