@@ -317,10 +317,12 @@ std::vector<Tensor> sample_inputs(DType dtype, Generator& gen) {
   return {x, w, randint(0, 5, {6}, gen)};
 }
 
+// Every angular loss but L-Softmax normalizes the class weights, so a cosine head predicts its class.
 LossSpec row(std::string name, std::string formula, std::vector<LossParam> params,
              std::function<Tensor(const std::vector<Tensor>&, const LossParams&, Reduction)> call) {
-  return {std::move(name),   "angular",   std::move(formula), kInputs,
-          std::move(params), kReductions, sample_inputs,      std::move(call)};
+  ScoresAs head = name == "lsoftmax_loss" ? ScoresAs::LinearHead : ScoresAs::CosineHead;
+  return {std::move(name), "angular",     std::move(formula), kInputs, std::move(params), kReductions,
+          sample_inputs,   std::move(call), ClassifierUse{head, LabelsAs::Index}};
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // through a function (regression_losses(), ...); catalog.cpp concatenates them.
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,25 @@ struct LossParam {
 
 using LossParams = std::map<std::string, double>;  // name -> value; missing names take the default
 
+// How a classifier feeds a classification loss (`zoograd train --loss`): what the loss's first
+// input is made of, and what its target is made of the class labels y.
+enum class ScoresAs {
+  Logits,      // the network's class scores z (N, C)
+  LogSoftmax,  // log_softmax(z)
+  Sigmoid,     // sigmoid(z), one probability per class (one-vs-rest)
+  LinearHead,  // features x (N, d) and the weight W (C, d) of a bias-free linear head; scores W·x
+  CosineHead,  // features x (N, d) and the weight W (C, d) of a cosine head; scores cos θ
+};
+enum class LabelsAs {
+  Index,   // y itself, int64 (N)
+  OneHot,  // one_hot(y) (N, C): a probability target, or C one-vs-rest 0/1 targets
+  Signs,   // 2·one_hot(y) - 1: C one-vs-rest ±1 targets
+};
+struct ClassifierUse {
+  ScoresAs scores;
+  LabelsAs labels;
+};  // name -> value; missing names take the default
+
 struct LossSpec {
   std::string name;        // snake_case, PyTorch's functional name where it has one: "mse_loss"
   std::string family;      // "regression" | "classification" | "hinge" | "metric" | "angular"
@@ -41,6 +61,8 @@ struct LossSpec {
   std::function<std::vector<Tensor>(DType, Generator&)> sample;
   // The loss of the inputs with the given parameters (defaults for missing ones) and reduction.
   std::function<Tensor(const std::vector<Tensor>&, const LossParams&, Reduction)> call;
+  // Set for the losses a classifier can train with; metric and regression losses have none.
+  std::optional<ClassifierUse> classifier = std::nullopt;
 };
 
 const std::vector<LossSpec>& loss_catalog();

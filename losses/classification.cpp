@@ -324,7 +324,7 @@ using Call = std::function<Tensor(const std::vector<Tensor>&, const LossParams&,
 
 
 // `call` receives every parameter, given or default.
-LossSpec row(const std::string& name, const std::string& formula, std::vector<LossInput> inputs,
+LossSpec row(const std::string& name, const std::string& formula, ClassifierUse use, std::vector<LossInput> inputs,
              std::vector<LossParam> params, std::vector<Reduction> reductions, Sample sample, Call call) {
   Call with_params = [name, params, call](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
     return call(in, with_defaults(name, params, given), r);
@@ -336,7 +336,8 @@ LossSpec row(const std::string& name, const std::string& formula, std::vector<Lo
           .params = std::move(params),
           .reductions = std::move(reductions),
           .sample = std::move(sample),
-          .call = std::move(with_params)};
+          .call = std::move(with_params),
+          .classifier = use};
 }
 
 const std::vector<Reduction> kNoneMeanSum{Reduction::None, Reduction::Mean, Reduction::Sum};
@@ -357,6 +358,7 @@ std::vector<LossSpec> classification_losses() {
   rows.push_back(row(
       "cross_entropy",
       "ℓ_n = (1-ε)·w_{y_n}·(-log softmax(x_n)_{y_n}) + (ε/C)·Σ_c w_c·(-log softmax(x_n)_c); mean = Σ ℓ_n / Σ w_{y_n}",
+      {ScoresAs::Logits, LabelsAs::Index},
       {logits(), class_index()},
       {ignore_index, {"label_smoothing", 0, "ε in [0, 1]: the target becomes (1-ε)·one-hot + ε/C"}}, kNoneMeanSum,
       [](DType dt, Generator& gen) {
@@ -371,6 +373,7 @@ std::vector<LossSpec> classification_losses() {
 
   rows.push_back(row(
       "nll_loss", "ℓ_n = -w_{y_n}·x_{n,y_n}, x log-probabilities; mean = Σ ℓ_n / Σ w_{y_n}",
+      {ScoresAs::LogSoftmax, LabelsAs::Index},
       {logits("(N, C) log-probabilities"), class_index()}, {ignore_index}, kNoneMeanSum,
       [](DType dt, Generator& gen) {
         return std::vector<Tensor>{log_softmax(randn({kN, kC}, dt, gen), 1).detach(), randint(0, kC, {kN}, gen)};
@@ -382,6 +385,7 @@ std::vector<LossSpec> classification_losses() {
 
   rows.push_back(row(
       "binary_cross_entropy", "ℓ = -[y·max(log p, -100) + (1-y)·max(log(1-p), -100)], p in [0, 1]",
+      {ScoresAs::Sigmoid, LabelsAs::OneHot},
       {{"input", "(N, *) probabilities", DType::Float32, true},
        {"target", "same as input, in [0, 1]", DType::Float32, true}},
       {}, kNoneMeanSum,
@@ -395,6 +399,7 @@ std::vector<LossSpec> classification_losses() {
   rows.push_back(row(
       "binary_cross_entropy_with_logits",
       "ℓ = -[pw·y·log σ(x) + (1-y)·log(1-σ(x))] = (1-y)·x + (1+(pw-1)·y)·softplus(-x)",
+      {ScoresAs::Logits, LabelsAs::OneHot},
       {logits("(N, *) logits"), {"target", "same as input, in [0, 1]", DType::Float32, true}},
       {{"pos_weight", 1, "weight pw of the positive term, the same for every class"}}, kNoneMeanSum,
       [](DType dt, Generator& gen) {
@@ -409,6 +414,7 @@ std::vector<LossSpec> classification_losses() {
       "sigmoid_focal_loss",
       "ℓ = α_t·(1-p_t)^γ·BCE(x, y), p_t = p·y + (1-p)(1-y), α_t = α·y + (1-α)(1-y), p = σ(x) "
       "(torchvision; its default reduction is none)",
+      {ScoresAs::Logits, LabelsAs::OneHot},
       {{"inputs", "(N, *) logits", DType::Float32, true},
        {"targets", "same as inputs, 0/1 labels", DType::Float32, false}},
       {{"alpha", 0.25, "weight α in [0, 1] of the positives (1-α for negatives); negative: no weighting"}, gamma},
@@ -421,7 +427,8 @@ std::vector<LossSpec> classification_losses() {
       }));
 
   rows.push_back(row(
-      "focal_loss", "ℓ_n = -(1-p_{n,y_n})^γ·log p_{n,y_n}, p = softmax(x_n)", {logits(), class_index()}, {gamma},
+      "focal_loss", "ℓ_n = -(1-p_{n,y_n})^γ·log p_{n,y_n}, p = softmax(x_n)",
+      {ScoresAs::Logits, LabelsAs::Index}, {logits(), class_index()}, {gamma},
       kNoneMeanSum,
       [](DType dt, Generator& gen) {
         return std::vector<Tensor>{randn({kN, kC}, dt, gen), randint(0, kC, {kN}, gen)};
@@ -432,6 +439,7 @@ std::vector<LossSpec> classification_losses() {
 
   rows.push_back(row(
       "kl_div", "ℓ = p·(log p - input), input = log q; batchmean = Σ ℓ / N = KL(p‖q) per sample; mean = Σ ℓ / (N·C)",
+      {ScoresAs::LogSoftmax, LabelsAs::OneHot},
       {logits("(N, C) log-probabilities"),
        {"target", "same as input, probabilities (log-probabilities if log_target)", DType::Float32, true}},
       {{"log_target", 0, "1: the target holds log-probabilities, ℓ = e^t·(t - input)"}},
@@ -446,6 +454,7 @@ std::vector<LossSpec> classification_losses() {
 
   rows.push_back(row(
       "brier_score", "ℓ_n = Σ_c (softmax(x_n)_c - y_{n,c})², y one-hot; sum is seed 003's Σ_i Σ_j (σ(ŷ_ij) - y_ij)²",
+      {ScoresAs::Logits, LabelsAs::Index},
       {logits(), class_index()}, {}, kNoneMeanSum,
       [](DType dt, Generator& gen) {
         return std::vector<Tensor>{randn({kN, kC}, dt, gen), randint(0, kC, {kN}, gen)};
@@ -456,6 +465,7 @@ std::vector<LossSpec> classification_losses() {
 
   rows.push_back(row(
       "binary_brier_score", "ℓ = (σ(x) - y)²",
+      {ScoresAs::Logits, LabelsAs::OneHot},
       {logits("(N, *) logits"), {"target", "same as input, in [0, 1]", DType::Float32, false}}, {}, kNoneMeanSum,
       [](DType dt, Generator& gen) {
         return std::vector<Tensor>{randn({kN, kC}, dt, gen), binary_labels(dt, gen)};

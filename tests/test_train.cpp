@@ -3,9 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cblas.h>
-#include <sys/wait.h>
 
-#include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -129,21 +127,8 @@ TEST(Train, ResumeOfAFolderWithoutCheckpointSaysSo) {
   fs::remove_all(dir);
 }
 
-struct CliRun {
-  int code;
-  std::string out;  // stdout and stderr together
-};
-
-CliRun run_cli(const std::string& args) {
-  std::string cmd = std::string(ZG_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  CliRun r{-1, ""};
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), p)) r.out += buf.data();
-  int status = ::pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using zg_tests::CliRun;
+using zg_tests::run_cli;
 
 TEST(Cli, HelpExitsZero) {
   CliRun r = run_cli("--help");

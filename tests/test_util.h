@@ -1,8 +1,11 @@
 #pragma once
 // Helpers shared by the test files.
 #include <gtest/gtest.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 
+#include <array>
 #include <exception>
 #include <filesystem>
 #include <stdexcept>
@@ -41,6 +44,25 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+#ifdef ZG_CLI_PATH
+struct CliRun {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+// Runs the zoograd program with args (a shell command line's tail).
+inline CliRun run_cli(const std::string& args) {
+  std::string cmd = std::string(ZG_CLI_PATH) + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  CliRun r{-1, ""};
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), p)) r.out += buf.data();
+  int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+#endif
 
 }  // namespace zg_tests
 

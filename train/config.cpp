@@ -4,11 +4,13 @@
 #include <stdexcept>
 
 #include "optim/schedule.h"
+#include "train/objective.h"
 
 namespace zg {
 
 nlohmann::json TrainConfig::to_json() const {
   return {{"data", data},         {"model", model},       {"hidden", hidden},     {"loss", loss},
+          {"loss_params", loss_params}, {"embedding_dim", embedding_dim},
           {"epochs", epochs},     {"batch_size", batch_size}, {"lr", lr},         {"momentum", momentum},
           {"weight_decay", weight_decay}, {"schedule", schedule}, {"seed", seed}, {"threads", threads},
           {"out", out},           {"quiet", quiet}};
@@ -24,7 +26,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& s
     const nlohmann::json& want = defaults[it.key()];
     const nlohmann::json& got = it.value();
     bool ok = (want.is_string() && got.is_string()) || (want.is_boolean() && got.is_boolean()) ||
-              (want.is_array() && got.is_array()) || (want.is_number_integer() && got.is_number_integer()) ||
+              (want.is_array() && got.is_array()) ||
+              (want.is_object() && got.is_object()) || (want.is_number_integer() && got.is_number_integer()) ||
               (want.is_number_float() && got.is_number());
     if (!ok)
       throw std::invalid_argument(source + ": setting \"" + it.key() + "\" has the wrong type (" + got.type_name() +
@@ -35,6 +38,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& s
     c.model = j.value("model", c.model);
     c.hidden = j.value("hidden", c.hidden);
     c.loss = j.value("loss", c.loss);
+    c.loss_params = j.value("loss_params", c.loss_params);
+    c.embedding_dim = j.value("embedding_dim", c.embedding_dim);
     c.epochs = j.value("epochs", c.epochs);
     c.batch_size = j.value("batch_size", c.batch_size);
     c.lr = j.value("lr", c.lr);
@@ -68,7 +73,8 @@ void TrainConfig::validate() const {
     if (!ok) throw std::invalid_argument(what);
   };
   need(model == "mlp" || model == "cnn", "--model: unknown model \"" + model + "\"; expected mlp or cnn");
-  need(loss == "cross-entropy", "--loss: unknown loss \"" + loss + "\"; expected cross-entropy");
+  Objective{loss, loss_params};  // throws naming a loss that cannot train a classifier, or a bad --set
+  need(embedding_dim >= 1, "--embedding-dim: must be positive, got " + std::to_string(embedding_dim));
   need(epochs >= 1, "--epochs: must be at least 1, got " + std::to_string(epochs));
   need(batch_size >= 1, "--batch-size: must be at least 1, got " + std::to_string(batch_size));
   need(lr > 0, "--lr: must be positive, got " + std::to_string(lr));

@@ -2,6 +2,7 @@
 // The settings of a `zoograd train` run: parsed from flags, optionally seeded from a config file,
 // written to the run folder as config.json (replayable with --config).
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,9 @@ struct TrainConfig {
   std::string data = "fashion-mnist";
   std::string model = "mlp";                      // mlp | cnn
   std::vector<std::int64_t> hidden = {512, 256};  // mlp hidden layer widths
-  std::string loss = "cross-entropy";
+  std::string loss = "cross_entropy";               // a classification loss of the catalog
+  std::map<std::string, double> loss_params;        // --set key=value; missing ones take the defaults
+  std::int64_t embedding_dim = 64;                  // feature width before the head of an angular loss
   std::int64_t epochs = 10;
   std::int64_t batch_size = 128;
   double lr = 0.1;

@@ -83,22 +83,26 @@ std::string loss_list(bool as_json) {
   return as_json ? all.dump(2) + "\n" : text.str();
 }
 
-std::string loss_eval(const LossEvalRequest& request, std::istream& json_in) {
-  const LossSpec& spec = find_loss(request.name);
+LossParams parse_loss_settings(const std::vector<std::string>& settings) {
   LossParams params;
-  for (const std::string& kv : request.set) {
+  for (const std::string& kv : settings) {
     auto eq_at = kv.find('=');
-    if (eq_at == std::string::npos) throw std::invalid_argument("--set " + kv + ": expected key=value");
-    std::string key = kv.substr(0, eq_at);
-    param(spec, {}, key);  // throws for a parameter the loss does not have
+    if (eq_at == std::string::npos || eq_at == 0) throw std::invalid_argument("--set " + kv + ": expected key=value");
     try {
       std::size_t used = 0;
-      params[key] = std::stod(kv.substr(eq_at + 1), &used);
+      params[kv.substr(0, eq_at)] = std::stod(kv.substr(eq_at + 1), &used);
       if (used != kv.size() - eq_at - 1) throw std::invalid_argument("trailing text");
     } catch (const std::exception&) {
       throw std::invalid_argument("--set " + kv + ": the value is not a number");
     }
   }
+  return params;
+}
+
+std::string loss_eval(const LossEvalRequest& request, std::istream& json_in) {
+  const LossSpec& spec = find_loss(request.name);
+  LossParams params = parse_loss_settings(request.set);
+  for (const auto& [key, value] : params) param(spec, {}, key);  // throws for a parameter the loss does not have
   Reduction reduction = parse_reduction(request.reduction);
   if (std::find(spec.reductions.begin(), spec.reductions.end(), reduction) == spec.reductions.end())
     throw std::invalid_argument(spec.name + " does not support reduction " + request.reduction);

@@ -4,10 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "losses/catalog.h"
+
 namespace zg {
 
 // A table of every loss (family, inputs, parameters with defaults), or the same as JSON.
 std::string loss_list(bool json);
+
+// "key=value" settings (--set) as loss parameters; throws naming a malformed one.
+LossParams parse_loss_settings(const std::vector<std::string>& settings);
 
 struct LossEvalRequest {
   std::string name;

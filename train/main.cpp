@@ -12,6 +12,7 @@
 #include "datasets/registry.h"
 #include "train/demo.h"
 #include "train/loss_tool.h"
+#include "train/objective.h"
 #include "train/report.h"
 #include "train/trainer.h"
 
@@ -61,7 +62,12 @@ int main(int argc, char** argv) {
            "fashion-mnist | mnist-digits | moons | spirals | blobs | idx:TRAIN_IMG,TRAIN_LBL,TEST_IMG,TEST_LBL | folder:PATH");
   bind.add("--model", &zg::TrainConfig::model, "mlp | cnn (LeNet-style)");
   bind.add("--hidden", &zg::TrainConfig::hidden, "mlp hidden widths, e.g. --hidden 512 256")->expected(1, 16)->delimiter(',');
-  bind.add("--loss", &zg::TrainConfig::loss, "cross-entropy");
+  std::string loss_names;
+  for (const std::string& n : zg::Objective::names()) loss_names += (loss_names.empty() ? "" : " | ") + n;
+  bind.add("--loss", &zg::TrainConfig::loss, loss_names + " (see zoograd loss list)");
+  std::vector<std::string> loss_settings;
+  CLI::Option* set_opt = train_cmd->add_option("--set", loss_settings, "loss parameter, key=value (repeatable)");
+  bind.add("--embedding-dim", &zg::TrainConfig::embedding_dim, "features before the head of an angular loss");
   bind.add("--epochs", &zg::TrainConfig::epochs, "epochs in total (with --resume: the new total)");
   bind.add("--batch-size", &zg::TrainConfig::batch_size, "samples per step");
   bind.add("--lr", &zg::TrainConfig::lr, "learning rate");
@@ -115,6 +121,7 @@ int main(int argc, char** argv) {
         config = config_file.empty() ? zg::TrainConfig{} : zg::TrainConfig::load(config_file);
         bind.apply(config);
         if (train_cmd->count("--quiet")) config.quiet = scratch.quiet;
+        if (set_opt->count() > 0) config.loss_params = zg::parse_loss_settings(loss_settings);
         config.validate();
       } catch (const std::invalid_argument& e) {
         std::fprintf(stderr, "zoograd: %s\n", e.what());

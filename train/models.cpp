@@ -8,12 +8,18 @@
 #include "layers/linear.h"
 #include "layers/pooling.h"
 #include "layers/sequential.h"
+#include "train/objective.h"
 
 namespace zg {
 
-std::shared_ptr<Module> build_model(const TrainConfig& config, const Shape& sample_shape, std::int64_t classes,
+std::shared_ptr<Sequential> build_model(const TrainConfig& config, const Shape& sample_shape, std::int64_t classes,
                                     Generator& gen) {
   auto net = std::make_shared<Sequential>();
+  const Objective objective(config.loss, config.loss_params);
+  const std::int64_t outputs = objective.needs_head() ? config.embedding_dim : classes;
+  auto add_head = [&] {
+    if (objective.needs_head()) net->push_back(objective.make_head(config.embedding_dim, classes, gen));
+  };
   if (config.model == "mlp") {
     std::int64_t width = numel(sample_shape);
     net->push_back(std::make_shared<Flatten>());
@@ -22,7 +28,8 @@ std::shared_ptr<Module> build_model(const TrainConfig& config, const Shape& samp
       net->push_back(std::make_shared<ReLU>());
       width = h;
     }
-    net->push_back(std::make_shared<Linear>(width, classes, true, gen));
+    net->push_back(std::make_shared<Linear>(width, outputs, true, gen));
+    add_head();
     return net;
   }
   if (sample_shape.size() != 3)
@@ -40,7 +47,8 @@ std::shared_ptr<Module> build_model(const TrainConfig& config, const Shape& samp
   net->push_back(std::make_shared<ReLU>());
   net->push_back(std::make_shared<MaxPool2d>(2));
   net->push_back(std::make_shared<Flatten>());
-  net->push_back(std::make_shared<Linear>(32 * oh * ow, classes, true, gen));
+  net->push_back(std::make_shared<Linear>(32 * oh * ow, outputs, true, gen));
+  add_head();
   return net;
 }
 

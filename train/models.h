@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "core/generator.h"
-#include "layers/module.h"
+#include "layers/sequential.h"
 #include "train/config.h"
 
 namespace zg {
@@ -11,7 +11,9 @@ namespace zg {
 // mlp: Flatten, then Linear + ReLU per hidden width, then Linear to the classes.
 // cnn (LeNet-style): conv 5x5 C→16, ReLU, max-pool 2, conv 5x5 16→32, ReLU, max-pool 2, Flatten,
 // Linear to the classes (512 inputs for 28x28 images). Images only.
-std::shared_ptr<Module> build_model(const TrainConfig& config, const Shape& sample_shape, std::int64_t classes,
+// For an angular loss the last Linear outputs config.embedding_dim features instead, followed by
+// the loss's head (Objective::make_head), whose outputs are the class scores.
+std::shared_ptr<Sequential> build_model(const TrainConfig& config, const Shape& sample_shape, std::int64_t classes,
                                     Generator& gen);
 
 }  // namespace zg

@@ -36,16 +36,17 @@ void write_run_report(const std::string& dir, const nlohmann::json& config, cons
   namespace fs = std::filesystem;
   write_file((fs::path(dir) / "config.json").string(), config.dump(2) + "\n");
 
-  const char* columns[] = {"epoch", "step", "lr", "train_loss", "train_accuracy", "test_loss", "test_accuracy",
-                           "seconds", "samples_per_second"};
+  std::vector<std::string> columns = {"epoch",         "step",      "lr",      "train_loss",        "train_accuracy",
+                                      "test_loss",     "test_accuracy", "seconds", "samples_per_second"};
+  if (!metrics.empty() && metrics[0].contains("lambda")) columns.push_back("lambda");
   std::string csv, jsonl;
-  for (const char* c : columns) csv += std::string(csv.empty() ? "" : ",") + c;
+  for (const std::string& c : columns) csv += (csv.empty() ? "" : ",") + c;
   csv += "\n";
-  LineChart loss{"loss", "epoch", "cross-entropy", {{"train", {}, {}}, {"test", {}, {}}}};
+  LineChart loss{"loss", "epoch", config.value("loss", std::string("loss")), {{"train", {}, {}}, {"test", {}, {}}}};
   LineChart acc{"accuracy", "epoch", "accuracy", {{"train", {}, {}}, {"test", {}, {}}}};
   for (const auto& m : metrics) {
     std::string row;
-    for (const char* c : columns) row += (row.empty() ? "" : ",") + m.at(c).dump();
+    for (const std::string& c : columns) row += (row.empty() ? "" : ",") + m.at(c).dump();
     csv += row + "\n";
     jsonl += m.dump() + "\n";
     double e = m.at("epoch").get<double>();

@@ -8,18 +8,19 @@
 
 #include "core/serialize.h"
 #include "datasets/registry.h"
-#include "losses/classification.h"
 #include "optim/schedule.h"
 #include "optim/sgd.h"
 #include "train/checkpoint.h"
 #include "train/models.h"
+#include "train/objective.h"
 #include "train/progress.h"
 
 namespace zg {
 
 namespace fs = std::filesystem;
 
-Evaluation evaluate(Module& model, const Dataset& data, const Normalize& norm, std::int64_t batch_size) {
+Evaluation evaluate(Sequential& model, const Dataset& data, const Normalize& norm, const Objective& objective,
+                    std::int64_t step, std::int64_t batch_size) {
   NoGradGuard no_grad;
   bool was_training = model.is_training();
   model.eval();
@@ -32,9 +33,9 @@ Evaluation evaluate(Module& model, const Dataset& data, const Normalize& norm, s
     idx.clear();
     for (std::int64_t i = start; i < std::min(data.size(), start + batch_size); ++i) idx.push_back(i);
     Batch b = make_batch(data, idx, norm);
-    Tensor logits = model(b.x);
-    loss_sum += cross_entropy(logits, b.y, {Reduction::Sum}).item();
-    Tensor pred = argmax(logits, 1);
+    ObjectiveOutput out = objective(model, b.x, b.y, step);
+    loss_sum += out.loss.item() * static_cast<double>(idx.size());
+    Tensor pred = argmax(out.scores, 1);
     const auto* p = pred.data<std::int64_t>();
     const auto* y = b.y.data<std::int64_t>();
     for (std::int64_t i = 0; i < pred.numel(); ++i) {
@@ -82,7 +83,8 @@ TrainResult run_train(const TrainConfig& requested, const std::string& resume_di
   DataSplit data = load_dataset(config.data, config.seed);
   Normalize norm = pixel_stats(data.train);
   Generator gen(config.seed);
-  std::shared_ptr<Module> model = build_model(config, data.train.sample_shape, data.train.num_classes, gen);
+  std::shared_ptr<Sequential> model = build_model(config, data.train.sample_shape, data.train.num_classes, gen);
+  const Objective objective(config.loss, config.loss_params);
   SGD optimizer(model->parameters(), {config.lr, config.momentum, 0.0, config.weight_decay, false});
   Schedule schedule = Schedule::parse(config.schedule);
 
@@ -108,21 +110,20 @@ TrainResult run_train(const TrainConfig& requested, const std::string& resume_di
     model->train();
     for (const auto& indices : loader.epoch_indices()) {
       Batch b = loader.batch(indices);
-      Tensor logits = (*model)(b.x);
-      Tensor loss = cross_entropy(logits, b.y);
+      auto [loss, scores] = objective(*model, b.x, b.y, state.step);
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
       ++state.step;
       auto n = static_cast<std::int64_t>(indices.size());
       loss_sum += loss.item() * static_cast<double>(n);
-      correct += static_cast<std::int64_t>(sum(eq(argmax(logits.detach(), 1), b.y)).item());
+      correct += static_cast<std::int64_t>(sum(eq(argmax(scores.detach(), 1), b.y)).item());
       seen += n;
       progress.update(seen, loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen));
     }
     progress.finish();
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    test = evaluate(*model, data.test, norm);
+    test = evaluate(*model, data.test, norm, objective, state.step);
     nlohmann::json m = {{"epoch", epoch},
                         {"step", state.step},
                         {"lr", lr},
@@ -132,13 +133,15 @@ TrainResult run_train(const TrainConfig& requested, const std::string& resume_di
                         {"test_accuracy", test.accuracy},
                         {"seconds", seconds},
                         {"samples_per_second", static_cast<double>(seen) / seconds}};
+    if (std::optional<double> lambda = objective.lambda(state.step)) m["lambda"] = *lambda;
     state.metrics.push_back(m);
     state.epoch = epoch;
     if (!config.quiet)
       spdlog::info("epoch {}/{}  lr {:.4g}  train loss {:.4f} acc {:.4f}  test loss {:.4f} acc {:.4f}  {:.1f} s ({:.0f} samples/s)",
                    epoch, config.epochs, lr, m["train_loss"].get<double>(), m["train_accuracy"].get<double>(), test.loss,
                    test.accuracy, seconds, m["samples_per_second"].get<double>());
-    save_safetensors((fs::path(dir) / "model.safetensors").string(), model->state_dict(), {{"config", config_json.dump()}});
+    save_safetensors((fs::path(dir) / "model.safetensors").string(), model->state_dict(),
+                     {{"config", config_json.dump()}, {"step", std::to_string(state.step)}});
     save_checkpoint((fs::path(dir) / "checkpoint.safetensors").string(), *model, optimizer, gen, state, config_json);
     write_run_report(dir, config_json, state.metrics, test.confusion, data.train.class_names);
   }
@@ -158,14 +161,22 @@ Evaluation run_eval(const std::string& run_dir, const std::string& data_spec, st
   if (config.threads > 0) openblas_set_num_threads(static_cast<int>(config.threads));
   DataSplit data = load_dataset(config.data, config.seed);
   Generator gen(config.seed);
-  std::shared_ptr<Module> model = build_model(config, data.train.sample_shape, data.train.num_classes, gen);
+  std::shared_ptr<Sequential> model = build_model(config, data.train.sample_shape, data.train.num_classes, gen);
   try {
     model->load_state_dict(file.tensors);
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(path + " does not fit the data set " + config.data + ": " + e.what());
   }
   if (class_names) *class_names = data.test.class_names;
-  return evaluate(*model, data.test, pixel_stats(data.train));
+  // The step sets the λ of an annealed loss (sphereface_loss) in the test loss.
+  auto step = file.metadata.find("step");
+  std::int64_t steps = 0;
+  try {
+    if (step != file.metadata.end()) steps = std::stoll(step->second);
+  } catch (const std::exception&) {
+    throw std::invalid_argument(path + ": the metadata's step \"" + step->second + "\" is not a whole number");
+  }
+  return evaluate(*model, data.test, pixel_stats(data.train), Objective(config.loss, config.loss_params), steps);
 }
 
 }  // namespace zg

@@ -5,7 +5,8 @@
 #include <vector>
 
 #include "datasets/dataset.h"
-#include "layers/module.h"
+#include "layers/sequential.h"
+#include "train/objective.h"
 #include "train/config.h"
 #include "train/report.h"
 
@@ -16,8 +17,10 @@ struct Evaluation {
   Confusion confusion;
 };
 
-// Mean cross-entropy, accuracy and confusion matrix over a whole data set (eval mode, no graph).
-Evaluation evaluate(Module& model, const Dataset& data, const Normalize& norm, std::int64_t batch_size = 1000);
+// The objective's mean loss, accuracy and confusion matrix over a whole data set (eval mode, no
+// graph); `step` is the training step reached (it sets an annealed λ).
+Evaluation evaluate(Sequential& model, const Dataset& data, const Normalize& norm, const Objective& objective,
+                    std::int64_t step, std::int64_t batch_size = 1000);
 
 struct TrainResult {
   std::string run_dir;

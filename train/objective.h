@@ -1,0 +1,53 @@
+#pragma once
+// A catalog loss as the training objective of a classifier: `zoograd train --loss NAME --set k=v`.
+// The catalog row's ClassifierUse says how the network's class scores and the labels become the
+// loss's inputs. The angular family takes features and a class weight matrix instead of scores:
+// such a model ends in a feature layer followed by a head (CosineLinear, or a bias-free Linear for
+// L-Softmax) whose weight the loss receives and trains.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/generator.h"
+#include "layers/module.h"
+#include "layers/sequential.h"
+#include "losses/catalog.h"
+
+namespace zg {
+
+struct ObjectiveOutput {
+  Tensor loss;    // scalar: the batch mean (batchmean where the loss has it, as kl_div)
+  Tensor scores;  // (N, C): the predicted class is the argmax
+};
+
+class Objective {
+ public:
+  // Throws std::invalid_argument naming the loss if it is unknown or not a classification loss
+  // (listing those that are), or if a parameter is unknown or has a value the loss refuses.
+  Objective(const std::string& loss, const LossParams& params);
+
+  const LossSpec& spec() const { return *spec_; }
+  // Whether the model must end in features followed by make_head().
+  bool needs_head() const;
+  std::shared_ptr<Module> make_head(std::int64_t features, std::int64_t classes, Generator& gen) const;
+
+  // The loss of a batch and the class scores. `step` counts the optimizer steps taken so far; it
+  // drives the annealed λ of sphereface_loss (whose `iteration` parameter becomes an offset).
+  ObjectiveOutput operator()(Sequential& model, const Tensor& x, const Tensor& labels, std::int64_t step) const;
+
+  // The λ in force at `step` for a loss that anneals it (sphereface_loss); nullopt otherwise.
+  std::optional<double> lambda(std::int64_t step) const;
+
+  // Every classification loss of the catalog, in catalog order.
+  static std::vector<std::string> names();
+
+ private:
+  LossParams at_step(std::int64_t step) const;
+
+  const LossSpec* spec_;
+  LossParams params_;  // every declared parameter, given or default
+};
+
+}  // namespace zg
