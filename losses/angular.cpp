@@ -268,27 +268,6 @@ Tensor combined_margin_loss(const Tensor& embeddings, const Tensor& weight, cons
 
 namespace {
 
-// A catalog parameter: the given value, or the default (taken from the options struct, so the
-// row and the function cannot disagree).
-double given_or(const LossParams& params, const std::string& name, double fallback) {
-  auto it = params.find(name);
-  return it == params.end() ? fallback : it->second;
-}
-
-void reject_unknown(const std::string& fn, const LossParams& params, std::initializer_list<const char*> known) {
-  for (const auto& [name, value] : params) {
-    bool found = false;
-    std::string list;
-    for (const char* k : known) {
-      found = found || name == k;
-      list += (list.empty() ? "" : ", ") + std::string(k);
-    }
-    if (!found)
-      throw std::invalid_argument(fn + ": unknown parameter \"" + name + "\"" +
-                                  (list.empty() ? " (it takes none)" : "; its parameters: " + list));
-  }
-}
-
 std::int64_t whole(const std::string& fn, const char* name, double v) {
   if (!std::isfinite(v) || v != std::floor(v) || std::abs(v) > 1e15)
     throw std::invalid_argument(fn + ": " + name + " must be a whole number, got " + number(v));
@@ -336,15 +315,13 @@ std::vector<LossSpec> angular_losses() {
   const CombinedMarginOptions combined;
   return {
       row("modified_softmax_loss", "-log softmax(z)_y,  z_j = ‖x‖ cos θ_j = x·W_j/‖W_j‖", {},
-          [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
-            reject_unknown("modified_softmax_loss", p, {});
+          [](const std::vector<Tensor>& in, const LossParams&, Reduction r) {
             return modified_softmax_loss(in[0], in[1], in[2], {.reduction = r});
           }),
       row("normface_loss", "-log softmax(z)_y,  z_j = s cos θ_j", {{"s", normface.s, "scale of the cosine logits"}},
           [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
-            reject_unknown("normface_loss", p, {"s"});
             NormFaceOptions o;
-            o.s = given_or(p, "s", o.s);
+            o.s = p.at("s");
             o.reduction = r;
             return normface_loss(in[0], in[1], in[2], o);
           }),
@@ -354,10 +331,9 @@ std::vector<LossSpec> angular_losses() {
           {{"m", static_cast<double>(lsoftmax.m), "integer angular margin, >= 1 (1: plain softmax)"},
            {"lambda", lsoftmax.lambda, "weight of the plain logit λ cos θ; 0 is the paper's loss"}},
           [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
-            reject_unknown("lsoftmax_loss", p, {"m", "lambda"});
             LSoftmaxOptions o;
-            o.m = whole("lsoftmax_loss", "m", given_or(p, "m", static_cast<double>(o.m)));
-            o.lambda = given_or(p, "lambda", o.lambda);
+            o.m = whole("lsoftmax_loss", "m", p.at("m"));
+            o.lambda = p.at("lambda");
             o.reduction = r;
             return lsoftmax_loss(in[0], in[1], in[2], o);
           }),
@@ -371,25 +347,23 @@ std::vector<LossSpec> angular_losses() {
            {"power", sphereface.power, "decay exponent of λ"},
            {"lambda_min", sphereface.lambda_min, "floor of λ"}},
           [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
-            reject_unknown("sphereface_loss", p, {"m", "iteration", "base", "gamma", "power", "lambda_min"});
             SphereFaceOptions o;
-            o.m = whole("sphereface_loss", "m", given_or(p, "m", static_cast<double>(o.m)));
+            o.m = whole("sphereface_loss", "m", p.at("m"));
             o.iteration =
-                whole("sphereface_loss", "iteration", given_or(p, "iteration", static_cast<double>(o.iteration)));
-            o.base = given_or(p, "base", o.base);
-            o.gamma = given_or(p, "gamma", o.gamma);
-            o.power = given_or(p, "power", o.power);
-            o.lambda_min = given_or(p, "lambda_min", o.lambda_min);
+                whole("sphereface_loss", "iteration", p.at("iteration"));
+            o.base = p.at("base");
+            o.gamma = p.at("gamma");
+            o.power = p.at("power");
+            o.lambda_min = p.at("lambda_min");
             o.reduction = r;
             return sphereface_loss(in[0], in[1], in[2], o);
           }),
       row("cosface_loss", "-log softmax(z)_y,  z_y = s(cos θ_y - m),  z_j = s cos θ_j",
           {{"s", cosface.s, "scale of the cosine logits"}, {"m", cosface.m, "additive cosine margin, >= 0"}},
           [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
-            reject_unknown("cosface_loss", p, {"s", "m"});
             CosFaceOptions o;
-            o.s = given_or(p, "s", o.s);
-            o.m = given_or(p, "m", o.m);
+            o.s = p.at("s");
+            o.m = p.at("m");
             o.reduction = r;
             return cosface_loss(in[0], in[1], in[2], o);
           }),
@@ -399,11 +373,10 @@ std::vector<LossSpec> angular_losses() {
            {"m", arcface.m, "additive angular margin in radians, [0, π)"},
            {"easy_margin", arcface.easy_margin ? 1.0 : 0.0, "1: apply the margin only where cos θ_y > 0"}},
           [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
-            reject_unknown("arcface_loss", p, {"s", "m", "easy_margin"});
             ArcFaceOptions o;
-            o.s = given_or(p, "s", o.s);
-            o.m = given_or(p, "m", o.m);
-            o.easy_margin = flag("arcface_loss", "easy_margin", given_or(p, "easy_margin", o.easy_margin ? 1.0 : 0.0));
+            o.s = p.at("s");
+            o.m = p.at("m");
+            o.easy_margin = flag("arcface_loss", "easy_margin", p.at("easy_margin"));
             o.reduction = r;
             return arcface_loss(in[0], in[1], in[2], o);
           }),
@@ -413,12 +386,11 @@ std::vector<LossSpec> angular_losses() {
            {"m2", combined.m2, "additive angular margin in radians (ArcFace-like), >= 0"},
            {"m3", combined.m3, "additive cosine margin (CosFace-like), >= 0"}},
           [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
-            reject_unknown("combined_margin_loss", p, {"s", "m1", "m2", "m3"});
             CombinedMarginOptions o;
-            o.s = given_or(p, "s", o.s);
-            o.m1 = given_or(p, "m1", o.m1);
-            o.m2 = given_or(p, "m2", o.m2);
-            o.m3 = given_or(p, "m3", o.m3);
+            o.s = p.at("s");
+            o.m1 = p.at("m1");
+            o.m2 = p.at("m2");
+            o.m3 = p.at("m3");
             o.reduction = r;
             return combined_margin_loss(in[0], in[1], in[2], o);
           }),

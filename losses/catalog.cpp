@@ -8,12 +8,24 @@ const std::vector<LossSpec>& loss_catalog() {
   static const std::vector<LossSpec> catalog = [] {
     std::vector<LossSpec> all;
     for (auto family : {regression_losses, classification_losses, hinge_losses, metric_losses, angular_losses}) {
-      std::vector<LossSpec> rows = family();
-      all.insert(all.end(), rows.begin(), rows.end());
+      for (LossSpec& spec : family()) {
+        spec.call = [name = spec.name, declared = spec.params, call = std::move(spec.call)](
+                        const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
+          return call(in, with_defaults(name, declared, given), r);
+        };
+        all.push_back(std::move(spec));
+      }
     }
     return all;
   }();
   return catalog;
+}
+
+std::vector<LossSpec> losses_of_family(const std::string& family) {
+  std::vector<LossSpec> rows;
+  for (const LossSpec& s : loss_catalog())
+    if (s.family == family) rows.push_back(s);
+  return rows;
 }
 
 const LossSpec& find_loss(const std::string& name) {

@@ -66,6 +66,8 @@ struct LossSpec {
 };
 
 const std::vector<LossSpec>& loss_catalog();
+// The catalog's rows of one family ("regression", "classification", "hinge", "metric", "angular").
+std::vector<LossSpec> losses_of_family(const std::string& family);
 // Throws naming the unknown loss and listing the known ones.
 const LossSpec& find_loss(const std::string& name);
 // The value of a parameter: params[name] if given, else the spec's default; throws on a name the
@@ -77,6 +79,8 @@ double param(const LossSpec& spec, const LossParams& params, const std::string& 
 // leave the default in place.
 LossParams with_defaults(const std::string& loss, const std::vector<LossParam>& declared, const LossParams& given);
 
+// Each family's rows as written; loss_catalog() wraps every call in with_defaults, so a row's call
+// receives every declared parameter and may read it with params.at(name).
 std::vector<LossSpec> regression_losses();
 std::vector<LossSpec> classification_losses();
 std::vector<LossSpec> hinge_losses();

@@ -326,9 +326,6 @@ using Call = std::function<Tensor(const std::vector<Tensor>&, const LossParams&,
 // `call` receives every parameter, given or default.
 LossSpec row(const std::string& name, const std::string& formula, ClassifierUse use, std::vector<LossInput> inputs,
              std::vector<LossParam> params, std::vector<Reduction> reductions, Sample sample, Call call) {
-  Call with_params = [name, params, call](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
-    return call(in, with_defaults(name, params, given), r);
-  };
   return {.name = name,
           .family = "classification",
           .formula = formula,
@@ -336,7 +333,7 @@ LossSpec row(const std::string& name, const std::string& formula, ClassifierUse 
           .params = std::move(params),
           .reductions = std::move(reductions),
           .sample = std::move(sample),
-          .call = std::move(with_params),
+          .call = std::move(call),
           .classifier = use};
 }
 

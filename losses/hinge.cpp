@@ -192,20 +192,17 @@ std::vector<LossSpec> hinge_losses() {
 
   std::vector<LossParam> params{kMargin};
   rows.push_back({"hinge_loss", "hinge", "max(0, margin - y·x)", kBinaryInputs, params, kReductions, binary_sample,
-                  [params](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
-                    LossParams v = with_defaults("hinge_loss", params, given);
-                    return hinge_loss(in[0], in[1], {.margin = v.at("margin"), .reduction = r});
+                  [](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
+                    return hinge_loss(in[0], in[1], {.margin = given.at("margin"), .reduction = r});
                   },
                   ClassifierUse{ScoresAs::Logits, LabelsAs::Signs}});
   rows.push_back({"squared_hinge_loss", "hinge", "max(0, margin - y·x)²", kBinaryInputs, params, kReductions,
-                  binary_sample, [params](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
-                    LossParams v = with_defaults("squared_hinge_loss", params, given);
-                    return squared_hinge_loss(in[0], in[1], {.margin = v.at("margin"), .reduction = r});
+                  binary_sample, [](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
+                    return squared_hinge_loss(in[0], in[1], {.margin = given.at("margin"), .reduction = r});
                   },
                   ClassifierUse{ScoresAs::Logits, LabelsAs::Signs}});
   rows.push_back({"soft_margin_loss", "hinge", "log(1 + exp(-y·x))", kBinaryInputs, {}, kReductions, binary_sample,
-                  [](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
-                    with_defaults("soft_margin_loss", {}, given);  // refuses any parameter
+                  [](const std::vector<Tensor>& in, const LossParams&, Reduction r) {
                     return soft_margin_loss(in[0], in[1], {.reduction = r});
                   },
                   ClassifierUse{ScoresAs::Logits, LabelsAs::Signs}});
@@ -213,31 +210,28 @@ std::vector<LossSpec> hinge_losses() {
   params = {{"p", 1.0, "the power of each violation: 1 or 2"}, kMargin};
   rows.push_back({"multi_margin_loss", "hinge", "Σ_{i≠y} max(0, margin - x_y + x_i)^p / C", kClassInputs, params,
                   kReductions, class_sample,
-                  [params](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
-                    LossParams v = with_defaults("multi_margin_loss", params, given);
-                    double p = v.at("p");
+                  [](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
+                    double p = given.at("p");
                     if (p != std::trunc(p))
                       throw std::invalid_argument("multi_margin_loss: p must be 1 or 2 (as in PyTorch), got " + number(p));
                     return multi_margin_loss(in[0], in[1],
-                                             {.p = static_cast<std::int64_t>(p), .margin = v.at("margin"), .reduction = r});
+                                             {.p = static_cast<std::int64_t>(p), .margin = given.at("margin"), .reduction = r});
                   },
                   ClassifierUse{ScoresAs::Logits, LabelsAs::Index}});
 
   params = {kMargin};
   rows.push_back({"crammer_singer_loss", "hinge", "max(0, margin + max_{i≠y} x_i - x_y)", kClassInputs, params,
                   kReductions, class_sample,
-                  [params](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
-                    LossParams v = with_defaults("crammer_singer_loss", params, given);
-                    return crammer_singer_loss(in[0], in[1], {.margin = v.at("margin"), .reduction = r});
+                  [](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
+                    return crammer_singer_loss(in[0], in[1], {.margin = given.at("margin"), .reduction = r});
                   },
                   ClassifierUse{ScoresAs::Logits, LabelsAs::Index}});
 
   params = {{"temperature", 1.0, "T > 0: 1 gives softmax cross-entropy, T -> 0 the hard Crammer–Singer hinge"}};
   rows.push_back({"logsumexp_hinge_loss", "hinge", "T·softplus(logsumexp_{i≠y}(x_i/T) - x_y/T)", kClassInputs, params,
                   kReductions, class_sample,
-                  [params](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
-                    LossParams v = with_defaults("logsumexp_hinge_loss", params, given);
-                    return logsumexp_hinge_loss(in[0], in[1], {.temperature = v.at("temperature"), .reduction = r});
+                  [](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
+                    return logsumexp_hinge_loss(in[0], in[1], {.temperature = given.at("temperature"), .reduction = r});
                   },
                   ClassifierUse{ScoresAs::Logits, LabelsAs::Index}});
   return rows;

@@ -283,7 +283,7 @@ LossSpec metric_row(const std::string& name, const std::string& formula, std::ve
     if (in.size() != count)
       throw std::invalid_argument(name + ": expects " + std::to_string(count) + " input tensors, got " +
                                   std::to_string(in.size()));
-    return call(in, with_defaults(name, params, given), r);
+    return call(in, given, r);
   };
   return {name, "metric", formula, std::move(inputs), std::move(params),
           {Reduction::None, Reduction::Mean, Reduction::Sum}, std::move(sample), checked_call};

@@ -240,11 +240,6 @@ std::vector<Tensor> gaussian_sample(DType dtype, Generator& gen) {
   return {input, target, var};
 }
 
-// params[name], or the options struct's default. (zg::param needs catalog.cpp, built later.)
-double param_or(const LossParams& params, const std::string& name, double fallback) {
-  auto it = params.find(name);
-  return it == params.end() ? fallback : it->second;
-}
 
 }  // namespace
 
@@ -269,21 +264,21 @@ std::vector<LossSpec> regression_losses() {
        {input, target},
        {{"eps", rmse.eps, "added under the root: keeps the gradient finite at zero error"}},
        reductions, error_pair,
-       [rmse](const Inputs& in, const LossParams& p, Reduction r) {
-         return rmse_loss(in[0], in[1], {.reduction = r, .eps = param_or(p, "eps", rmse.eps)});
+       [](const Inputs& in, const LossParams& p, Reduction r) {
+         return rmse_loss(in[0], in[1], {.reduction = r, .eps = p.at("eps")});
        }},
       {"huber_loss", "regression", "½d² if |d| < δ else δ(|d| - ½δ),  d = x - y", {input, target},
        {{"delta", huber.delta, "error size where the square turns into a line of slope delta"}},
        reductions, error_pair,
-       [huber](const Inputs& in, const LossParams& p, Reduction r) {
-         return huber_loss(in[0], in[1], {.reduction = r, .delta = param_or(p, "delta", huber.delta)});
+       [](const Inputs& in, const LossParams& p, Reduction r) {
+         return huber_loss(in[0], in[1], {.reduction = r, .delta = p.at("delta")});
        }},
       {"smooth_l1_loss", "regression", "½d²/β if |d| < β else |d| - ½β,  d = x - y  (β = 0: |d|)",
        {input, target},
        {{"beta", smooth_l1.beta, "error size where the square turns into |d|; 0 gives l1_loss"}},
        reductions, error_pair,
-       [smooth_l1](const Inputs& in, const LossParams& p, Reduction r) {
-         return smooth_l1_loss(in[0], in[1], {.reduction = r, .beta = param_or(p, "beta", smooth_l1.beta)});
+       [](const Inputs& in, const LossParams& p, Reduction r) {
+         return smooth_l1_loss(in[0], in[1], {.reduction = r, .beta = p.at("beta")});
        }},
       {"log_cosh_loss", "regression", "log cosh(x - y) = |d| + softplus(-2|d|) - log 2", {input, target}, {},
        reductions, error_pair,
@@ -291,8 +286,8 @@ std::vector<LossSpec> regression_losses() {
       {"quantile_loss", "regression", "max(τd, (τ - 1)d),  d = y - x", {input, target},
        {{"tau", quantile.tau, "the quantile to predict, in (0, 1); 0.5 is half the L1 loss"}},
        reductions, error_pair,
-       [quantile](const Inputs& in, const LossParams& p, Reduction r) {
-         return quantile_loss(in[0], in[1], {.reduction = r, .tau = param_or(p, "tau", quantile.tau)});
+       [](const Inputs& in, const LossParams& p, Reduction r) {
+         return quantile_loss(in[0], in[1], {.reduction = r, .tau = p.at("tau")});
        }},
       {"poisson_nll_loss", "regression",
        "exp(x) - y·x  (log_input) or x - y·log(x + eps);  full: + y·log y - y + ½log(2πy) where y > 1",
@@ -301,11 +296,11 @@ std::vector<LossSpec> regression_losses() {
         {"full", poisson.full ? 1.0 : 0.0, "1: add Stirling's approximation of log(y!)"},
         {"eps", poisson.eps, "added to the rate under the log when log_input = 0"}},
        reductions, poisson_sample,
-       [poisson](const Inputs& in, const LossParams& p, Reduction r) {
+       [](const Inputs& in, const LossParams& p, Reduction r) {
          return poisson_nll_loss(in[0], in[1],
-                                 {.log_input = param_or(p, "log_input", poisson.log_input ? 1.0 : 0.0) != 0,
-                                  .full = param_or(p, "full", poisson.full ? 1.0 : 0.0) != 0,
-                                  .eps = param_or(p, "eps", poisson.eps),
+                                 {.log_input = p.at("log_input") != 0,
+                                  .full = p.at("full") != 0,
+                                  .eps = p.at("eps"),
                                   .reduction = r});
        }},
       {"gaussian_nll_loss", "regression", "½(log max(var, eps) + (x - y)²/max(var, eps));  full: + ½log 2π",
@@ -313,10 +308,10 @@ std::vector<LossSpec> regression_losses() {
        {{"full", gaussian.full ? 1.0 : 0.0, "1: add the constant ½log 2π"},
         {"eps", gaussian.eps, "var is clamped (in value) to at least eps"}},
        reductions, gaussian_sample,
-       [gaussian](const Inputs& in, const LossParams& p, Reduction r) {
+       [](const Inputs& in, const LossParams& p, Reduction r) {
          return gaussian_nll_loss(in[0], in[1], in[2],
-                                  {.full = param_or(p, "full", gaussian.full ? 1.0 : 0.0) != 0,
-                                   .eps = param_or(p, "eps", gaussian.eps),
+                                  {.full = p.at("full") != 0,
+                                   .eps = p.at("eps"),
                                    .reduction = r});
        }},
   };

@@ -34,7 +34,7 @@ const std::vector<std::string> kNames{"modified_softmax_loss", "normface_loss", 
                                       "combined_margin_loss"};
 
 const LossSpec& row(const std::string& name) {
-  static const std::vector<LossSpec> rows = angular_losses();
+  static const std::vector<LossSpec> rows = losses_of_family("angular");
   for (const LossSpec& s : rows)
     if (s.name == name) return s;
   throw std::invalid_argument("no angular row " + name);
@@ -214,7 +214,7 @@ bool all_finite(const Vec& v) {
 // ---- 1. gradcheck of every catalog row under every reduction, from its samples ----
 
 TEST(AngularLosses, CatalogRowsGradcheckUnderEveryReduction) {
-  ASSERT_EQ(angular_losses().size(), kNames.size());
+  ASSERT_EQ(losses_of_family("angular").size(), kNames.size());
   for (const std::string& name : kNames) {
     const LossSpec& spec = row(name);
     EXPECT_EQ(spec.family, "angular");

@@ -53,7 +53,7 @@ void expect_value_and_grads(const Tensor& loss, double value, const std::vector<
 }
 
 const LossSpec& row(const std::string& name) {
-  static const std::vector<LossSpec> rows = classification_losses();
+  static const std::vector<LossSpec> rows = losses_of_family("classification");
   for (const LossSpec& s : rows)
     if (s.name == name) return s;
   throw std::runtime_error("no row " + name);
@@ -98,7 +98,7 @@ V row_of(const V& m, std::size_t n, std::size_t c) {
 
 TEST(ClassificationLosses, CatalogHasTheFamilysRows) {
   std::vector<std::string> names;
-  for (const LossSpec& s : classification_losses()) {
+  for (const LossSpec& s : losses_of_family("classification")) {
     names.push_back(s.name);
     EXPECT_EQ(s.family, "classification");
     EXPECT_FALSE(s.formula.empty()) << s.name;
@@ -109,7 +109,7 @@ TEST(ClassificationLosses, CatalogHasTheFamilysRows) {
 }
 
 TEST(ClassificationLosses, EveryRowPassesGradcheckUnderEveryReduction) {
-  for (const LossSpec& s : classification_losses())
+  for (const LossSpec& s : losses_of_family("classification"))
     for (Reduction r : s.reductions)
       expect_gradcheck([&](const std::vector<Tensor>& in) { return s.call(in, {}, r); },
                        sample(s, DType::Float64, true), s.name + " " + reduction_name(r));
@@ -466,7 +466,7 @@ TEST(ClassificationLosses, BinaryBrierScoreReference) {
 // ---- 3. properties and edge cases ----
 
 TEST(ClassificationLosses, SumIsMeanTimesCountAndNoneHasTheSampleShape) {
-  for (const LossSpec& s : classification_losses()) {
+  for (const LossSpec& s : losses_of_family("classification")) {
     std::vector<Tensor> in = sample(s, DType::Float64, false);
     Tensor none = s.call(in, {}, Reduction::None);
     bool per_sample = s.inputs[1].dtype == DType::Int64;  // class-index losses give one value per row
@@ -520,7 +520,7 @@ TEST(ClassificationLosses, ExtraDimsAndUnbatchedInputAsPyTorch) {
 }
 
 TEST(ClassificationLosses, Float32MatchesFloat64OnTheSamples) {
-  for (const LossSpec& s : classification_losses())
+  for (const LossSpec& s : losses_of_family("classification"))
     for (Reduction r : s.reductions) {
       std::vector<Tensor> in64 = sample(s, DType::Float64, true), in32;
       for (std::size_t i = 0; i < in64.size(); ++i) {

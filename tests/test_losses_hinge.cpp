@@ -26,7 +26,7 @@ Tensor f64(const V& v, const Shape& shape) { return tensor(v, shape, DType::Floa
 Tensor labels(const V& v) { return tensor(v, {static_cast<std::int64_t>(v.size())}, DType::Int64); }
 
 const std::vector<LossSpec>& rows() {
-  static const std::vector<LossSpec> all = hinge_losses();
+  static const std::vector<LossSpec> all = losses_of_family("hinge");
   return all;
 }
 

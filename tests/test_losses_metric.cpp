@@ -27,7 +27,7 @@ Tensor f64(const V& v, const Shape& shape) { return tensor(v, shape, DType::Floa
 Tensor ids(const V& v) { return tensor(v, {static_cast<std::int64_t>(v.size())}, DType::Int64); }
 
 const std::vector<LossSpec>& rows() {
-  static const std::vector<LossSpec> all = metric_losses();
+  static const std::vector<LossSpec> all = losses_of_family("metric");
   return all;
 }
 

@@ -27,7 +27,7 @@ using zg_tests::error_of;
 const std::vector<Reduction> kReductions{Reduction::None, Reduction::Mean, Reduction::Sum};
 
 const LossSpec& row(const std::string& name) {
-  static const std::vector<LossSpec> rows = regression_losses();
+  static const std::vector<LossSpec> rows = losses_of_family("regression");
   for (const LossSpec& s : rows)
     if (s.name == name) return s;
   throw std::invalid_argument("no regression row " + name);
@@ -97,7 +97,7 @@ std::vector<GradCase> grad_cases() {
       {"gaussian_nll_loss", {{"full", 1}}},
   };
   std::vector<GradCase> cases;
-  for (const LossSpec& s : regression_losses()) {
+  for (const LossSpec& s : losses_of_family("regression")) {
     std::vector<LossParams> params{{}};
     for (auto [it, end] = variants.equal_range(s.name); it != end; ++it) params.push_back(it->second);
     for (const LossParams& p : params)
@@ -131,7 +131,7 @@ INSTANTIATE_TEST_SUITE_P(Rows, RegressionGradcheck, ::testing::ValuesIn(grad_cas
 
 TEST(RegressionCatalog, RowsAreTheRegressionFamilyWithNoneMeanSum) {
   std::set<std::string> names;
-  for (const LossSpec& s : regression_losses()) {
+  for (const LossSpec& s : losses_of_family("regression")) {
     names.insert(s.name);
     EXPECT_EQ(s.family, "regression") << s.name;
     EXPECT_FALSE(s.formula.empty()) << s.name;
@@ -337,7 +337,7 @@ TEST(RegressionProperties, NllGradientVanishesAtTheLikelihoodMaximum) {
 }
 
 TEST(RegressionProperties, SumIsMeanTimesNumberOfTerms) {
-  for (const LossSpec& s : regression_losses()) {
+  for (const LossSpec& s : losses_of_family("regression")) {
     Generator gen(5);
     std::vector<Tensor> in = s.sample(DType::Float64, gen);
     Tensor none = s.call(in, {}, Reduction::None);
@@ -362,7 +362,7 @@ TEST(RegressionProperties, RmseReductions) {
 }
 
 TEST(RegressionProperties, OutputShapeUnderNone) {
-  for (const LossSpec& s : regression_losses()) {
+  for (const LossSpec& s : losses_of_family("regression")) {
     Generator gen(3);
     std::vector<Tensor> in = s.sample(DType::Float64, gen);
     Shape expected = s.name == "rmse_loss" ? Shape{in[0].size(0)} : in[0].shape();
@@ -384,7 +384,7 @@ TEST(RegressionProperties, OutputShapeUnderNone) {
 }
 
 TEST(RegressionProperties, Float32MatchesFloat64) {
-  for (const LossSpec& s : regression_losses())
+  for (const LossSpec& s : losses_of_family("regression"))
     for (Reduction r : kReductions) {
       Generator g32(9), g64(9);
       Tensor single = s.call(s.sample(DType::Float32, g32), {}, r);
@@ -424,7 +424,7 @@ TEST(RegressionProperties, LogCoshGradientIsTanh) {
 
 // Errors of ±1e4 (and 0) give a finite loss and gradient in both dtypes, for every row.
 TEST(RegressionExtremes, HugeErrorsStayFinite) {
-  for (const LossSpec& s : regression_losses())
+  for (const LossSpec& s : losses_of_family("regression"))
     for (DType dtype : {DType::Float32, DType::Float64})
       for (Reduction r : kReductions) {
         Tensor x = tensor({1e4, -1e4, 0.0, 5e3}, {2, 2}, dtype);
@@ -500,7 +500,7 @@ TEST(RegressionErrors, ShapesDtypesAndReductions) {
   EXPECT_CONTAINS(e, "[4, 3]");
   EXPECT_CONTAINS(e, "[4]");
   EXPECT_CONTAINS(e, "reshape target");
-  for (const LossSpec& s : regression_losses()) {
+  for (const LossSpec& s : losses_of_family("regression")) {
     Generator gen(2);
     std::vector<Tensor> in = s.sample(DType::Float64, gen);
     std::vector<Tensor> wrong = in;
