@@ -117,7 +117,7 @@ TEST(Objective, RefusesLossesThatCannotClassifyAndBadSettings) {
   EXPECT_CONTAINS(e, "regression loss \"mse_loss\" cannot train a classifier");
   EXPECT_CONTAINS(e, "arcface_loss");
   EXPECT_CONTAINS(error_of([] { Objective("circle_loss", {}); }), "metric loss \"circle_loss\"");
-  EXPECT_CONTAINS(error_of([] { Objective("softmax", {}); }), "unknown loss \"softmax\"");
+  EXPECT_CONTAINS(error_of([] { Objective("softmax", {}); }), "unknown loss \"softmax\"; choose one of cross_entropy");
   EXPECT_CONTAINS(error_of([] { Objective("cosface_loss", {{"margin", 1}}); }),
                   "unknown parameter \"margin\"; its parameters: s, m");
   EXPECT_CONTAINS(error_of([] { Objective("cosface_loss", {{"m", -1}}); }), "m must be finite and >= 0, got -1");

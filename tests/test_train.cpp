@@ -8,9 +8,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "core/serialize.h"
 #include "tests/test_util.h"
+#include "train/loss_tool.h"
 #include "train/trainer.h"
 
 namespace {
@@ -222,6 +224,41 @@ TEST(CliLoss, BadInputExitsTwoWithOneLine) {
     EXPECT_EQ(r.code, 2) << args << ": " << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;
   }
+}
+
+}  // namespace
+
+namespace {
+
+// The README's zoo table is `zoograd loss list --markdown`, pasted between its two markers.
+TEST(CliLoss, ReadmeZooTableIsCurrent) {
+  std::ifstream in(std::string(ZG_SOURCE_DIR) + "/README.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string readme = text.str();
+  std::size_t begin = readme.find("<!-- zoo-table"), end = readme.find("<!-- /zoo-table -->");
+  ASSERT_NE(begin, std::string::npos);
+  ASSERT_NE(end, std::string::npos);
+  begin = readme.find('\n', begin) + 1;
+  EXPECT_EQ(readme.substr(begin, end - begin), zg::loss_list(zg::ListFormat::Markdown))
+      << "regenerate the table with: zoograd loss list --markdown";
+}
+
+}  // namespace
+
+namespace {
+
+TEST(CliLoss, PlotWritesThePicturesAndRefusesAFileAsFolder) {
+  zg_tests::TempDir dir;
+  CliRun ok = run_cli("loss plot --out " + dir / "plots");
+  ASSERT_EQ(ok.code, 0) << ok.out;
+  EXPECT_TRUE(fs::exists(dir.path() / "plots" / "index.html"));
+  EXPECT_TRUE(fs::exists(dir.path() / "plots" / "binary_boundaries.svg"));
+  std::ofstream(dir / "file") << "x";
+  CliRun bad = run_cli("loss plot --out " + dir / "file/plots");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_CONTAINS(bad.out, "file/plots: cannot create the folder");
+  EXPECT_EQ(run_cli("loss plot").code, 2);  // --out is required
 }
 
 }  // namespace

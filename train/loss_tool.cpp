@@ -1,6 +1,7 @@
 #include "train/loss_tool.h"
 
 #include <algorithm>
+#include <optional>
 #include <functional>
 #include <istream>
 #include <nlohmann/json.hpp>
@@ -55,11 +56,28 @@ json to_json(const Tensor& t) {
   return build(0, at);
 }
 
+
+std::string classifier_text(const std::optional<ClassifierUse>& use) {
+  if (!use) return "";
+  static const char* const scores[] = {"logits", "log_softmax", "sigmoid", "linear head", "cosine head"};
+  static const char* const labels[] = {"class index", "one-hot", "±1 one-vs-rest"};
+  return std::string(scores[static_cast<int>(use->scores)]) + ", " + labels[static_cast<int>(use->labels)];
+}
+
+// A Markdown table cell: '|' would end the cell.
+std::string cell(const std::string& s) {
+  std::string r;
+  for (char c : s) r += c == '|' ? std::string("\\|") : std::string(1, c);
+  return r;
+}
+
 }  // namespace
 
-std::string loss_list(bool as_json) {
+std::string loss_list(ListFormat format) {
   json all = json::array();
   std::ostringstream text;
+  std::string table =
+      "| loss | family | formula | parameters (defaults) | `zoograd train --loss` feeds it |\n|---|---|---|---|---|\n";
   for (const LossSpec& s : loss_catalog()) {
     json inputs = json::array(), params = json::array(), reductions = json::array();
     std::string in_text, param_text;
@@ -75,12 +93,17 @@ std::string loss_list(bool as_json) {
       param_text += (param_text.empty() ? "" : ", ") + d.str();
     }
     for (Reduction r : s.reductions) reductions.push_back(reduction_name(r));
+    std::string use = classifier_text(s.classifier);
     all.push_back({{"name", s.name}, {"family", s.family}, {"formula", s.formula}, {"inputs", inputs},
-                   {"params", params}, {"reductions", reductions}});
+                   {"params", params}, {"reductions", reductions}, {"classifier", use.empty() ? json() : json(use)}});
     text << s.name << "  [" << s.family << "]\n    " << s.formula << "\n    inputs: " << in_text
          << "\n    params: " << (param_text.empty() ? "-" : param_text) << "\n";
+    if (!use.empty()) text << "    trains a classifier: " << use << "\n";
+    table += "| `" + s.name + "` | " + s.family + " | `" + cell(s.formula) + "` | " + (param_text.empty() ? "-" : param_text) +
+             " | " + (use.empty() ? "-" : use) + " |\n";
   }
-  return as_json ? all.dump(2) + "\n" : text.str();
+  if (format == ListFormat::Json) return all.dump(2) + "\n";
+  return format == ListFormat::Markdown ? table : text.str();
 }
 
 LossParams parse_loss_settings(const std::vector<std::string>& settings) {

@@ -8,8 +8,10 @@
 
 namespace zg {
 
-// A table of every loss (family, inputs, parameters with defaults), or the same as JSON.
-std::string loss_list(bool json);
+// Every loss with its family, formula, inputs, parameters (with defaults) and how a classifier
+// feeds it: as text, as JSON, or as the Markdown table of the README.
+enum class ListFormat { Text, Json, Markdown };
+std::string loss_list(ListFormat format);
 
 // "key=value" settings (--set) as loss parameters; throws naming a malformed one.
 LossParams parse_loss_settings(const std::vector<std::string>& settings);

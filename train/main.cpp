@@ -11,6 +11,7 @@
 
 #include "datasets/registry.h"
 #include "train/demo.h"
+#include "train/loss_plot.h"
 #include "train/loss_tool.h"
 #include "train/objective.h"
 #include "train/report.h"
@@ -91,11 +92,16 @@ int main(int argc, char** argv) {
   CLI::App* data_list = data_cmd->add_subcommand("list", "where each data set was found, its size, how to install it");
   data_cmd->require_subcommand(1);
 
-  CLI::App* loss_cmd = app.add_subcommand("loss", "the loss catalog: list the losses, evaluate one on JSON input");
+  CLI::App* loss_cmd = app.add_subcommand("loss", "the loss catalog: list the losses, evaluate one on JSON input, draw their pictures");
   loss_cmd->require_subcommand(1);
-  bool list_json = false;
+  bool list_json = false, list_markdown = false;
   CLI::App* loss_list = loss_cmd->add_subcommand("list", "every loss with its family, inputs and parameters");
   loss_list->add_flag("--json", list_json, "print JSON instead of text");
+  loss_list->add_flag("--markdown", list_markdown, "print the README's Markdown table")->excludes("--json");
+  std::string plot_dir;
+  CLI::App* loss_plot =
+      loss_cmd->add_subcommand("plot", "draw the zoo's teaching pictures (SVG) and an index.html showing them");
+  loss_plot->add_option("--out", plot_dir, "folder to write into (created if missing)")->required();
   zg::LossEvalRequest eval_req;
   CLI::App* loss_eval = loss_cmd->add_subcommand(
       "eval", "read {\"inputs\": {name: nested array}} on stdin; print the loss and the gradients of its sum");
@@ -135,7 +141,8 @@ int main(int argc, char** argv) {
       std::printf("test accuracy: %.4f\ntest loss: %.4f\nconfusion matrix (rows: true, columns: predicted):\n%s", e.accuracy,
                   e.loss, zg::confusion_text(e.confusion, names).c_str());
     } else if (*loss_list) {
-      std::fputs(zg::loss_list(list_json).c_str(), stdout);
+      auto format = list_json ? zg::ListFormat::Json : list_markdown ? zg::ListFormat::Markdown : zg::ListFormat::Text;
+      std::fputs(zg::loss_list(format).c_str(), stdout);
     } else if (*loss_eval) {
       try {  // bad JSON, shapes or parameters are a bad command: exit 2 with one line
         std::fputs(zg::loss_eval(eval_req, std::cin).c_str(), stdout);
@@ -143,6 +150,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "zoograd loss eval: %s\n", e.what());
         return 2;
       }
+    } else if (*loss_plot) {
+      std::vector<std::string> files = zg::write_loss_plots(plot_dir);
+      std::printf("wrote %zu files to %s; open %s/index.html\n", files.size(), plot_dir.c_str(), plot_dir.c_str());
     } else if (*data_list) {
       std::printf("%-14s %-10s %-12s %s\n", "name", "status", "size", "location / install");
       for (const zg::KnownDataset& d : zg::known_datasets()) {

@@ -32,20 +32,24 @@ std::vector<std::string> Objective::names() {
   return names;
 }
 
-Objective::Objective(const std::string& loss, const LossParams& params) {
-  const LossSpec* spec = nullptr;
+const LossSpec& Objective::lookup(const std::string& loss) {
   for (const LossSpec& s : loss_catalog())
-    if (s.name == loss) spec = &s;
-  if (!spec || !spec->classifier)
-    throw std::invalid_argument("--loss: " + std::string(spec ? spec->family + " loss \"" : "unknown loss \"") + loss +
+    if (s.name == loss) return s;
+  throw std::invalid_argument("--loss: unknown loss \"" + loss + "\"; choose one of " + joined(names()));
+}
+
+Objective::Objective(const std::string& loss, const LossParams& params) : Objective(lookup(loss), params) {}
+
+Objective::Objective(const LossSpec& spec, const LossParams& params) : spec_(&spec) {
+  if (!spec.classifier)
+    throw std::invalid_argument("--loss: " + spec.family + " loss \"" + spec.name +
                                 "\" cannot train a classifier; choose one of " + joined(names()));
-  spec_ = spec;
   try {
-    params_ = with_defaults(loss, spec->params, params);
+    params_ = with_defaults(spec.name, spec.params, params);
     // The catalog's sample inputs reject bad values (a negative margin, m = 0, ...) now rather than
     // after the data set has loaded.
     Generator gen(0);
-    spec->call(spec->sample(DType::Float64, gen), params_, Reduction::Mean);
+    spec.call(spec.sample(DType::Float64, gen), params_, Reduction::Mean);
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument("--set: " + std::string(e.what()));
   }

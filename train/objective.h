@@ -27,6 +27,8 @@ class Objective {
   // Throws std::invalid_argument naming the loss if it is unknown or not a classification loss
   // (listing those that are), or if a parameter is unknown or has a value the loss refuses.
   Objective(const std::string& loss, const LossParams& params);
+  // A row outside the catalog (a loss being written); it must outlive the objective.
+  Objective(const LossSpec& spec, const LossParams& params);
 
   const LossSpec& spec() const { return *spec_; }
   // Whether the model must end in features followed by make_head().
@@ -44,6 +46,7 @@ class Objective {
   static std::vector<std::string> names();
 
  private:
+  static const LossSpec& lookup(const std::string& loss);
   LossParams at_step(std::int64_t step) const;
 
   const LossSpec* spec_;

@@ -34,6 +34,11 @@ std::vector<double> ticks(double lo, double hi) {
   for (double v = std::ceil(lo / step) * step; v <= hi + 1e-9 * span; v += step) t.push_back(std::abs(v) < 1e-12 * span ? 0 : v);
   return t;
 }
+
+// Code points of UTF-8 text: roughly its width in characters, for sizing the legend.
+std::size_t characters(const std::string& s) {
+  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
 }  // namespace
 
 std::string xml_escape(const std::string& s) {
@@ -54,7 +59,7 @@ std::string line_chart_svg(const LineChart& chart, int width, int height) {
   double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   for (const Series& s : chart.series)
     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i)
-      if (std::isfinite(s.y[i])) {
+      if (std::isfinite(s.x[i]) && std::isfinite(s.y[i])) {
         x0 = std::min(x0, s.x[i]);
         x1 = std::max(x1, s.x[i]);
         y0 = std::min(y0, s.y[i]);
@@ -65,7 +70,14 @@ std::string line_chart_svg(const LineChart& chart, int width, int height) {
   if (y1 == y0) y0 -= 0.5, y1 += 0.5;
   double pad = 0.05 * (y1 - y0);
   y0 -= pad, y1 += pad;
-  const double left = 64, right = width - 16.0, top = 36, bottom = height - 48.0;
+  x0 = chart.x_min.value_or(x0), x1 = chart.x_max.value_or(x1);
+  y0 = chart.y_min.value_or(y0), y1 = chart.y_max.value_or(y1);
+  const bool clip = chart.x_min || chart.x_max || chart.y_min || chart.y_max;
+  std::size_t longest = 0;
+  for (const Series& se : chart.series) longest = std::max(longest, characters(se.label));
+  const double legend_width = chart.legend_outside ? 40 + 7.5 * static_cast<double>(longest) : 0;
+  const double left = 64, right = width - 16.0 - legend_width, top = 36, bottom = height - 48.0;
+  const double legend_x = chart.legend_outside ? right + 16 : right - 120;
   auto px = [&](double x) { return left + (x - x0) / (x1 - x0) * (right - left); };
   auto py = [&](double y) { return bottom - (y - y0) / (y1 - y0) * (bottom - top); };
 
@@ -73,11 +85,11 @@ std::string line_chart_svg(const LineChart& chart, int width, int height) {
                   std::to_string(height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   s += "<text x=\"" + fixed(width / 2.0) + "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" + xml_escape(chart.title) + "</text>\n";
-  for (double t : ticks(y0, y1))
+  for (double t : chart.y_ticks.empty() ? ticks(y0, y1) : chart.y_ticks)
     s += "<line x1=\"" + fixed(left) + "\" x2=\"" + fixed(right) + "\" y1=\"" + fixed(py(t)) + "\" y2=\"" + fixed(py(t)) +
          "\" stroke=\"#e0e0e0\"/><text x=\"" + fixed(left - 6) + "\" y=\"" + fixed(py(t) + 4) +
          "\" text-anchor=\"end\">" + num(t) + "</text>\n";
-  for (double t : ticks(x0, x1))
+  for (double t : chart.x_ticks.empty() ? ticks(x0, x1) : chart.x_ticks)
     s += "<line x1=\"" + fixed(px(t)) + "\" x2=\"" + fixed(px(t)) + "\" y1=\"" + fixed(bottom) + "\" y2=\"" +
          fixed(bottom + 4) + "\" stroke=\"black\"/><text x=\"" + fixed(px(t)) + "\" y=\"" + fixed(bottom + 18) +
          "\" text-anchor=\"middle\">" + num(t) + "</text>\n";
@@ -87,21 +99,29 @@ std::string line_chart_svg(const LineChart& chart, int width, int height) {
        xml_escape(chart.x_label) + "</text>\n";
   s += "<text transform=\"translate(14," + fixed((top + bottom) / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
        xml_escape(chart.y_label) + "</text>\n";
+  // A nested <svg> clips to its viewport; the viewBox keeps the outer coordinates.
+  if (clip)
+    s += "<svg x=\"" + fixed(left) + "\" y=\"" + fixed(top) + "\" width=\"" + fixed(right - left) + "\" height=\"" +
+         fixed(bottom - top) + "\" viewBox=\"" + fixed(left) + " " + fixed(top) + " " + fixed(right - left) + " " +
+         fixed(bottom - top) + "\" overflow=\"hidden\">\n";
+  std::string legend;
   for (std::size_t k = 0; k < chart.series.size(); ++k) {
     const Series& se = chart.series[k];
     const char* color = kColors[k % std::size(kColors)];
+    const std::string stroke = "stroke=\"" + std::string(color) + (se.dashed ? "\" stroke-dasharray=\"6 4\"" : "\"");
     std::string points;
     for (std::size_t i = 0; i < se.x.size() && i < se.y.size(); ++i)
-      if (std::isfinite(se.y[i])) points += fixed(px(se.x[i])) + "," + fixed(py(se.y[i])) + " ";
-    s += "<polyline fill=\"none\" stroke=\"" + std::string(color) + "\" stroke-width=\"2\" points=\"" + points + "\"/>\n";
+      if (std::isfinite(se.x[i]) && std::isfinite(se.y[i])) points += fixed(px(se.x[i])) + "," + fixed(py(se.y[i])) + " ";
+    s += "<polyline fill=\"none\" " + stroke + " stroke-width=\"2\" points=\"" + points + "\"/>\n";
     if (se.x.size() == 1)
       s += "<circle cx=\"" + fixed(px(se.x[0])) + "\" cy=\"" + fixed(py(se.y[0])) + "\" r=\"3\" fill=\"" + color + "\"/>\n";
     double ly = top + 14 + 16.0 * static_cast<double>(k);
-    s += "<line x1=\"" + fixed(right - 120) + "\" x2=\"" + fixed(right - 100) + "\" y1=\"" + fixed(ly - 4) + "\" y2=\"" +
-         fixed(ly - 4) + "\" stroke=\"" + color + "\" stroke-width=\"2\"/><text x=\"" + fixed(right - 95) + "\" y=\"" +
-         fixed(ly) + "\">" + xml_escape(se.label) + "</text>\n";
+    legend += "<line x1=\"" + fixed(legend_x) + "\" x2=\"" + fixed(legend_x + 20) + "\" y1=\"" + fixed(ly - 4) + "\" y2=\"" +
+              fixed(ly - 4) + "\" " + stroke + " stroke-width=\"2\"/><text x=\"" + fixed(legend_x + 25) +
+              "\" y=\"" + fixed(ly) + "\">" + xml_escape(se.label) + "</text>\n";
   }
-  return s + "</svg>\n";
+  if (clip) s += "</svg>\n";
+  return s + legend + "</svg>\n";
 }
 
 std::string confusion_svg(const std::vector<std::vector<std::int64_t>>& counts, const std::vector<std::string>& names,
