@@ -198,8 +198,19 @@ Tensor combined_margin_target_logit(const Tensor& c, double s, double m1, double
   check_scale("combined_margin_target_logit", s);
   check_combined_margins("combined_margin_target_logit", m1, m2, m3);
   // Rounding can put cos θ a hair outside [-1, 1], where acos is NaN.
-  Tensor theta = acos(clamp(c, -1.0, 1.0));
-  return s * (cos(m1 * theta + m2) - m3);
+  Tensor t = m1 * acos(clamp(c, -1.0, 1.0)) + m2;
+  // Past t = π, cos t rises again and would reward a feature for pointing away from its class:
+  // training then puts every feature opposite its class's weight, where the target logit
+  // s·(cos(m1·π + m2) - m3) can beat the others' s·cos π = -s, and accuracy falls below chance.
+  // As SphereFace's ψ, continue with (-1)^k cos t - 2k on [kπ, (k+1)π); k and the sign are
+  // piecewise constant, so they carry no gradient.
+  Tensor k = zeros_like(c), sign = ones_like(c);
+  for (int j = 1; j * std::numbers::pi <= m1 * std::numbers::pi + m2; ++j) {
+    Tensor passed = ge(t, j * std::numbers::pi);
+    k = k + passed;
+    sign = sign * (1.0 - 2.0 * passed);
+  }
+  return s * (sign * cos(t) - 2.0 * k - m3);
 }
 
 // ---- losses ----
@@ -380,7 +391,9 @@ std::vector<LossSpec> angular_losses() {
             o.reduction = r;
             return arcface_loss(in[0], in[1], in[2], o);
           }),
-      row("combined_margin_loss", "-log softmax(z)_y,  z_y = s(cos(m1 θ_y + m2) - m3),  z_j = s cos θ_j",
+      row("combined_margin_loss",
+          "-log softmax(z)_y,  z_y = s(ψ(m1 θ_y + m2) - m3),  ψ(t) = (-1)^k cos t - 2k on [kπ, (k+1)π) (cos t up to π),  "
+          "z_j = s cos θ_j",
           {{"s", combined.s, "scale of the cosine logits"},
            {"m1", combined.m1, "multiplicative angular margin (SphereFace-like), > 0"},
            {"m2", combined.m2, "additive angular margin in radians (ArcFace-like), >= 0"},

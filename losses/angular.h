@@ -45,9 +45,13 @@ Tensor cosface_target_logit(const Tensor& cos_theta, double s, double m);
 // the logit is s·cos θ elsewhere.
 Tensor arcface_target_logit(const Tensor& cos_theta, double s, double m, bool easy_margin = false);
 
-// insightface's combined margin: s·(cos(m1·θ + m2) - m3) with θ = acos(clamp(cos θ, -1, 1)).
+// insightface's combined margin: s·(cos(m1·θ + m2) - m3) with θ = acos(clamp(cos θ, -1, 1)),
+// wherever t = m1·θ + m2 ≤ π. Beyond, cos t would rise again, and training finds the degenerate
+// minimum with every feature opposite its class's weight; so, as SphereFace's ψ, t continues as
+// ψ(t) = (-1)^k cos t - 2k on [kπ, (k+1)π): continuous and decreasing in θ everywhere.
 // core's acos clamps 1 - cos²θ at 1e-12 in its gradient, so the gradient stays finite (at most
-// 1e6·|d/dθ|) at cos θ = ±1. m1 = 1, m3 = 0 is ArcFace without the fallback; m1 = 1, m2 = 0 is CosFace.
+// 1e6·|d/dθ|) at cos θ = ±1. m1 = 1, m2 = 0 is CosFace; m1 = 1, m3 = 0 is ArcFace for θ ≤ π - m2
+// (with a continuous extension beyond, where ArcFace has insightface's fallback).
 Tensor combined_margin_target_logit(const Tensor& cos_theta, double s, double m1, double m2, double m3);
 
 // ---- the losses ----
@@ -119,7 +123,7 @@ struct ArcFaceOptions {
 Tensor arcface_loss(const Tensor& embeddings, const Tensor& weight, const Tensor& target,
                     const ArcFaceOptions& options = {});
 
-// Combined margin (insightface): z_ny = s·(cos(m1·θ_y + m2) - m3),  z_nj = s·cos θ_j
+// Combined margin (insightface): z_ny = s·(ψ(m1·θ_y + m2) - m3),  z_nj = s·cos θ_j, ψ as above
 struct CombinedMarginOptions {
   double s = 64.0;
   double m1 = 1.0;

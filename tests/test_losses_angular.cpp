@@ -11,6 +11,7 @@
 #include <map>
 #include <numbers>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -604,10 +605,10 @@ TEST(AngularLosses, TransformsTolerateCosinesRoundedPastOne) {
     EXPECT_TRUE(all_finite(z.to_vector())) << name;
     EXPECT_TRUE(all_finite(c.grad().to_vector())) << name;
   }
-  // At the clamp, combined margin takes θ = 0 and θ = π.
+  // At the clamp, combined margin takes θ = 0 and θ = π; there t = 0.9π + 0.4 > π, so ψ(t) = -cos t - 2.
   Vec z = combined_margin_target_logit(tensor({1 + 4e-16, -1 - 4e-16}, DType::Float64), 2, 0.9, 0.4, 0.15).to_vector();
   EXPECT_NEAR(z[0], 2 * (std::cos(0.4) - 0.15), 1e-15);
-  EXPECT_NEAR(z[1], 2 * (std::cos(0.9 * kPi + 0.4) - 0.15), 1e-15);
+  EXPECT_NEAR(z[1], 2 * (-std::cos(0.9 * kPi + 0.4) - 2 - 0.15), 1e-15);
 }
 
 TEST(AngularLosses, LambdaSchedule) {
@@ -833,3 +834,23 @@ TEST(AngularLosses, CatalogDefaultsAreTheOptionsDefaults) {
 }
 
 }  // namespace
+
+// Past m1·θ + m2 = π the written formula cos(m1·θ + m2) would rise again; the ψ continuation keeps
+// the target logit continuous and decreasing on the whole of [0, π], so no feature gains by
+// turning away from its class.
+TEST(AngularLosses, CombinedMarginTargetLogitDecreasesOverTheWholeCircle) {
+  const int steps = 2001;
+  std::vector<double> cosines;
+  for (int i = 0; i < steps; ++i) cosines.push_back(std::cos(kPi * i / (steps - 1)));
+  Tensor c = tensor(cosines, DType::Float64);
+  for (auto [m1, m2, m3] : {std::tuple{1.0, 0.5, 0.0}, {1.0, 0.3, 0.2}, {0.9, 0.4, 0.15}, {2.0, 0.7, 0.1}, {1.35, 0.0, 0.0}}) {
+    Vec z = combined_margin_target_logit(c, 1, m1, m2, m3).to_vector();
+    for (int i = 1; i < steps; ++i) {
+      ASSERT_LT(z[i], z[i - 1]) << m1 << " " << m2 << " " << m3 << " at θ = " << kPi * i / (steps - 1);
+      ASSERT_LT(z[i - 1] - z[i], 0.01) << "a jump at θ = " << kPi * i / (steps - 1);  // continuous
+    }
+    double theta = 0.6;  // where m1·θ + m2 ≤ π the formula as written
+    EXPECT_NEAR(combined_margin_target_logit(tensor({std::cos(theta)}, DType::Float64), 1, m1, m2, m3).item(),
+                std::cos(m1 * theta + m2) - m3, 1e-12);
+  }
+}

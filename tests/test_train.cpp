@@ -240,8 +240,13 @@ TEST(CliLoss, ReadmeZooTableIsCurrent) {
   ASSERT_NE(begin, std::string::npos);
   ASSERT_NE(end, std::string::npos);
   begin = readme.find('\n', begin) + 1;
-  EXPECT_EQ(readme.substr(begin, end - begin), zg::loss_list(zg::ListFormat::Markdown))
-      << "regenerate the table with: zoograd loss list --markdown";
+  std::istringstream in_readme(readme.substr(begin, end - begin)), generated(zg::loss_list(zg::ListFormat::Markdown));
+  std::string want, got;
+  for (int line = 1; std::getline(generated, want); ++line) {
+    ASSERT_TRUE(std::getline(in_readme, got)) << "the README's table ends before line " << line;
+    ASSERT_EQ(got, want) << "line " << line << " differs; regenerate the table with: zoograd loss list --markdown";
+  }
+  EXPECT_FALSE(std::getline(in_readme, got)) << "the README's table has extra lines";
 }
 
 }  // namespace
