@@ -12,6 +12,9 @@
 #include "datasets/registry.h"
 #include "train/demo.h"
 #include "train/loss_plot.h"
+#include "train/margins.h"
+#include "train/margins_report.h"
+#include "train/progress.h"
 #include "train/loss_tool.h"
 #include "train/objective.h"
 #include "train/report.h"
@@ -88,6 +91,26 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--model", eval_dir, "run folder written by zoograd train")->required();
   eval_cmd->add_option("--data", eval_data, "data set (default: the run's own)");
 
+  zg::MarginsOptions margins;
+  CLI::App* margins_cmd = app.add_subcommand(
+      "margins", "train one network under each margin loss and draw the decision-boundary atlas (index.html)");
+  margins_cmd->add_option("--data", margins.data, "mnist-digits | fashion-mnist | idx:... | folder:PATH (28x28-like images)")
+      ->capture_default_str();
+  std::string panel_names;
+  for (const zg::MarginPanel& p : zg::margin_panels()) panel_names += (panel_names.empty() ? "" : ",") + p.name;
+  margins_cmd->add_option("--losses", margins.losses, "panels to run, comma-separated: " + panel_names)
+      ->delimiter(',');
+  margins_cmd->add_option("--set", margins.set, "a panel's loss parameter, PANEL.key=value (repeatable)");
+  margins_cmd->add_option("--dim", margins.dim, "feature dimension, 2 or 3")->capture_default_str();
+  margins_cmd->add_option("--epochs", margins.epochs, "epochs per loss (default 4; 30 with --full)");
+  margins_cmd->add_flag("--full", margins.full, "longer, sharper runs");
+  margins_cmd->add_option("--batch-size", margins.batch_size, "samples per step")->capture_default_str();
+  margins_cmd->add_option("--lr", margins.lr, "peak learning rate (cosine schedule)")->capture_default_str();
+  margins_cmd->add_option("--seed", margins.seed, "random seed")->capture_default_str();
+  margins_cmd->add_option("--threads", margins.threads, "OpenBLAS threads (0: OpenBLAS's default)")->capture_default_str();
+  margins_cmd->add_option("--out", margins.out, "report folder")->capture_default_str();
+  margins_cmd->add_flag("--quiet", margins.quiet, "no progress or per-epoch lines");
+
   CLI::App* data_cmd = app.add_subcommand("data", "the data sets zoograd knows");
   CLI::App* data_list = data_cmd->add_subcommand("list", "where each data set was found, its size, how to install it");
   data_cmd->require_subcommand(1);
@@ -135,6 +158,21 @@ int main(int argc, char** argv) {
       }
       zg::TrainResult r = zg::run_train(config, resume_dir);
       std::printf("test accuracy: %.4f\nrun folder: %s\n", r.test_accuracy, r.run_dir.c_str());
+    } else if (*margins_cmd) {
+      try {
+        margins.resolved_panels();
+      } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "zoograd: %s\n", e.what());
+        return 2;
+      }
+      zg::MarginsResult result = zg::run_margins(margins);
+      zg::write_margins_report(margins.out, margins, result);
+      std::printf("%-32s %9s %8s %8s\n", "loss", "accuracy", "margin", "seconds");
+      for (const zg::PanelResult& r : result.panels)
+        std::printf("%-32s %9.4f %8.1f %8.1f\n", r.panel.title.c_str(), r.test_accuracy, r.geometry.angular_margin,
+                    r.seconds);
+      std::printf("atlas of %zu losses in %s: open %s/index.html\n", result.panels.size(),
+                  zg::format_duration(result.seconds).c_str(), margins.out.c_str());
     } else if (*eval_cmd) {
       std::vector<std::string> names;
       zg::Evaluation e = zg::run_eval(eval_dir, eval_data, &names);

@@ -38,14 +38,19 @@ const LossSpec& Objective::lookup(const std::string& loss) {
   throw std::invalid_argument("--loss: unknown loss \"" + loss + "\"; choose one of " + joined(names()));
 }
 
-Objective::Objective(const std::string& loss, const LossParams& params) : Objective(lookup(loss), params) {}
+Objective::Objective(const std::string& loss, const LossParams& params, std::optional<LambdaSchedule> anneal)
+    : Objective(lookup(loss), params, anneal) {}
 
-Objective::Objective(const LossSpec& spec, const LossParams& params) : spec_(&spec) {
+Objective::Objective(const LossSpec& spec, const LossParams& params, std::optional<LambdaSchedule> anneal)
+    : spec_(&spec), anneal_(anneal) {
   if (!spec.classifier)
     throw std::invalid_argument("--loss: " + spec.family + " loss \"" + spec.name +
                                 "\" cannot train a classifier; choose one of " + joined(names()));
+  if (anneal && !has_param(spec, "lambda"))
+    throw std::invalid_argument(spec.name + " has no lambda parameter to anneal");
   try {
     params_ = with_defaults(spec.name, spec.params, params);
+    if (anneal) lsoftmax_lambda(0, anneal->base, anneal->gamma, anneal->power, anneal->lambda_min);  // checks it
     // The catalog's sample inputs reject bad values (a negative margin, m = 0, ...) now rather than
     // after the data set has loaded.
     Generator gen(0);
@@ -69,10 +74,12 @@ std::shared_ptr<Module> Objective::make_head(std::int64_t features, std::int64_t
 LossParams Objective::at_step(std::int64_t step) const {
   LossParams p = params_;
   if (has_param(*spec_, "iteration")) p["iteration"] += static_cast<double>(step);
+  if (anneal_) p["lambda"] = *lambda(step);
   return p;
 }
 
 std::optional<double> Objective::lambda(std::int64_t step) const {
+  if (anneal_) return lsoftmax_lambda(step, anneal_->base, anneal_->gamma, anneal_->power, anneal_->lambda_min);
   if (spec_->name != "sphereface_loss") return std::nullopt;
   LossParams p = at_step(step);
   return lsoftmax_lambda(static_cast<std::int64_t>(p.at("iteration")), p.at("base"), p.at("gamma"), p.at("power"),

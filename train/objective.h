@@ -22,13 +22,20 @@ struct ObjectiveOutput {
   Tensor scores;  // (N, C): the predicted class is the argmax
 };
 
+// An annealed λ for lsoftmax_loss, as sphereface_loss has built in (defaults: SphereFace's):
+//   λ = max(λ_min, base·(1 + γ·step)^(-power))
+struct LambdaSchedule {
+  double base = 1000, gamma = 0.12, power = 1, lambda_min = 5;
+};
+
 class Objective {
  public:
   // Throws std::invalid_argument naming the loss if it is unknown or not a classification loss
   // (listing those that are), or if a parameter is unknown or has a value the loss refuses.
-  Objective(const std::string& loss, const LossParams& params);
+  // With `anneal`, the loss's `lambda` parameter follows the schedule (lsoftmax_loss; others throw).
+  Objective(const std::string& loss, const LossParams& params, std::optional<LambdaSchedule> anneal = std::nullopt);
   // A row outside the catalog (a loss being written); it must outlive the objective.
-  Objective(const LossSpec& spec, const LossParams& params);
+  Objective(const LossSpec& spec, const LossParams& params, std::optional<LambdaSchedule> anneal = std::nullopt);
 
   const LossSpec& spec() const { return *spec_; }
   // Whether the model must end in features followed by make_head().
@@ -39,7 +46,8 @@ class Objective {
   // drives the annealed λ of sphereface_loss (whose `iteration` parameter becomes an offset).
   ObjectiveOutput operator()(Sequential& model, const Tensor& x, const Tensor& labels, std::int64_t step) const;
 
-  // The λ in force at `step` for a loss that anneals it (sphereface_loss); nullopt otherwise.
+  // The λ in force at `step` for a loss that anneals it (sphereface_loss, or with a
+  // LambdaSchedule); nullopt otherwise.
   std::optional<double> lambda(std::int64_t step) const;
 
   // Every classification loss of the catalog, in catalog order.
@@ -51,6 +59,7 @@ class Objective {
 
   const LossSpec* spec_;
   LossParams params_;  // every declared parameter, given or default
+  std::optional<LambdaSchedule> anneal_;
 };
 
 }  // namespace zg

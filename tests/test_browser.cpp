@@ -1,0 +1,67 @@
+// The HTML reports in a real browser: headless Chromium loads a page's PNG images from disk, the
+// shared image-check script reports in the DOM how many loaded and names the missing ones, and
+// the screenshot shows the page (while an empty page's screenshot counts as blank).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "tests/browser.h"
+#include "tests/test_util.h"
+#include "train/canvas.h"
+#include "train/html.h"
+
+namespace {
+
+using namespace zg;
+using zg_tests::looks_blank;
+using zg_tests::PageRender;
+using zg_tests::render_page;
+using zg_tests::TempDir;
+
+constexpr const char* kNoChromium = "chromium is not installed; scripts/setup installs it (apt-get install chromium)";
+
+// Writes dir/index.html with body and the image-check script, as the reports do.
+std::string write_page(const TempDir& dir, const std::string& body) {
+  std::ofstream(dir / "index.html") << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>test</title>"
+                                    << "</head><body>\n" << body << image_check_script() << "</body></html>\n";
+  return dir / "index.html";
+}
+
+void save_picture(const std::string& path, Rgb colour) {
+  Canvas c(240, 160);
+  c.fill_rect(20, 20, 200, 120, colour);
+  c.line(20, 140, 220, 20, kBlack, 4);
+  c.save_png(path);
+}
+
+TEST(Browser, RendersAPageWhoseImagesAllLoad) {
+  if (!zg_tests::find_chromium()) GTEST_SKIP() << kNoChromium;
+  TempDir dir;
+  save_picture(dir / "a.png", class_colour(0));
+  save_picture(dir / "b.png", class_colour(1));
+  PageRender r = render_page(write_page(dir, "<h1>Two pictures</h1><img src=\"a.png\"><img src=\"b.png\">\n"));
+  EXPECT_CONTAINS(r.dom, "data-images=\"2 of 2 loaded\"");
+  EXPECT_EQ(r.width, 1280);
+  EXPECT_EQ(r.height, 2400);
+  EXPECT_FALSE(looks_blank(r));
+}
+
+TEST(Browser, NamesAMissingImage) {
+  if (!zg_tests::find_chromium()) GTEST_SKIP() << kNoChromium;
+  TempDir dir;
+  save_picture(dir / "a.png", class_colour(0));
+  PageRender r = render_page(write_page(dir, "<img src=\"a.png\"><img src=\"nope.png\">\n"));
+  EXPECT_CONTAINS(r.dom, "data-images=\"1 of 2 loaded\"");
+  EXPECT_CONTAINS(r.dom, "missing: nope.png");
+}
+
+TEST(Browser, AnEmptyPageLooksBlank) {
+  if (!zg_tests::find_chromium()) GTEST_SKIP() << kNoChromium;
+  TempDir dir;
+  PageRender r = render_page(write_page(dir, ""));
+  EXPECT_CONTAINS(r.dom, "data-images=\"0 of 0 loaded\"");
+  EXPECT_TRUE(looks_blank(r));
+}
+
+}  // namespace

@@ -1,0 +1,161 @@
+// zoograd margins: its panels and settings, a small seeded atlas on a synthetic image set (the
+// numbers, the files, the report rendered in headless Chromium), and the command line.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "core/generator.h"
+#include "tests/browser.h"
+#include "tests/test_util.h"
+#include "train/margins.h"
+#include "train/margins_report.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace zg;
+using zg_tests::error_of;
+
+void write_idx(const std::string& path, const std::vector<std::uint8_t>& data, const std::vector<std::uint32_t>& dims) {
+  std::ofstream out(path, std::ios::binary);
+  out.put(0), out.put(0), out.put(8), out.put(static_cast<char>(dims.size()));
+  for (std::uint32_t d : dims)
+    for (int shift : {24, 16, 8, 0}) out.put(static_cast<char>((d >> shift) & 0xff));
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+}
+
+// Three classes of noisy 16x16 strokes (a horizontal bar, a vertical bar, a diagonal) as IDX
+// files; returns the idx: data spec.
+std::string stroke_images(const fs::path& dir) {
+  Generator gen(3);
+  auto split = [&](const std::string& name, std::uint32_t n) {
+    std::vector<std::uint8_t> images, labels;
+    for (std::uint32_t k = 0; k < n; ++k) {
+      auto cls = static_cast<std::uint8_t>(k % 3);
+      int offset = static_cast<int>(gen.below(8)) + 4;
+      for (int y = 0; y < 16; ++y)
+        for (int x = 0; x < 16; ++x) {
+          bool on = cls == 0 ? std::abs(y - offset) <= 1 : cls == 1 ? std::abs(x - offset) <= 1 : std::abs(x - y) <= 1;
+          images.push_back(static_cast<std::uint8_t>(std::min(255.0, (on ? 200 : 0) + 50 * gen.uniform())));
+        }
+      labels.push_back(cls);
+    }
+    write_idx((dir / (name + "-images")).string(), images, {n, 16, 16});
+    write_idx((dir / (name + "-labels")).string(), labels, {n});
+    return (dir / (name + "-images")).string() + "," + (dir / (name + "-labels")).string();
+  };
+  std::string train = split("train", 300);
+  return "idx:" + train + "," + split("test", 150);
+}
+
+TEST(Margins, PanelsCoverTheIssuesLosses) {
+  std::vector<std::string> names;
+  for (const MarginPanel& p : margin_panels()) names.push_back(p.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"softmax", "modified-softmax", "normface", "lsoftmax-m1", "lsoftmax-m2",
+                                             "lsoftmax-m3", "lsoftmax-m4", "sphereface", "cosface", "arcface",
+                                             "combined"}));
+  for (const MarginPanel& p : margin_panels()) EXPECT_NO_THROW(Objective(p.loss, p.params, p.anneal)) << p.name;
+}
+
+TEST(Margins, SettingsAreCheckedBeforeAnythingRuns) {
+  MarginsOptions o;
+  o.losses = {"cosface", "arcface"};
+  o.set = {"cosface.m=0.15"};
+  std::vector<MarginPanel> panels = o.resolved_panels();
+  ASSERT_EQ(panels.size(), 2u);
+  EXPECT_EQ(panels[0].params.at("m"), 0.15);
+  EXPECT_EQ(panels[1].params.at("m"), 0.2);
+
+  o.set = {"softmax.m=1"};
+  EXPECT_CONTAINS(error_of([&] { o.resolved_panels(); }), "no panel \"softmax\" among the chosen --losses");
+  o.set = {"cosface.margin=1"};
+  EXPECT_CONTAINS(error_of([&] { o.resolved_panels(); }), "unknown parameter \"margin\"; its parameters: s, m");
+  o.set = {"m=0.1"};
+  EXPECT_CONTAINS(error_of([&] { o.resolved_panels(); }), "expected PANEL.key=value");
+  o.set = {};
+  o.losses = {"circle"};
+  EXPECT_CONTAINS(error_of([&] { o.resolved_panels(); }), "unknown panel \"circle\"; choose from softmax,");
+  o.losses = {};
+  o.dim = 4;
+  EXPECT_CONTAINS(error_of([&] { o.resolved_panels(); }), "--dim: must be 2 or 3, got 4");
+}
+
+struct SmallAtlas {
+  zg_tests::TempDir dir;
+  MarginsOptions options;
+  MarginsResult result;
+  std::vector<std::string> files;
+
+  explicit SmallAtlas(std::int64_t dim) {
+    options.data = stroke_images(dir.path());
+    options.losses = {"softmax", "cosface"};
+    options.dim = dim;
+    options.epochs = 10;
+    options.batch_size = 32;
+    options.threads = 1;
+    options.quiet = true;
+    options.out = dir / "atlas";
+    result = run_margins(options);
+    files = write_margins_report(options.out, options, result);
+  }
+};
+
+TEST(Margins, ASmallSeededAtlasLearnsAndWritesItsReport) {
+  SmallAtlas atlas(2);
+  ASSERT_EQ(atlas.result.panels.size(), 2u);
+  for (const PanelResult& r : atlas.result.panels) {
+    EXPECT_GE(r.test_accuracy, 0.9) << r.panel.name;  // three easy classes
+    EXPECT_EQ(r.features.size(), 2 * r.labels.size());
+    EXPECT_EQ(r.weights.size(), 6u);
+    EXPECT_EQ(r.curves.size(), 10u);
+  }
+  for (const PanelResult& r : atlas.result.panels) {
+    ASSERT_EQ(r.geometry.arcs.size(), 3u) << r.panel.name;
+    double widths = 0;
+    for (const ClassArc& a : r.geometry.arcs) widths += a.width_deg;
+    EXPECT_LE(r.geometry.angular_margin, (360 - widths) / 3 + 1e-9) << r.panel.name;  // the smallest of 3 gaps
+  }
+  // Known decision regions: a cosine head gives each class the direction of its own weight.
+  const PanelResult& cosface = atlas.result.panels[1];
+  std::vector<double> at_weights = cosface.weights;
+  for (double& v : at_weights) v *= 3;
+  EXPECT_EQ(cosface.classify(at_weights), (std::vector<std::int64_t>{0, 1, 2}));
+  for (const std::string& f : atlas.files) EXPECT_TRUE(fs::exists(fs::path(atlas.options.out) / f)) << f;
+  EXPECT_EQ(atlas.files.back(), "index.html");
+  nlohmann::json summary = nlohmann::json::parse(std::ifstream(fs::path(atlas.options.out) / "summary.json"));
+  ASSERT_EQ(summary["panels"].size(), 2u);
+  EXPECT_EQ(summary["panels"][1]["name"], "cosface");
+  EXPECT_DOUBLE_EQ(summary["panels"][1]["test_accuracy"].get<double>(), atlas.result.panels[1].test_accuracy);
+  EXPECT_EQ(summary["settings"]["seed"], 0);
+}
+
+TEST(Margins, ThreeDimensionalFeaturesGoOnTheSphere) {
+  SmallAtlas atlas(3);
+  EXPECT_TRUE(fs::exists(fs::path(atlas.options.out) / "cosface_sphere.png"));
+  EXPECT_FALSE(fs::exists(fs::path(atlas.options.out) / "cosface_circle.png"));
+  EXPECT_GE(atlas.result.panels[0].test_accuracy, 0.9) << atlas.result.panels[0].curves.dump();
+  EXPECT_GT(atlas.result.panels[1].test_accuracy, 0.5) << atlas.result.panels[1].curves.dump();  // chance: 1/3
+}
+
+TEST(Margins, TheReportRendersInHeadlessChromium) {
+  std::optional<std::string> chromium = zg_tests::find_chromium();
+  if (!chromium) GTEST_SKIP() << "chromium is not installed; scripts/setup installs it (apt-get install chromium)";
+  SmallAtlas atlas(2);
+  zg_tests::PageRender page = zg_tests::render_page((fs::path(atlas.options.out) / "index.html").string());
+  std::size_t images = atlas.files.size() - 2;  // all but summary.json and index.html
+  EXPECT_CONTAINS(page.dom, "data-images=\"" + std::to_string(images) + " of " + std::to_string(images) + " loaded\"");
+  EXPECT_FALSE(zg_tests::looks_blank(page));
+}
+
+TEST(Margins, CommandLineRefusesBadSettingsWithOneLine) {
+  for (const char* args : {"margins --losses circle", "margins --set cosface.q=1", "margins --dim 5",
+                           "margins --epochs -1"}) {
+    zg_tests::CliRun r = zg_tests::run_cli(args);
+    EXPECT_EQ(r.code, 2) << args << ": " << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;
+  }
+}
+
+}  // namespace

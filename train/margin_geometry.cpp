@@ -1,0 +1,160 @@
+#include "train/margin_geometry.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <stdexcept>
+#include <string>
+
+namespace zg {
+
+namespace {
+
+constexpr double kDegrees = 180.0 / std::numbers::pi;
+
+double norm(const double* a, std::int64_t dim) {
+  double s = 0;
+  for (std::int64_t k = 0; k < dim; ++k) s += a[k] * a[k];
+  return std::sqrt(s);
+}
+
+// The wrapped angle in [-180, 180).
+double wrap(double deg) {
+  double w = std::fmod(deg + 180.0, 360.0);
+  return (w < 0 ? w + 360.0 : w) - 180.0;
+}
+
+// The shortest arc of the circle holding `keep` of the polar angles (degrees, any order).
+ClassArc shortest_arc(std::vector<double> angles, std::size_t keep) {
+  std::sort(angles.begin(), angles.end());
+  const std::size_t n = angles.size();
+  ClassArc best;
+  best.width_deg = std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t j = i + keep - 1;  // the window's last angle, wrapping past 180°
+    double end = j < n ? angles[j] : angles[j - n] + 360.0;
+    if (end - angles[i] < best.width_deg) {
+      best.width_deg = end - angles[i];
+      best.start_deg = angles[i];
+    }
+  }
+  best.end_deg = wrap(best.start_deg + best.width_deg);
+  best.centre_deg = wrap(best.start_deg + best.width_deg / 2);
+  best.count = static_cast<std::int64_t>(n);
+  return best;
+}
+
+double quantile_nearest_rank(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
+  return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
+}
+
+}  // namespace
+
+double angle_between(const double* a, const double* b, std::int64_t dim) {
+  double na = norm(a, dim), nb = norm(b, dim);
+  if (na == 0 || nb == 0) return 90.0;
+  double dot = 0;
+  for (std::int64_t k = 0; k < dim; ++k) dot += a[k] * b[k];
+  return std::acos(std::clamp(dot / (na * nb), -1.0, 1.0)) * kDegrees;
+}
+
+FeatureGeometry feature_geometry(const std::vector<double>& features, const std::vector<std::int64_t>& labels,
+                                 const std::vector<double>& weights, std::int64_t classes, std::int64_t dim,
+                                 double coverage) {
+  auto fail = [](const std::string& what) { throw std::invalid_argument("feature_geometry: " + what); };
+  if (dim < 2) fail("dim must be at least 2, got " + std::to_string(dim));
+  if (classes < 2) fail("needs at least 2 classes, got " + std::to_string(classes));
+  const auto d = static_cast<std::size_t>(dim), c = static_cast<std::size_t>(classes), n = labels.size();
+  if (n == 0) fail("no features");
+  if (features.size() != n * d)
+    fail(std::to_string(features.size()) + " feature values for " + std::to_string(n) + " labels of dim " +
+         std::to_string(dim));
+  if (weights.size() != c * d)
+    fail(std::to_string(weights.size()) + " weight values for " + std::to_string(classes) + " classes of dim " +
+         std::to_string(dim));
+  if (!(coverage > 0 && coverage <= 1)) fail("coverage must be in (0, 1], got " + std::to_string(coverage));
+  for (std::size_t j = 0; j < c; ++j)
+    if (norm(&weights[j * d], dim) == 0) fail("the weight of class " + std::to_string(j) + " is zero");
+  for (std::size_t i = 0; i < n; ++i)
+    if (labels[i] < 0 || labels[i] >= classes)
+      fail("label " + std::to_string(labels[i]) + " at " + std::to_string(i) + " is outside [0, " +
+           std::to_string(classes) + ")");
+
+  FeatureGeometry g;
+  double norm_sum = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* x = &features[i * d];
+    norm_sum += norm(x, dim);
+    for (std::size_t j = 0; j < c; ++j) {
+      double a = angle_between(x, &weights[j * d], dim);
+      (static_cast<std::int64_t>(j) == labels[i] ? g.own_angle : g.other_angles).push_back(a);
+    }
+  }
+  g.mean_feature_norm = norm_sum / static_cast<double>(n);
+  double own_sum = 0;
+  for (double a : g.own_angle) own_sum += a;
+  g.mean_own_angle = own_sum / static_cast<double>(n);
+  g.p95_own_angle = quantile_nearest_rank(g.own_angle, 0.95);
+  g.min_weight_angle = 180;
+  for (std::size_t j = 0; j < c; ++j)
+    for (std::size_t k = j + 1; k < c; ++k)
+      g.min_weight_angle = std::min(g.min_weight_angle, angle_between(&weights[j * d], &weights[k * d], dim));
+
+  // Each class's features with a direction, grouped.
+  std::vector<std::vector<std::size_t>> members(c);
+  for (std::size_t i = 0; i < n; ++i)
+    if (norm(&features[i * d], dim) > 0) members[static_cast<std::size_t>(labels[i])].push_back(i);
+  auto keep = [&](std::size_t count) {
+    return std::clamp<std::size_t>(static_cast<std::size_t>(std::ceil(coverage * static_cast<double>(count))), 1, count);
+  };
+
+  if (dim == 2) {
+    for (std::size_t j = 0; j < c; ++j) {
+      if (members[j].empty()) continue;
+      std::vector<double> polar;
+      for (std::size_t i : members[j]) polar.push_back(std::atan2(features[i * d + 1], features[i * d]) * kDegrees);
+      ClassArc arc = shortest_arc(polar, keep(polar.size()));
+      arc.cls = static_cast<std::int64_t>(j);
+      g.arcs.push_back(arc);
+    }
+    std::sort(g.arcs.begin(), g.arcs.end(), [](const ClassArc& a, const ClassArc& b) { return a.centre_deg < b.centre_deg; });
+    g.angular_margin = std::numeric_limits<double>::infinity();
+    for (std::size_t k = 0; k < g.arcs.size() && g.arcs.size() > 1; ++k) {
+      const ClassArc& a = g.arcs[k];
+      const ClassArc& b = g.arcs[(k + 1) % g.arcs.size()];
+      // Gap from a's end to b's start, measured through the two centres so overlaps come out negative.
+      double centres = wrap(b.centre_deg - a.centre_deg);
+      if (centres <= 0) centres += 360.0;
+      g.angular_margin = std::min(g.angular_margin, centres - a.width_deg / 2 - b.width_deg / 2);
+    }
+    if (!std::isfinite(g.angular_margin)) g.angular_margin = 0;
+    return g;
+  }
+
+  std::vector<std::vector<double>> centre(c, std::vector<double>(d, 0.0));
+  std::vector<double> radius(c, 0.0);
+  for (std::size_t j = 0; j < c; ++j) {
+    if (members[j].empty()) continue;
+    for (std::size_t i : members[j]) {
+      double len = norm(&features[i * d], dim);
+      for (std::size_t k = 0; k < d; ++k) centre[j][k] += features[i * d + k] / len;
+    }
+    std::vector<double> spread;
+    for (std::size_t i : members[j]) spread.push_back(angle_between(&features[i * d], centre[j].data(), dim));
+    radius[j] = quantile_nearest_rank(spread, coverage);
+  }
+  g.angular_margin = std::numeric_limits<double>::infinity();
+  for (std::size_t j = 0; j < c; ++j)
+    for (std::size_t k = j + 1; k < c; ++k)
+      if (!members[j].empty() && !members[k].empty())
+        g.angular_margin = std::min(g.angular_margin,
+                                    angle_between(centre[j].data(), centre[k].data(), dim) - radius[j] - radius[k]);
+  if (!std::isfinite(g.angular_margin)) g.angular_margin = 0;
+  return g;
+}
+
+}  // namespace zg

@@ -1,0 +1,230 @@
+#include "train/margins.h"
+
+#include <cblas.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <numbers>
+#include <stdexcept>
+
+#include "core/ops.h"
+#include "datasets/registry.h"
+#include "layers/activation.h"
+#include "layers/batchnorm.h"
+#include "layers/conv2d.h"
+#include "layers/flatten.h"
+#include "layers/linear.h"
+#include "layers/pooling.h"
+#include "layers/sequential.h"
+#include "optim/schedule.h"
+#include "optim/sgd.h"
+#include "train/loss_tool.h"
+#include "train/progress.h"
+
+namespace zg {
+
+const std::vector<MarginPanel>& margin_panels() {
+  // 10 classes share the circle, 36° apart: a margin must fit inside that. CosFace needs
+  // cos 0 - m > cos 36°, i.e. m < 0.19 even for a feature right on its weight; ArcFace's θ + m
+  // must stay below the 18° to the boundary, m < 0.31 rad. The scale s = 10 lets the loss reach
+  // a 99% probability (NormFace's bound asks s ≥ 6.1 for C = 10) without the steep gradients of
+  // s = 30–64, which are meant for hundreds of dimensions.
+  static const std::vector<MarginPanel> panels = [] {
+    LambdaSchedule lsoftmax_anneal;  // SphereFace's schedule, also for L-Softmax
+    std::vector<MarginPanel> p = {
+        {"softmax", "softmax with bias", "cross_entropy", {}, std::nullopt},
+        {"modified-softmax", "modified softmax (|W| = 1, no bias)", "modified_softmax_loss", {}, std::nullopt},
+        {"normface", "NormFace s=10", "normface_loss", {{"s", 10}}, std::nullopt},
+    };
+    for (int m = 1; m <= 4; ++m)
+      p.push_back({"lsoftmax-m" + std::to_string(m), "L-Softmax m=" + std::to_string(m), "lsoftmax_loss",
+                   {{"m", m}},
+                   lsoftmax_anneal});
+    p.push_back({"sphereface", "A-Softmax (SphereFace) m=4", "sphereface_loss", {{"m", 4}}, std::nullopt});
+    p.push_back({"cosface", "CosFace s=10 m=0.1", "cosface_loss", {{"s", 10}, {"m", 0.1}}, std::nullopt});
+    p.push_back({"arcface", "ArcFace s=10 m=0.2", "arcface_loss", {{"s", 10}, {"m", 0.2}}, std::nullopt});
+    p.push_back({"combined", "combined s=10 (1, 0.1, 0.05)", "combined_margin_loss",
+                 {{"s", 10}, {"m1", 1}, {"m2", 0.1}, {"m3", 0.05}}, std::nullopt});
+    return p;
+  }();
+  return panels;
+}
+
+std::vector<MarginPanel> MarginsOptions::resolved_panels() const {
+  if (dim != 2 && dim != 3) throw std::invalid_argument("--dim: must be 2 or 3, got " + std::to_string(dim));
+  std::string known;
+  for (const MarginPanel& p : margin_panels()) known += (known.empty() ? "" : ", ") + p.name;
+  std::vector<MarginPanel> chosen;
+  for (const std::string& name : losses) {
+    auto it = std::find_if(margin_panels().begin(), margin_panels().end(),
+                           [&](const MarginPanel& p) { return p.name == name; });
+    if (it == margin_panels().end())
+      throw std::invalid_argument("--losses: unknown panel \"" + name + "\"; choose from " + known);
+    chosen.push_back(*it);
+  }
+  if (losses.empty()) chosen = margin_panels();
+  for (const std::string& kv : set) {
+    auto dot = kv.substr(0, kv.find('=')).find('.');
+    if (dot == std::string::npos)
+      throw std::invalid_argument("--set " + kv + ": expected PANEL.key=value, e.g. cosface.m=0.15");
+    auto it = std::find_if(chosen.begin(), chosen.end(), [&](const MarginPanel& p) { return p.name == kv.substr(0, dot); });
+    if (it == chosen.end())
+      throw std::invalid_argument("--set " + kv + ": no panel \"" + kv.substr(0, dot) + "\" among " +
+                                  (losses.empty() ? known : "the chosen --losses"));
+    for (const auto& [key, value] : parse_loss_settings({kv.substr(dot + 1)})) it->params[key] = value;
+  }
+  for (const MarginPanel& p : chosen) Objective{p.loss, p.params, p.anneal};  // throws on a bad setting
+  if (epochs_to_run() < 1) throw std::invalid_argument("--epochs: must be positive, got " + std::to_string(epochs));
+  if (batch_size < 1) throw std::invalid_argument("--batch-size: must be positive, got " + std::to_string(batch_size));
+  if (!(lr > 0)) throw std::invalid_argument("--lr: must be positive, got " + std::to_string(lr));
+  return chosen;
+}
+
+namespace {
+
+// A LeNet-style backbone ending in the feature layer (no activation, so features may point
+// anywhere): conv 5x5 →8, PReLU, max-pool, conv 5x5 →16, PReLU, max-pool, conv 3x3 →32, PReLU,
+// max-pool, linear → dim. Kept small so the whole atlas trains in minutes on two cores.
+std::shared_ptr<Sequential> backbone(const Shape& sample, std::int64_t dim, Generator& gen) {
+  if (sample.size() != 3 || sample[1] < 16 || sample[2] < 16)
+    throw std::invalid_argument("zoograd margins needs images of at least 16x16, got samples of shape " +
+                                to_string(sample));
+  auto net = std::make_shared<Sequential>();
+  std::int64_t channels = sample[0], h = sample[1], w = sample[2];
+  for (auto [out, kernel] : {std::pair<std::int64_t, std::int64_t>{8, 5}, {16, 5}, {32, 3}}) {
+    net->push_back(std::make_shared<Conv2d>(channels, out, kernel, 1, kernel / 2, false, gen));
+    net->push_back(std::make_shared<BatchNorm2d>(out));
+    net->push_back(std::make_shared<PReLU>());
+    net->push_back(std::make_shared<MaxPool2d>(2));
+    channels = out, h /= 2, w /= 2;
+  }
+  net->push_back(std::make_shared<Flatten>());
+  net->push_back(std::make_shared<Linear>(channels * h * w, dim, true, gen));
+  return net;
+}
+
+// Features (through the backbone) and head scores of a whole split, in eval mode without a graph.
+struct Pass {
+  std::vector<double> features;
+  std::vector<std::int64_t> labels, predictions;
+};
+
+Pass run_pass(Sequential& model, const Dataset& data, const Normalize& norm) {
+  NoGradGuard no_grad;
+  model.eval();
+  Pass pass;
+  std::vector<std::int64_t> idx;
+  for (std::int64_t start = 0; start < data.size(); start += 500) {
+    idx.clear();
+    for (std::int64_t i = start; i < std::min(data.size(), start + 500); ++i) idx.push_back(i);
+    Batch b = make_batch(data, idx, norm);
+    Tensor f = b.x;
+    for (std::size_t i = 0; i + 1 < model.size(); ++i) f = model[i](f);
+    std::vector<double> fv = f.to_vector(), pv = argmax(model[model.size() - 1](f), 1).to_vector(), yv = b.y.to_vector();
+    pass.features.insert(pass.features.end(), fv.begin(), fv.end());
+    for (double v : pv) pass.predictions.push_back(static_cast<std::int64_t>(v));
+    for (double v : yv) pass.labels.push_back(static_cast<std::int64_t>(v));
+  }
+  model.train();
+  return pass;
+}
+
+double accuracy(const Pass& pass) {
+  std::int64_t right = 0;
+  for (std::size_t i = 0; i < pass.labels.size(); ++i) right += pass.labels[i] == pass.predictions[i];
+  return static_cast<double>(right) / static_cast<double>(std::max<std::size_t>(pass.labels.size(), 1));
+}
+
+PanelResult train_panel(const MarginPanel& panel, const MarginsOptions& o, const DataSplit& data, const Normalize& norm) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::int64_t classes = data.train.num_classes, epochs = o.epochs_to_run();
+  Generator gen(o.seed);  // the same backbone weights and batch order for every panel
+  auto model = backbone(data.train.sample_shape, o.dim, gen);
+  Objective objective(panel.loss, panel.params, panel.anneal);
+  if (objective.needs_head())
+    model->push_back(objective.make_head(o.dim, classes, gen));
+  else
+    model->push_back(std::make_shared<Linear>(o.dim, classes, true, gen));
+  SGD optimizer(model->parameters(), {o.lr, 0.9});
+  Schedule schedule = Schedule::parse("cosine:" + std::to_string(epochs));
+  DataLoader loader(data.train, o.batch_size, true, gen, norm);
+
+  PanelResult r;
+  r.panel = panel;
+  std::int64_t step = 0;
+  for (std::int64_t epoch = 1; epoch <= epochs; ++epoch) {
+    optimizer.param_groups()[0].options.lr = schedule.lr_at(o.lr, epoch - 1);
+    Progress progress(epoch, epochs, data.train.size(), !o.quiet);
+    double loss_sum = 0;
+    std::int64_t correct = 0, seen = 0;
+    for (const auto& indices : loader.epoch_indices()) {
+      Batch b = loader.batch(indices);
+      auto [loss, scores] = objective(*model, b.x, b.y, step);
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      ++step;
+      auto n = static_cast<std::int64_t>(indices.size());
+      loss_sum += loss.item() * static_cast<double>(n);
+      correct += static_cast<std::int64_t>(sum(eq(argmax(scores.detach(), 1), b.y)).item());
+      seen += n;
+      progress.update(seen, loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen));
+    }
+    progress.finish();
+    if (!std::isfinite(loss_sum))
+      throw std::runtime_error(panel.name + ": the loss diverged in epoch " + std::to_string(epoch) +
+                               "; lower --lr (now " + std::to_string(o.lr) + ") or the panel's s");
+    double test_accuracy = accuracy(run_pass(*model, data.test, norm));
+    nlohmann::json e = {{"epoch", epoch},
+                        {"train_loss", loss_sum / static_cast<double>(seen)},
+                        {"train_accuracy", static_cast<double>(correct) / static_cast<double>(seen)},
+                        {"test_accuracy", test_accuracy}};
+    if (std::optional<double> lambda = objective.lambda(step)) e["lambda"] = *lambda;
+    r.curves.push_back(e);
+    if (!o.quiet)
+      spdlog::info("{} epoch {}/{}  train loss {:.4f} acc {:.4f}  test acc {:.4f}", panel.name, epoch, epochs,
+                   e["train_loss"].get<double>(), e["train_accuracy"].get<double>(), test_accuracy);
+  }
+  Pass test = run_pass(*model, data.test, norm);
+  r.features = test.features;
+  r.labels = test.labels;
+  r.test_accuracy = accuracy(test);
+  r.weights = (*model)[model->size() - 1].named_parameters().at(0).second.to_vector();
+  r.geometry = feature_geometry(r.features, r.labels, r.weights, classes, o.dim);
+  const std::int64_t dim = o.dim;
+  r.classify = [model, dim](const std::vector<double>& points) {
+    NoGradGuard no_grad;
+    auto m = static_cast<std::int64_t>(points.size()) / dim;
+    Tensor scores = (*model)[model->size() - 1](tensor(points, {m, dim}, DType::Float32));
+    std::vector<std::int64_t> cls;
+    for (double v : argmax(scores, 1).to_vector()) cls.push_back(static_cast<std::int64_t>(v));
+    return cls;
+  };
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace
+
+MarginsResult run_margins(const MarginsOptions& options) {
+  std::vector<MarginPanel> panels = options.resolved_panels();
+  const auto start = std::chrono::steady_clock::now();
+  if (options.threads > 0) openblas_set_num_threads(static_cast<int>(options.threads));
+  DataSplit data = load_dataset(options.data, options.seed);
+  Normalize norm = pixel_stats(data.train);
+  MarginsResult result;
+  result.class_names = data.train.class_names;
+  for (std::size_t i = 0; i < panels.size(); ++i) {
+    if (!options.quiet) spdlog::info("[{}/{}] {}: {}", i + 1, panels.size(), panels[i].name, panels[i].title);
+    result.panels.push_back(train_panel(panels[i], options, data, norm));
+    const PanelResult& r = result.panels.back();
+    if (!options.quiet)
+      spdlog::info("{}: test accuracy {:.4f}, angular margin {:.1f}°, {:.1f} s", r.panel.name, r.test_accuracy,
+                   r.geometry.angular_margin, r.seconds);
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace zg

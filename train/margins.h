@@ -1,0 +1,70 @@
+#pragma once
+// `zoograd margins`: the decision-boundary atlas. The same small CNN (same initial weights) is
+// trained under each margin loss with a 2-D (or 3-D) feature layer, so the learned features and
+// decision regions of the losses can be compared side by side; margins_report writes the pictures.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "train/margin_geometry.h"
+#include "train/objective.h"
+
+namespace zg {
+
+// One panel of the atlas: a catalog loss with its settings for low-dimensional features.
+struct MarginPanel {
+  std::string name;   // for --losses and --set, e.g. "cosface"
+  std::string title;  // e.g. "CosFace s=10 m=0.1"
+  std::string loss;   // catalog name
+  LossParams params;
+  std::optional<LambdaSchedule> anneal;  // L-Softmax's λ annealing
+};
+
+// softmax (with bias), modified softmax, NormFace, L-Softmax m = 1…4, A-Softmax m = 4, CosFace,
+// ArcFace and combined margin, with margins small enough for 10 classes on 2-D features.
+const std::vector<MarginPanel>& margin_panels();
+
+struct MarginsOptions {
+  std::string data = "mnist-digits";
+  std::vector<std::string> losses;  // panel names; empty: every panel
+  std::vector<std::string> set;     // "panel.key=value", a loss parameter of one panel
+  std::int64_t dim = 2;             // feature dimension: 2 or 3
+  std::int64_t epochs = 0;          // 0: the default, longer with `full`
+  bool full = false;
+  std::int64_t batch_size = 64;
+  double lr = 0.05;  // peak of a cosine schedule, SGD with momentum 0.9
+  std::uint64_t seed = 0;
+  std::int64_t threads = 0;
+  std::string out = "runs/margins";
+  bool quiet = false;
+
+  std::int64_t epochs_to_run() const { return epochs != 0 ? epochs : full ? 30 : 4; }
+  // The panels to run with --set applied; throws std::invalid_argument naming a bad value.
+  std::vector<MarginPanel> resolved_panels() const;
+};
+
+struct PanelResult {
+  MarginPanel panel;
+  std::vector<double> features;        // test features (N, dim), row-major
+  std::vector<std::int64_t> labels;    // (N)
+  std::vector<double> weights;         // class weights (C, dim)
+  FeatureGeometry geometry;
+  double test_accuracy = 0, seconds = 0;
+  nlohmann::json curves = nlohmann::json::array();  // per epoch: epoch, train_loss, train_accuracy, test_accuracy[, lambda]
+  // The head's predicted class at each of M points (M, dim) of the feature space.
+  std::function<std::vector<std::int64_t>(const std::vector<double>& points)> classify;
+};
+
+struct MarginsResult {
+  std::vector<PanelResult> panels;
+  std::vector<std::string> class_names;
+  double seconds = 0;
+};
+
+MarginsResult run_margins(const MarginsOptions& options);
+
+}  // namespace zg
