@@ -21,6 +21,7 @@
 #include "optim/sgd.h"
 #include "train/loss_tool.h"
 #include "train/progress.h"
+#include "train/trainer.h"
 
 namespace zg {
 
@@ -156,29 +157,14 @@ PanelResult train_panel(const MarginPanel& panel, const MarginsOptions& o, const
   for (std::int64_t epoch = 1; epoch <= epochs; ++epoch) {
     optimizer.param_groups()[0].options.lr = schedule.lr_at(o.lr, epoch - 1);
     Progress progress(epoch, epochs, data.train.size(), !o.quiet);
-    double loss_sum = 0;
-    std::int64_t correct = 0, seen = 0;
-    for (const auto& indices : loader.epoch_indices()) {
-      Batch b = loader.batch(indices);
-      auto [loss, scores] = objective(*model, b.x, b.y, step);
-      optimizer.zero_grad();
-      loss.backward();
-      optimizer.step();
-      ++step;
-      auto n = static_cast<std::int64_t>(indices.size());
-      loss_sum += loss.item() * static_cast<double>(n);
-      correct += static_cast<std::int64_t>(sum(eq(argmax(scores.detach(), 1), b.y)).item());
-      seen += n;
-      progress.update(seen, loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen));
-    }
-    progress.finish();
-    if (!std::isfinite(loss_sum))
+    EpochTotals totals = train_epoch(*model, objective, optimizer, loader, step, progress);
+    if (!std::isfinite(totals.loss_sum))
       throw std::runtime_error(panel.name + ": the loss diverged in epoch " + std::to_string(epoch) +
                                "; lower --lr (now " + std::to_string(o.lr) + ") or the panel's s");
     double test_accuracy = accuracy(run_pass(*model, data.test, norm));
     nlohmann::json e = {{"epoch", epoch},
-                        {"train_loss", loss_sum / static_cast<double>(seen)},
-                        {"train_accuracy", static_cast<double>(correct) / static_cast<double>(seen)},
+                        {"train_loss", totals.mean_loss()},
+                        {"train_accuracy", totals.accuracy()},
                         {"test_accuracy", test_accuracy}};
     if (std::optional<double> lambda = objective.lambda(step)) e["lambda"] = *lambda;
     r.curves.push_back(e);

@@ -14,24 +14,6 @@ constexpr double kDash = 8, kGap = 5;  // pixels
 
 }  // namespace
 
-std::string format_number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
-}
-
-std::vector<double> round_ticks(double lo, double hi) {
-  double span = hi - lo;
-  double step = std::pow(10.0, std::floor(std::log10(span / 5)));
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (span / (step * m) <= 6) {
-      step *= m;
-      break;
-    }
-  std::vector<double> t;
-  for (double v = std::ceil(lo / step) * step; v <= hi + 1e-9 * span; v += step) t.push_back(std::abs(v) < 1e-12 * span ? 0 : v);
-  return t;
-}
 
 // Liang-Barsky: each box edge bounds the segment's parameter t from one side.
 bool Axes::clip(double& ax, double& ay, double& bx, double& by) const {

@@ -6,13 +6,9 @@
 #include <vector>
 
 #include "train/canvas.h"
+#include "train/svg.h"
 
 namespace zg {
-
-std::string format_number(double v);  // %.4g
-
-// About five round values covering [lo, hi].
-std::vector<double> round_ticks(double lo, double hi);
 
 // The plot area spans pixel centres [left, right] x [top, bottom] and data [x0, x1] x [y0, y1].
 struct Axes {

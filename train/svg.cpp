@@ -9,11 +9,6 @@ namespace zg {
 namespace {
 const char* const kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
 
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
-}
 
 std::string fixed(double v) {
   char buf[32];
@@ -21,8 +16,15 @@ std::string fixed(double v) {
   return buf;
 }
 
-// About five round tick values covering [lo, hi].
-std::vector<double> ticks(double lo, double hi) {
+}  // namespace
+
+std::string format_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+std::vector<double> round_ticks(double lo, double hi) {
   double span = hi - lo;
   double step = std::pow(10.0, std::floor(std::log10(span / 5)));
   for (double m : {1.0, 2.0, 5.0, 10.0})
@@ -39,7 +41,6 @@ std::vector<double> ticks(double lo, double hi) {
 std::size_t characters(const std::string& s) {
   return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
-}  // namespace
 
 std::string xml_escape(const std::string& s) {
   std::string r;
@@ -85,14 +86,14 @@ std::string line_chart_svg(const LineChart& chart, int width, int height) {
                   std::to_string(height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   s += "<text x=\"" + fixed(width / 2.0) + "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" + xml_escape(chart.title) + "</text>\n";
-  for (double t : chart.y_ticks.empty() ? ticks(y0, y1) : chart.y_ticks)
+  for (double t : chart.y_ticks.empty() ? round_ticks(y0, y1) : chart.y_ticks)
     s += "<line x1=\"" + fixed(left) + "\" x2=\"" + fixed(right) + "\" y1=\"" + fixed(py(t)) + "\" y2=\"" + fixed(py(t)) +
          "\" stroke=\"#e0e0e0\"/><text x=\"" + fixed(left - 6) + "\" y=\"" + fixed(py(t) + 4) +
-         "\" text-anchor=\"end\">" + num(t) + "</text>\n";
-  for (double t : chart.x_ticks.empty() ? ticks(x0, x1) : chart.x_ticks)
+         "\" text-anchor=\"end\">" + format_number(t) + "</text>\n";
+  for (double t : chart.x_ticks.empty() ? round_ticks(x0, x1) : chart.x_ticks)
     s += "<line x1=\"" + fixed(px(t)) + "\" x2=\"" + fixed(px(t)) + "\" y1=\"" + fixed(bottom) + "\" y2=\"" +
          fixed(bottom + 4) + "\" stroke=\"black\"/><text x=\"" + fixed(px(t)) + "\" y=\"" + fixed(bottom + 18) +
-         "\" text-anchor=\"middle\">" + num(t) + "</text>\n";
+         "\" text-anchor=\"middle\">" + format_number(t) + "</text>\n";
   s += "<rect x=\"" + fixed(left) + "\" y=\"" + fixed(top) + "\" width=\"" + fixed(right - left) + "\" height=\"" +
        fixed(bottom - top) + "\" fill=\"none\" stroke=\"black\"/>\n";
   s += "<text x=\"" + fixed((left + right) / 2) + "\" y=\"" + fixed(height - 10.0) + "\" text-anchor=\"middle\">" +

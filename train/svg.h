@@ -30,6 +30,11 @@ std::string line_chart_svg(const LineChart& chart, int width = 520, int height =
 std::string confusion_svg(const std::vector<std::vector<std::int64_t>>& counts, const std::vector<std::string>& names,
                           const std::string& title);
 
+std::string format_number(double v);  // %.4g
+
+// About five round values covering [lo, hi].
+std::vector<double> round_ticks(double lo, double hi);
+
 // Escapes &, <, >, " for SVG/HTML text.
 std::string xml_escape(const std::string& s);
 

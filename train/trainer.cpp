@@ -50,6 +50,27 @@ Evaluation evaluate(Sequential& model, const Dataset& data, const Normalize& nor
   return e;
 }
 
+EpochTotals train_epoch(Sequential& model, const Objective& objective, SGD& optimizer, DataLoader& loader,
+                        std::int64_t& step, Progress& progress) {
+  EpochTotals t;
+  model.train();
+  for (const auto& indices : loader.epoch_indices()) {
+    Batch b = loader.batch(indices);
+    auto [loss, scores] = objective(model, b.x, b.y, step);
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    ++step;
+    auto n = static_cast<std::int64_t>(indices.size());
+    t.loss_sum += loss.item() * static_cast<double>(n);
+    t.correct += static_cast<std::int64_t>(sum(eq(argmax(scores.detach(), 1), b.y)).item());
+    t.seen += n;
+    progress.update(t.seen, t.mean_loss(), t.accuracy());
+  }
+  progress.finish();
+  return t;
+}
+
 namespace {
 
 std::string pick_run_dir(const TrainConfig& c) {
@@ -105,34 +126,18 @@ TrainResult run_train(const TrainConfig& requested, const std::string& resume_di
     optimizer.param_groups()[0].options.lr = lr;
     auto start = std::chrono::steady_clock::now();
     Progress progress(epoch, config.epochs, data.train.size(), !config.quiet);
-    double loss_sum = 0;
-    std::int64_t correct = 0, seen = 0;
-    model->train();
-    for (const auto& indices : loader.epoch_indices()) {
-      Batch b = loader.batch(indices);
-      auto [loss, scores] = objective(*model, b.x, b.y, state.step);
-      optimizer.zero_grad();
-      loss.backward();
-      optimizer.step();
-      ++state.step;
-      auto n = static_cast<std::int64_t>(indices.size());
-      loss_sum += loss.item() * static_cast<double>(n);
-      correct += static_cast<std::int64_t>(sum(eq(argmax(scores.detach(), 1), b.y)).item());
-      seen += n;
-      progress.update(seen, loss_sum / static_cast<double>(seen), static_cast<double>(correct) / static_cast<double>(seen));
-    }
-    progress.finish();
+    EpochTotals totals = train_epoch(*model, objective, optimizer, loader, state.step, progress);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     test = evaluate(*model, data.test, norm, objective, state.step);
     nlohmann::json m = {{"epoch", epoch},
                         {"step", state.step},
                         {"lr", lr},
-                        {"train_loss", loss_sum / static_cast<double>(seen)},
-                        {"train_accuracy", static_cast<double>(correct) / static_cast<double>(seen)},
+                        {"train_loss", totals.mean_loss()},
+                        {"train_accuracy", totals.accuracy()},
                         {"test_loss", test.loss},
                         {"test_accuracy", test.accuracy},
                         {"seconds", seconds},
-                        {"samples_per_second", static_cast<double>(seen) / seconds}};
+                        {"samples_per_second", static_cast<double>(totals.seen) / seconds}};
     if (std::optional<double> lambda = objective.lambda(state.step)) m["lambda"] = *lambda;
     state.metrics.push_back(m);
     state.epoch = epoch;

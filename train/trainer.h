@@ -1,12 +1,15 @@
 #pragma once
 // `zoograd train` and `zoograd eval`.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "datasets/dataset.h"
 #include "layers/sequential.h"
+#include "optim/sgd.h"
 #include "train/objective.h"
+#include "train/progress.h"
 #include "train/config.h"
 #include "train/report.h"
 
@@ -21,6 +24,18 @@ struct Evaluation {
 // graph); `step` is the training step reached (it sets an annealed λ).
 Evaluation evaluate(Sequential& model, const Dataset& data, const Normalize& norm, const Objective& objective,
                     std::int64_t step, std::int64_t batch_size = 1000);
+
+struct EpochTotals {
+  double loss_sum = 0;  // Σ over batches of the batch's mean loss × its size
+  std::int64_t correct = 0, seen = 0;
+  double mean_loss() const { return loss_sum / static_cast<double>(std::max<std::int64_t>(seen, 1)); }
+  double accuracy() const { return static_cast<double>(correct) / static_cast<double>(std::max<std::int64_t>(seen, 1)); }
+};
+
+// One epoch of the loader's batches in train mode: the objective's loss, backward, an SGD step;
+// `step` counts the steps taken.
+EpochTotals train_epoch(Sequential& model, const Objective& objective, SGD& optimizer, DataLoader& loader,
+                        std::int64_t& step, Progress& progress);
 
 struct TrainResult {
   std::string run_dir;
