@@ -43,13 +43,35 @@ TEST(MarginGeometry, FourClassesWithKnownAnglesArcsAndMargin) {
   EXPECT_NEAR(g.min_weight_angle, 90, 1e-9);
   EXPECT_NEAR(g.mean_feature_norm, 2, 1e-12);
   ASSERT_EQ(g.other_angles.size(), 60u);
-  EXPECT_NEAR(g.other_angles[0], 90, 1e-9);  // class 0's first feature to the weight at 90°
+  EXPECT_NEAR(g.other_angles[0], 90, 1e-9);  // class 0's feature at 0° to the weights at 90°, 180°, 270°
+  EXPECT_NEAR(g.other_angles[1], 180, 1e-9);
+  EXPECT_NEAR(g.other_angles[2], 90, 1e-9);
   ASSERT_EQ(g.arcs.size(), 4u);
-  for (const ClassArc& a : g.arcs) EXPECT_NEAR(a.width_deg, 20, 1e-9) << a.cls;
-  const ClassArc& wrapped = *std::find_if(g.arcs.begin(), g.arcs.end(), [](const ClassArc& a) { return a.cls == 2; });
-  EXPECT_NEAR(wrapped.start_deg, 170, 1e-9);  // across ±180°
-  EXPECT_NEAR(wrapped.end_deg, -170, 1e-9);
+  // Counter-clockwise around the circle; class 2's centre sits on ±180°, so it may come first or last.
+  for (std::size_t k = 0; k < 4; ++k) EXPECT_EQ((g.arcs[(k + 1) % 4].cls - g.arcs[k].cls + 4) % 4, 1);
+  for (const ClassArc& a : g.arcs) {
+    EXPECT_EQ(a.count, 5);
+    EXPECT_NEAR(a.width_deg, 20, 1e-9) << a.cls;
+    if (a.cls == 2) {  // wraps across ±180°
+      EXPECT_NEAR(a.start_deg, 170, 1e-9);
+      EXPECT_NEAR(a.end_deg, -170, 1e-9);
+      EXPECT_NEAR(std::abs(a.centre_deg), 180, 1e-9);
+    } else {
+      EXPECT_NEAR(a.start_deg, std::remainder(90.0 * static_cast<double>(a.cls), 360) - 10, 1e-9) << a.cls;
+      EXPECT_NEAR(a.end_deg, a.start_deg + 20, 1e-9) << a.cls;
+    }
+  }
   EXPECT_NEAR(g.angular_margin, 70, 1e-9);
+}
+
+TEST(MarginGeometry, AnglesStayInTheDocumentedRange) {
+  // atan2 puts (-1, +0) at +180°; the arc's start is documented in [-180, 180).
+  FeatureGeometry g = feature_geometry({-1.0, 0.0, 1.0, 0.0}, {0, 1}, unit_weights({180, 0}), 2, 2);
+  ASSERT_EQ(g.arcs.size(), 2u);
+  EXPECT_GE(g.arcs[0].start_deg, -180);
+  EXPECT_LT(g.arcs[0].start_deg, 180);
+  EXPECT_NEAR(g.arcs[0].start_deg, -180, 1e-9);
+  EXPECT_NEAR(g.angular_margin, 180, 1e-9);
 }
 
 TEST(MarginGeometry, OverlappingNeighboursGiveANegativeMargin) {
@@ -59,15 +81,58 @@ TEST(MarginGeometry, OverlappingNeighboursGiveANegativeMargin) {
   EXPECT_NEAR(g.angular_margin, -10, 1e-9);  // [-20°, 20°] and [10°, 50°]
 }
 
+TEST(MarginGeometry, ClassesWithTheSameCentreOverlapCompletely) {
+  // Sorting by centre puts them 0° apart, not 360°: the overlap is the whole 40° arc.
+  Features f;
+  for (double off : {-20.0, 0.0, 20.0}) f.add(90 + off, 0), f.add(90 + off, 1);
+  FeatureGeometry g = feature_geometry(f.xy, f.labels, unit_weights({90, 0}), 2, 2, 1.0);
+  EXPECT_NEAR(g.angular_margin, -40, 1e-9);
+}
+
+TEST(MarginGeometry, ClassesWithoutSamplesAreLeftOut) {
+  Features f;
+  for (double off : {-10.0, 10.0}) f.add(off, 0), f.add(120 + off, 2);
+  FeatureGeometry g = feature_geometry(f.xy, f.labels, unit_weights({0, 60, 120}), 3, 2, 1.0);
+  ASSERT_EQ(g.arcs.size(), 2u);
+  EXPECT_EQ(g.arcs[0].cls, 0);
+  EXPECT_EQ(g.arcs[1].cls, 2);
+  EXPECT_NEAR(g.angular_margin, 100, 1e-9);  // 10° to 110°; the other way round is 220°
+  EXPECT_NEAR(g.min_weight_angle, 60, 1e-9);  // the weights still count
+  EXPECT_EQ(g.other_angles.size(), 8u);
+  Features one;
+  one.add(0, 0);
+  EXPECT_EQ(feature_geometry(one.xy, one.labels, unit_weights({0, 90}), 2, 2).angular_margin, 0);
+}
+
 TEST(MarginGeometry, CoverageLeavesOutliersOut) {
+  // 100 features per class spread over ±5° of 0° and 180°, plus one outlier each.
   Features f;
   for (int k = 0; k < 100; ++k) f.add(-5 + 10.0 * k / 99, 0), f.add(180 - 5 + 10.0 * k / 99, 1);
   f.add(60, 0);
+  f.add(-120, 1);
   FeatureGeometry robust = feature_geometry(f.xy, f.labels, unit_weights({0, 180}), 2, 2, 0.98);
+  ASSERT_EQ(robust.arcs.size(), 2u);
+  for (const ClassArc& a : robust.arcs) {
+    double centre = a.cls == 0 ? 0 : 180;  // 99 of 101 features: inside the inliers' ±5°
+    EXPECT_LE(std::abs(std::remainder(a.start_deg - centre, 360)), 5 + 1e-9) << a.cls;
+    EXPECT_LE(std::abs(std::remainder(a.end_deg - centre, 360)), 5 + 1e-9) << a.cls;
+  }
+  EXPECT_GE(robust.angular_margin, 170 - 1e-9);
   FeatureGeometry all = feature_geometry(f.xy, f.labels, unit_weights({0, 180}), 2, 2, 1.0);
-  EXPECT_LE(robust.arcs[0].width_deg + robust.arcs[1].width_deg, 20 + 1e-9);
-  EXPECT_NEAR(robust.angular_margin, 170, 0.5);
-  EXPECT_NEAR(all.angular_margin, 175 - 60, 1e-9);  // the outlier stretches class 0 to 60°
+  ASSERT_EQ(all.arcs[0].cls, 1);  // [175°, -120°] centred at -152.5°, then class 0's [-5°, 60°]
+  EXPECT_NEAR(all.arcs[0].start_deg, 175, 1e-9);
+  EXPECT_NEAR(all.arcs[0].end_deg, -120, 1e-9);
+  EXPECT_NEAR(all.arcs[1].start_deg, -5, 1e-9);
+  EXPECT_NEAR(all.arcs[1].end_deg, 60, 1e-9);
+  EXPECT_NEAR(all.angular_margin, 115, 1e-9);  // both gaps: 60° to 175° and -120° to -5°
+}
+
+TEST(MarginGeometry, CoverageCountsTheNearestRankExactly) {
+  // 0.56 · 25 is 14.000000000000002 in doubles; the arc holds 14 features (13° wide), not 15.
+  Features f;
+  for (int k = 0; k < 25; ++k) f.add(k, 0);
+  f.add(180, 1);
+  EXPECT_NEAR(feature_geometry(f.xy, f.labels, unit_weights({0, 180}), 2, 2, 0.56).arcs[1].width_deg, 13, 1e-9);
 }
 
 TEST(MarginGeometry, AZeroFeatureIsAtNinetyDegrees) {
@@ -108,6 +173,9 @@ TEST(MarginGeometry, BadInputsNameTheValue) {
   EXPECT_CONTAINS(error_of([&] { feature_geometry(f.xy, f.labels, {1, 0, 0, 0}, 2, 2); }),
                   "the weight of class 1 is zero");
   EXPECT_CONTAINS(error_of([&] { feature_geometry(f.xy, f.labels, w, 2, 2, 0.0); }), "coverage must be in (0, 1]");
+  EXPECT_CONTAINS(error_of([&] { feature_geometry({}, {}, w, 2, 2); }), "no features");
+  EXPECT_CONTAINS(error_of([&] { feature_geometry({0.0, NAN}, {0}, w, 2, 2); }),
+                  "feature value nan of sample 0 is not finite");
 }
 
 }  // namespace

@@ -45,11 +45,17 @@ ClassArc shortest_arc(std::vector<double> angles, std::size_t keep) {
   return best;
 }
 
+// ⌈q·n⌉ in [1, n]. The slack keeps a product that rounds just above an integer (0.56 · 25 is
+// 14.000000000000002 in doubles) from taking one sample more.
+std::size_t nearest_rank(double q, std::size_t n) {
+  auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(n) - 1e-9));
+  return std::clamp<std::size_t>(rank, 1, n);
+}
+
 double quantile_nearest_rank(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
-  return v[std::clamp<std::size_t>(rank, 1, v.size()) - 1];
+  return v[nearest_rank(q, v.size()) - 1];
 }
 
 }  // namespace
@@ -77,8 +83,14 @@ FeatureGeometry feature_geometry(const std::vector<double>& features, const std:
     fail(std::to_string(weights.size()) + " weight values for " + std::to_string(classes) + " classes of dim " +
          std::to_string(dim));
   if (!(coverage > 0 && coverage <= 1)) fail("coverage must be in (0, 1], got " + std::to_string(coverage));
-  for (std::size_t j = 0; j < c; ++j)
-    if (norm(&weights[j * d], dim) == 0) fail("the weight of class " + std::to_string(j) + " is zero");
+  for (std::size_t j = 0; j < c; ++j) {
+    double w = norm(&weights[j * d], dim);
+    if (!std::isfinite(w)) fail("the weight of class " + std::to_string(j) + " is not finite");
+    if (w == 0) fail("the weight of class " + std::to_string(j) + " is zero");
+  }
+  for (std::size_t i = 0; i < features.size(); ++i)
+    if (!std::isfinite(features[i]))
+      fail("feature value " + std::to_string(features[i]) + " of sample " + std::to_string(i / d) + " is not finite");
   for (std::size_t i = 0; i < n; ++i)
     if (labels[i] < 0 || labels[i] >= classes)
       fail("label " + std::to_string(labels[i]) + " at " + std::to_string(i) + " is outside [0, " +
@@ -108,27 +120,28 @@ FeatureGeometry feature_geometry(const std::vector<double>& features, const std:
   std::vector<std::vector<std::size_t>> members(c);
   for (std::size_t i = 0; i < n; ++i)
     if (norm(&features[i * d], dim) > 0) members[static_cast<std::size_t>(labels[i])].push_back(i);
-  auto keep = [&](std::size_t count) {
-    return std::clamp<std::size_t>(static_cast<std::size_t>(std::ceil(coverage * static_cast<double>(count))), 1, count);
-  };
 
   if (dim == 2) {
     for (std::size_t j = 0; j < c; ++j) {
       if (members[j].empty()) continue;
       std::vector<double> polar;
-      for (std::size_t i : members[j]) polar.push_back(std::atan2(features[i * d + 1], features[i * d]) * kDegrees);
-      ClassArc arc = shortest_arc(polar, keep(polar.size()));
+      // atan2 gives 180° for (-1, +0); wrap keeps every start in [-180, 180) as documented.
+      for (std::size_t i : members[j])
+        polar.push_back(wrap(std::atan2(features[i * d + 1], features[i * d]) * kDegrees));
+      ClassArc arc = shortest_arc(polar, nearest_rank(coverage, polar.size()));
       arc.cls = static_cast<std::int64_t>(j);
       g.arcs.push_back(arc);
     }
-    std::sort(g.arcs.begin(), g.arcs.end(), [](const ClassArc& a, const ClassArc& b) { return a.centre_deg < b.centre_deg; });
+    std::sort(g.arcs.begin(), g.arcs.end(),
+              [](const ClassArc& a, const ClassArc& b) { return a.centre_deg < b.centre_deg; });
     g.angular_margin = std::numeric_limits<double>::infinity();
     for (std::size_t k = 0; k < g.arcs.size() && g.arcs.size() > 1; ++k) {
       const ClassArc& a = g.arcs[k];
       const ClassArc& b = g.arcs[(k + 1) % g.arcs.size()];
-      // Gap from a's end to b's start, measured through the two centres so overlaps come out negative.
-      double centres = wrap(b.centre_deg - a.centre_deg);
-      if (centres <= 0) centres += 360.0;
+      // Gap from a's end to b's start, measured through the two centres so overlaps come out
+      // negative. Only the last-to-first step goes once around: two arcs with the same centre
+      // are 0° apart, not 360°.
+      double centres = b.centre_deg - a.centre_deg + (k + 1 == g.arcs.size() ? 360.0 : 0.0);
       g.angular_margin = std::min(g.angular_margin, centres - a.width_deg / 2 - b.width_deg / 2);
     }
     if (!std::isfinite(g.angular_margin)) g.angular_margin = 0;

@@ -7,12 +7,13 @@
 namespace zg {
 
 // A class's angular extent in the plane: the shortest arc, going counter-clockwise from start to
-// end (degrees in [-180, 180); end < start when it wraps), that holds the coverage share of its
-// features.
+// end (degrees in [-180, 180); end < start when it wraps), that holds ⌈coverage·count⌉ of its
+// features, found over the sorted polar angles as the narrowest window of that many consecutive
+// ones in circular order.
 struct ClassArc {
   std::int64_t cls = 0;
   double start_deg = 0, end_deg = 0, centre_deg = 0, width_deg = 0;
-  std::int64_t count = 0;
+  std::int64_t count = 0;  // the class's nonzero features, the ones with a direction
 };
 
 struct FeatureGeometry {
@@ -21,11 +22,13 @@ struct FeatureGeometry {
   double mean_own_angle = 0;
   double p95_own_angle = 0;          // nearest rank: the ⌈0.95·N⌉-th smallest own angle
   double min_weight_angle = 0;       // the smallest angle between two class weights
-  // d = 2: order the classes' arcs around the circle; the margin is the smallest gap from the end
-  // of one arc to the start of the next, negative when neighbours overlap.
+  // d = 2: order the classes' arcs by centre around the circle; the margin is the smallest gap
+  // from the end of one arc to the start of the next counter-clockwise (the last to the first
+  // included), negative when neighbours overlap.
   // d ≠ 2: each class is a cap around its mean direction whose radius is the coverage quantile of
   // its features' angles to it; the margin is the smallest (angle between two mean directions -
   // both radii).
+  // 0 when fewer than two classes have a nonzero feature: there is no gap to measure.
   double angular_margin = 0;
   double mean_feature_norm = 0;
   std::vector<ClassArc> arcs;  // d = 2 only, in order around the circle
@@ -34,7 +37,8 @@ struct FeatureGeometry {
 // features (N, dim) and weights (C, dim) row-major, labels in [0, C), dim >= 2. A zero feature
 // is at 90° to every weight (cos θ = 0, as the losses' cos_theta gives it) and has no direction
 // of its own, so it is left out of arcs and caps. Classes without samples are left out of the
-// margin. Throws std::invalid_argument naming a bad size, label or zero weight.
+// margin. Throws std::invalid_argument naming a bad size, label, coverage outside (0, 1],
+// non-finite value or zero weight.
 FeatureGeometry feature_geometry(const std::vector<double>& features, const std::vector<std::int64_t>& labels,
                                  const std::vector<double>& weights, std::int64_t classes, std::int64_t dim,
                                  double coverage = 0.98);
