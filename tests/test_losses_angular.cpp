@@ -34,13 +34,6 @@ const std::vector<std::string> kNames{"modified_softmax_loss", "normface_loss", 
                                       "sphereface_loss",       "cosface_loss",  "arcface_loss",
                                       "combined_margin_loss"};
 
-const LossSpec& row(const std::string& name) {
-  static const std::vector<LossSpec> rows = losses_of_family("angular");
-  for (const LossSpec& s : rows)
-    if (s.name == name) return s;
-  throw std::invalid_argument("no angular row " + name);
-}
-
 // ---- small vector algebra for the reference ----
 
 double dot(const Vec& a, const Vec& b) {
@@ -217,7 +210,7 @@ bool all_finite(const Vec& v) {
 TEST(AngularLosses, CatalogRowsGradcheckUnderEveryReduction) {
   ASSERT_EQ(losses_of_family("angular").size(), kNames.size());
   for (const std::string& name : kNames) {
-    const LossSpec& spec = row(name);
+    const LossSpec& spec = find_loss(name);
     EXPECT_EQ(spec.family, "angular");
     EXPECT_EQ(spec.reductions, kReductions) << name;
     for (std::uint64_t seed : {1, 2}) {
@@ -242,10 +235,10 @@ TEST(AngularLosses, SamplesStayAwayFromKinks) {
   for (int j = 1; j < 4; ++j) kinks.push_back(std::cos(j * kPi / 4));
   for (std::uint64_t seed : {1, 2}) {
     Generator gen(seed);
-    std::vector<Tensor> in = row("arcface_loss").sample(DType::Float64, gen);
+    std::vector<Tensor> in = find_loss("arcface_loss").sample(DType::Float64, gen);
     for (const std::string& name : kNames) {
       Generator again(seed);
-      std::vector<Tensor> other = row(name).sample(DType::Float64, again);
+      std::vector<Tensor> other = find_loss(name).sample(DType::Float64, again);
       for (std::size_t i = 0; i < in.size(); ++i) EXPECT_EQ(other[i].to_vector(), in[i].to_vector()) << name;
     }
     Vec cos_y = gather(cos_theta(in[0], in[1]), 1, unsqueeze(in[2], 1)).to_vector();
@@ -451,7 +444,7 @@ Tensor plain_softmax_loss(const Tensor& x, const Tensor& w, const Tensor& y, Red
 
 Problem sample_problem(std::uint64_t seed, DType dtype = DType::Float64) {
   Generator gen(seed);
-  std::vector<Tensor> in = row("cosface_loss").sample(dtype, gen);
+  std::vector<Tensor> in = find_loss("cosface_loss").sample(dtype, gen);
   return {in[0], in[1], in[2]};
 }
 
@@ -642,7 +635,7 @@ TEST(AngularLosses, NearZeroAtAPerfectPrediction) {
 
 TEST(AngularLosses, ReductionsShapesAndPrecision) {
   for (const std::string& name : kNames) {
-    const LossSpec& spec = row(name);
+    const LossSpec& spec = find_loss(name);
     for (std::uint64_t seed : {1, 2}) {
       Generator g64(seed), g32(seed);
       std::vector<Tensor> in64 = spec.sample(DType::Float64, g64), in32 = spec.sample(DType::Float32, g32);
@@ -699,7 +692,7 @@ TEST(AngularLosses, FiniteAtCosineExtremesZeroAndHugeNorms) {
       Problem base = problem({std::acos(c), std::acos(c), 0.0}, {1.0, 1e4, 0.0}, dtype);
       for (const Extreme& e : extremes()) {
         Tensor x = base.x.detach().clone().requires_grad_(), w = base.w.detach().clone().requires_grad_();
-        Tensor loss = row(e.loss).call({x, w, base.y}, e.params, Reduction::Sum);
+        Tensor loss = find_loss(e.loss).call({x, w, base.y}, e.params, Reduction::Sum);
         loss.backward();
         std::string what = e.loss + " cos " + std::to_string(c) + " " + dtype_name(dtype);
         for (const auto& [k, v] : e.params) what += " " + k + "=" + std::to_string(v);
@@ -793,19 +786,19 @@ TEST(AngularLosses, BadParametersAreRejected) {
   // Through the catalog: whole numbers, flags and parameter names.
   std::vector<Tensor> in{x, w, y};
   EXPECT_CONTAINS(error_of([&] {
-                    row("lsoftmax_loss").call(in, {{"m", 2.5}}, Reduction::Mean);
+                    find_loss("lsoftmax_loss").call(in, {{"m", 2.5}}, Reduction::Mean);
                   }),
                   "lsoftmax_loss: m must be a whole number, got 2.5");
   EXPECT_CONTAINS(error_of([&] {
-                    row("arcface_loss").call(in, {{"easy_margin", 2}}, Reduction::Mean);
+                    find_loss("arcface_loss").call(in, {{"easy_margin", 2}}, Reduction::Mean);
                   }),
                   "arcface_loss: easy_margin must be 0 or 1, got 2");
   EXPECT_CONTAINS(error_of([&] {
-                    row("cosface_loss").call(in, {{"margin", 0.2}}, Reduction::Mean);
+                    find_loss("cosface_loss").call(in, {{"margin", 0.2}}, Reduction::Mean);
                   }),
                   "cosface_loss: unknown parameter \"margin\"; its parameters: s, m");
   EXPECT_CONTAINS(error_of([&] {
-                    row("modified_softmax_loss").call(in, {{"s", 2}}, Reduction::Mean);
+                    find_loss("modified_softmax_loss").call(in, {{"s", 2}}, Reduction::Mean);
                   }),
                   "(it takes none)");
 }
@@ -813,7 +806,7 @@ TEST(AngularLosses, BadParametersAreRejected) {
 TEST(AngularLosses, CatalogDefaultsAreTheOptionsDefaults) {
   auto defaults = [](const std::string& name) {
     std::map<std::string, double> d;
-    for (const LossParam& p : row(name).params) d[p.name] = p.default_value;
+    for (const LossParam& p : find_loss(name).params) d[p.name] = p.default_value;
     return d;
   };
   EXPECT_EQ(defaults("normface_loss"), (std::map<std::string, double>{{"s", 16}}));
@@ -827,9 +820,9 @@ TEST(AngularLosses, CatalogDefaultsAreTheOptionsDefaults) {
             (std::map<std::string, double>{{"s", 64}, {"m1", 1}, {"m2", 0.5}, {"m3", 0}}));
   // The catalog call with defaults is the function with default options.
   Problem p = sample_problem(10);
-  EXPECT_DOUBLE_EQ(row("arcface_loss").call({p.x, p.w, p.y}, {}, Reduction::Mean).item(),
+  EXPECT_DOUBLE_EQ(find_loss("arcface_loss").call({p.x, p.w, p.y}, {}, Reduction::Mean).item(),
                    arcface_loss(p.x, p.w, p.y).item());
-  EXPECT_DOUBLE_EQ(row("sphereface_loss").call({p.x, p.w, p.y}, {{"iteration", 100}}, Reduction::Sum).item(),
+  EXPECT_DOUBLE_EQ(find_loss("sphereface_loss").call({p.x, p.w, p.y}, {{"iteration", 100}}, Reduction::Sum).item(),
                    sphereface_loss(p.x, p.w, p.y, {.iteration = 100, .reduction = Reduction::Sum}).item());
 }
 

@@ -52,13 +52,6 @@ void expect_value_and_grads(const Tensor& loss, double value, const std::vector<
   for (const auto& [x, g] : grads) expect_values(x.grad(), g, 1e-10, "gradient");
 }
 
-const LossSpec& row(const std::string& name) {
-  static const std::vector<LossSpec> rows = losses_of_family("classification");
-  for (const LossSpec& s : rows)
-    if (s.name == name) return s;
-  throw std::runtime_error("no row " + name);
-}
-
 // The row's sample inputs in dtype; the differentiable ones require grad when `grad` is set.
 std::vector<Tensor> sample(const LossSpec& s, DType dtype, bool grad, std::uint64_t seed = 11) {
   Generator gen(seed);
@@ -125,7 +118,7 @@ TEST(ClassificationLosses, RowsPassGradcheckWithNonDefaultParameters) {
       {"focal_loss", {{"gamma", 5}}},
       {"kl_div", {{"log_target", 1}}}};
   for (const auto& [name, params] : cases) {
-    const LossSpec& s = row(name);
+    const LossSpec& s = find_loss(name);
     for (Reduction r : s.reductions)
       expect_gradcheck([&](const std::vector<Tensor>& in) { return s.call(in, params, r); },
                        sample(s, DType::Float64, true), name + " " + reduction_name(r));
@@ -475,7 +468,7 @@ TEST(ClassificationLosses, SumIsMeanTimesCountAndNoneHasTheSampleShape) {
     EXPECT_NEAR(sum_v, mean_v * static_cast<double>(none.numel()), 1e-12) << s.name;
     EXPECT_NEAR(sum_v, sum(none).item(), 1e-12) << s.name;
   }
-  std::vector<Tensor> in = sample(row("kl_div"), DType::Float64, false);
+  std::vector<Tensor> in = sample(find_loss("kl_div"), DType::Float64, false);
   double total = kl_div(in[0], in[1], {.reduction = Reduction::Sum}).item();
   EXPECT_NEAR(kl_div(in[0], in[1], {.reduction = Reduction::BatchMean}).item(), total / 4, 1e-15);
   EXPECT_NEAR(kl_div(in[0], in[1]).item(), total / 12, 1e-15);  // PyTorch's mean: / numel, not / N
@@ -762,7 +755,7 @@ TEST(ClassificationLosses, BadInputsThrowNamingTheLossAndTheValues) {
   EXPECT_CONTAINS(msg([&] { binary_brier_score(x, p); }),
                   "binary_brier_score: input [2, 3] and target [2] must have the same shape");
   EXPECT_CONTAINS(msg([&] {
-                    row("focal_loss").call({x, i64({0, 1}, {2})}, {{"margin", 1}}, Reduction::Mean);
+                    find_loss("focal_loss").call({x, i64({0, 1}, {2})}, {{"margin", 1}}, Reduction::Mean);
                   }),
                   "focal_loss: unknown parameter \"margin\"; its parameters: gamma");
 }

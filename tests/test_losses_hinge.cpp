@@ -30,12 +30,6 @@ const std::vector<LossSpec>& rows() {
   return all;
 }
 
-const LossSpec& row(const std::string& name) {
-  for (const LossSpec& s : rows())
-    if (s.name == name) return s;
-  throw std::invalid_argument("no hinge row " + name);
-}
-
 std::vector<Tensor> sample(const LossSpec& spec, DType dtype, std::uint64_t seed = 7) {
   Generator gen(seed);
   return spec.sample(dtype, gen);
@@ -88,18 +82,18 @@ TEST(HingeCatalog, RowsDeclareNamesParametersAndReductions) {
     return d;
   };
   using D = std::vector<std::pair<std::string, double>>;
-  EXPECT_EQ(defaults(row("hinge_loss")), (D{{"margin", 1.0}}));
-  EXPECT_EQ(defaults(row("soft_margin_loss")), D{});
-  EXPECT_EQ(defaults(row("multi_margin_loss")), (D{{"p", 1.0}, {"margin", 1.0}}));
-  EXPECT_EQ(defaults(row("crammer_singer_loss")), (D{{"margin", 1.0}}));
-  EXPECT_EQ(defaults(row("logsumexp_hinge_loss")), (D{{"temperature", 1.0}}));
-  EXPECT_EQ(row("multi_margin_loss").inputs[1].dtype, DType::Int64);
+  EXPECT_EQ(defaults(find_loss("hinge_loss")), (D{{"margin", 1.0}}));
+  EXPECT_EQ(defaults(find_loss("soft_margin_loss")), D{});
+  EXPECT_EQ(defaults(find_loss("multi_margin_loss")), (D{{"p", 1.0}, {"margin", 1.0}}));
+  EXPECT_EQ(defaults(find_loss("crammer_singer_loss")), (D{{"margin", 1.0}}));
+  EXPECT_EQ(defaults(find_loss("logsumexp_hinge_loss")), (D{{"temperature", 1.0}}));
+  EXPECT_EQ(find_loss("multi_margin_loss").inputs[1].dtype, DType::Int64);
 }
 
 // The samples keep every kink of the default parameters at least 0.05 (>> 1e-5) away.
 TEST(HingeCatalog, SamplesStayAwayFromKinks) {
   for (const char* name : {"hinge_loss", "squared_hinge_loss", "soft_margin_loss"}) {
-    std::vector<Tensor> in = sample(row(name), DType::Float64);
+    std::vector<Tensor> in = sample(find_loss(name), DType::Float64);
     V x = in[0].to_vector(), y = in[1].to_vector();
     for (std::size_t i = 0; i < x.size(); ++i) {
       EXPECT_GE(std::abs(1.0 - y[i] * x[i]), 0.05) << name << " element " << i;
@@ -107,7 +101,7 @@ TEST(HingeCatalog, SamplesStayAwayFromKinks) {
     }
   }
   for (const char* name : {"multi_margin_loss", "crammer_singer_loss", "logsumexp_hinge_loss"}) {
-    std::vector<Tensor> in = sample(row(name), DType::Float64);
+    std::vector<Tensor> in = sample(find_loss(name), DType::Float64);
     ASSERT_EQ(in[0].shape(), (Shape{4, 5}));
     V x = in[0].to_vector();
     for (std::int64_t n = 0; n < 4; ++n)
@@ -126,12 +120,12 @@ TEST(HingeCatalog, SamplesExerciseActiveAndInactiveHinges) {
     return std::any_of(v.begin(), v.end(), [](double e) { return e < 0; }) &&
            std::any_of(v.begin(), v.end(), [](double e) { return e > 0; });
   };
-  std::vector<Tensor> in = sample(row("hinge_loss"), DType::Float64);
+  std::vector<Tensor> in = sample(find_loss("hinge_loss"), DType::Float64);
   V x = in[0].to_vector(), y = in[1].to_vector(), margins;  // 1 - y·x
   for (std::size_t i = 0; i < x.size(); ++i) margins.push_back(1 - y[i] * x[i]);
   EXPECT_TRUE(both_signs(margins));
 
-  in = sample(row("multi_margin_loss"), DType::Float64);
+  in = sample(find_loss("multi_margin_loss"), DType::Float64);
   x = in[0].to_vector();
   y = in[1].to_vector();
   margins.clear();  // 1 - x_y + x_i, i ≠ y
@@ -165,7 +159,7 @@ TEST(HingeCatalog, GradcheckNonDefaultParameters) {
                         Case{"multi_margin_loss", {{"p", 2.0}}}, Case{"logsumexp_hinge_loss", {{"temperature", 0.5}}},
                         Case{"logsumexp_hinge_loss", {{"temperature", 3.0}}}})
     for (Reduction r : {Reduction::None, Reduction::Mean, Reduction::Sum}) {
-      const LossSpec& s = row(c.name);
+      const LossSpec& s = find_loss(c.name);
       SCOPED_TRACE(s.name + " " + reduction_name(r));
       std::vector<Tensor> in = sample(s, DType::Float64, 11);
       in[0].requires_grad_();
@@ -178,7 +172,7 @@ TEST(HingeCatalog, GradcheckWeightedMultiMarginLoss) {
   for (std::int64_t p : {1, 2})
     for (Reduction r : {Reduction::None, Reduction::Mean, Reduction::Sum}) {
       SCOPED_TRACE("p " + std::to_string(p) + " " + reduction_name(r));
-      std::vector<Tensor> in = sample(row("multi_margin_loss"), DType::Float64);
+      std::vector<Tensor> in = sample(find_loss("multi_margin_loss"), DType::Float64);
       in[0].requires_grad_();
       Tensor weight = f64({0.5, 2.0, 1.0, 0.25, 3.0}, {5}).requires_grad_();
       GradcheckResult result = gradcheck(
@@ -191,16 +185,16 @@ TEST(HingeCatalog, GradcheckWeightedMultiMarginLoss) {
 }
 
 TEST(HingeCatalog, CallPassesParametersAndRefusesUnknownOnes) {
-  std::vector<Tensor> in = sample(row("crammer_singer_loss"), DType::Float64);
-  EXPECT_EQ(row("crammer_singer_loss").call(in, {{"margin", 0.3}}, Reduction::Sum).item(),
+  std::vector<Tensor> in = sample(find_loss("crammer_singer_loss"), DType::Float64);
+  EXPECT_EQ(find_loss("crammer_singer_loss").call(in, {{"margin", 0.3}}, Reduction::Sum).item(),
             crammer_singer_loss(in[0], in[1], {.margin = 0.3, .reduction = Reduction::Sum}).item());
-  std::string e = error_of([&] { row("crammer_singer_loss").call(in, {{"margn", 2.0}}, Reduction::Mean); });
+  std::string e = error_of([&] { find_loss("crammer_singer_loss").call(in, {{"margn", 2.0}}, Reduction::Mean); });
   EXPECT_CONTAINS(e, "crammer_singer_loss: unknown parameter \"margn\"");
   EXPECT_CONTAINS(e, "its parameters: margin");
-  EXPECT_CONTAINS(error_of([&] { row("soft_margin_loss").call(sample(row("soft_margin_loss"), DType::Float64),
+  EXPECT_CONTAINS(error_of([&] { find_loss("soft_margin_loss").call(sample(find_loss("soft_margin_loss"), DType::Float64),
                                                               {{"margin", 1.0}}, Reduction::Mean); }),
                   "(it takes none)");
-  EXPECT_CONTAINS(error_of([&] { row("multi_margin_loss").call(in, {{"p", 1.5}}, Reduction::Mean); }),
+  EXPECT_CONTAINS(error_of([&] { find_loss("multi_margin_loss").call(in, {{"p", 1.5}}, Reduction::Mean); }),
                   "multi_margin_loss: p must be 1 or 2 (as in PyTorch), got 1.5");
 }
 
@@ -298,7 +292,7 @@ TEST(MultiMarginLoss, ReferenceValues) {
 
 // w_y scales the powered violation (PyTorch's kernel), not the violation before the power.
 TEST(MultiMarginLoss, WeightMultipliesThePoweredTerm) {
-  std::vector<Tensor> in = sample(row("multi_margin_loss"), DType::Float64);
+  std::vector<Tensor> in = sample(find_loss("multi_margin_loss"), DType::Float64);
   Tensor doubled = full({5}, 2.0, DType::Float64);
   double plain = multi_margin_loss(in[0], in[1], {.p = 2}).item();
   ASSERT_GT(plain, 0.0);
@@ -382,7 +376,7 @@ TEST(LogSumExpHingeLoss, AtTemperatureOneIsSoftmaxCrossEntropy) {
   CrossEntropyOptions per_sample;
   per_sample.reduction = Reduction::None;
   for (std::uint64_t seed : {1, 2, 3}) {
-    std::vector<Tensor> in = sample(row("logsumexp_hinge_loss"), DType::Float64, seed);
+    std::vector<Tensor> in = sample(find_loss("logsumexp_hinge_loss"), DType::Float64, seed);
     expect_all_near(logsumexp_hinge_loss(in[0], in[1], {.reduction = Reduction::None}).to_vector(),
                     cross_entropy(in[0], in[1], per_sample).to_vector(), 1e-12);
     Tensor a = in[0].clone().detach().requires_grad_(), b = in[0].clone().detach().requires_grad_();
@@ -395,7 +389,7 @@ TEST(LogSumExpHingeLoss, AtTemperatureOneIsSoftmaxCrossEntropy) {
 // T·logsumexp(v/T) falls to max(v) as T -> 0: the loss approaches crammer_singer_loss with margin 0
 // from above, within T·log(2(C-1)), monotonically, and so do its gradients away from the kinks.
 TEST(LogSumExpHingeLoss, TendsToCrammerSingerWithMarginZeroAsTemperatureFalls) {
-  std::vector<Tensor> in = sample(row("logsumexp_hinge_loss"), DType::Float64);
+  std::vector<Tensor> in = sample(find_loss("logsumexp_hinge_loss"), DType::Float64);
   V hard = crammer_singer_loss(in[0], in[1], {.margin = 0.0, .reduction = Reduction::None}).to_vector();
   V previous(hard.size(), INFINITY);
   for (double t : {1.0, 0.1, 0.01, 1e-3}) {

@@ -31,12 +31,6 @@ const std::vector<LossSpec>& rows() {
   return all;
 }
 
-const LossSpec& row(const std::string& name) {
-  for (const LossSpec& s : rows())
-    if (s.name == name) return s;
-  throw std::invalid_argument("no metric row " + name);
-}
-
 std::vector<Tensor> sample(const LossSpec& spec, DType dtype, std::uint64_t seed = 7) {
   Generator gen(seed);
   return spec.sample(dtype, gen);
@@ -289,7 +283,7 @@ TEST(MetricCatalog, RowsDeclareNamesParametersAndReductions) {
   using D = std::vector<std::pair<std::string, double>>;
   auto defaults = [](const std::string& name) {
     D d;
-    for (const LossParam& p : row(name).params) d.emplace_back(p.name, p.default_value);
+    for (const LossParam& p : find_loss(name).params) d.emplace_back(p.name, p.default_value);
     return d;
   };
   EXPECT_EQ(defaults("contrastive_loss"), (D{{"margin", 1.0}, {"eps", 1e-12}}));
@@ -307,14 +301,14 @@ TEST(MetricCatalog, RowsDeclareNamesParametersAndReductions) {
 TEST(MetricCatalog, SamplesStayAwayFromKinks) {
   for (std::uint64_t seed = 0; seed < 50; ++seed) {
     SCOPED_TRACE("seed " + std::to_string(seed));
-    std::vector<Tensor> c = sample(row("contrastive_loss"), DType::Float64, seed);
+    std::vector<Tensor> c = sample(find_loss("contrastive_loss"), DType::Float64, seed);
     V d = sqrt(sum(pow(c[0] - c[1], 2.0), {1})).to_vector(), y = c[2].to_vector();
     for (std::size_t n = 0; n < d.size(); ++n) {
       if (y[n] != 0) continue;  // similar pairs have no kink
       EXPECT_GE(std::abs(d[n] - 1.0), 0.05);
     }
 
-    std::vector<Tensor> t = sample(row("triplet_margin_loss"), DType::Float64, seed);
+    std::vector<Tensor> t = sample(find_loss("triplet_margin_loss"), DType::Float64, seed);
     for (double p : {2.0, 3.0}) {
       auto dist = [p](const Tensor& a, const Tensor& b) { return pow(sum(pow(abs(a - b), p), {1}), 1.0 / p); };
       V hinge = (1.0 + dist(t[0], t[1]) - dist(t[0], t[2])).to_vector();
@@ -326,18 +320,18 @@ TEST(MetricCatalog, SamplesStayAwayFromKinks) {
       }
     }
 
-    std::vector<Tensor> s = sample(row("circle_loss"), DType::Float64, seed);
+    std::vector<Tensor> s = sample(find_loss("circle_loss"), DType::Float64, seed);
     for (double v : s[0].to_vector()) EXPECT_LE(v, 1.25 - 0.05);
     for (double v : s[1].to_vector()) EXPECT_GE(v, -0.25 + 0.05);
-    Tensor e = sample(row("circle_loss_from_embeddings"), DType::Float64, seed)[0];
+    Tensor e = sample(find_loss("circle_loss_from_embeddings"), DType::Float64, seed)[0];
     Tensor unit_e = normalize(e, 2.0, 1);
     for (double v : mm(unit_e, unit_e, false, true).to_vector()) EXPECT_GE(v, -0.25 + 0.05);
 
-    std::vector<Tensor> ce = sample(row("cosine_embedding_loss"), DType::Float64, seed);
+    std::vector<Tensor> ce = sample(find_loss("cosine_embedding_loss"), DType::Float64, seed);
     V cos = (sum(ce[0] * ce[1], {1}) / sqrt(sum(ce[0] * ce[0], {1}) * sum(ce[1] * ce[1], {1}))).to_vector();
     for (double v : cos) EXPECT_GE(std::abs(v), 1e-3);
 
-    std::vector<Tensor> mr = sample(row("margin_ranking_loss"), DType::Float64, seed);
+    std::vector<Tensor> mr = sample(find_loss("margin_ranking_loss"), DType::Float64, seed);
     for (double v : abs(mr[0] - mr[1]).to_vector()) EXPECT_GE(v, 0.1);
   }
 }
@@ -345,17 +339,17 @@ TEST(MetricCatalog, SamplesStayAwayFromKinks) {
 // Both sides of each hinge are present, so the gradchecks cover the flat and the sloped part.
 TEST(MetricCatalog, SamplesExerciseActiveAndInactiveHinges) {
   for (const char* name : {"triplet_margin_loss", "cosine_embedding_loss", "margin_ranking_loss"}) {
-    V values = row(name).call(sample(row(name), DType::Float64), {}, Reduction::None).to_vector();
+    V values = find_loss(name).call(sample(find_loss(name), DType::Float64), {}, Reduction::None).to_vector();
     EXPECT_TRUE(std::any_of(values.begin(), values.end(), [](double v) { return v == 0; })) << name;
     EXPECT_TRUE(std::any_of(values.begin(), values.end(), [](double v) { return v > 0.05; })) << name;
   }
   // contrastive: label 0 pairs inside (loss > 0) and outside (loss 0) the margin
-  V values = row("contrastive_loss").call(sample(row("contrastive_loss"), DType::Float64), {}, Reduction::None).to_vector();
+  V values = find_loss("contrastive_loss").call(sample(find_loss("contrastive_loss"), DType::Float64), {}, Reduction::None).to_vector();
   EXPECT_GT(values[1], 0.05);
   EXPECT_EQ(values[2], 0.0);
   // batch losses: label 2 is alone, so anchor 4 has no positive (and the circle loss gives it 0)
-  V circle = row("circle_loss_from_embeddings")
-                 .call(sample(row("circle_loss_from_embeddings"), DType::Float64), {}, Reduction::None)
+  V circle = find_loss("circle_loss_from_embeddings")
+                 .call(sample(find_loss("circle_loss_from_embeddings"), DType::Float64), {}, Reduction::None)
                  .to_vector();
   EXPECT_EQ(circle[4], 0.0);
   EXPECT_GT(*std::min_element(circle.begin(), circle.begin() + 4), 0.0);
@@ -389,7 +383,7 @@ TEST(MetricCatalog, GradcheckNonDefaultParameters) {
                         Case{"multi_similarity_loss", {{"alpha", 1.0}, {"beta", 10.0}, {"base", 0.3}}},
                         Case{"margin_ranking_loss", {{"margin", 0.05}}}})
     for (Reduction r : {Reduction::None, Reduction::Mean, Reduction::Sum}) {
-      const LossSpec& s = row(c.name);
+      const LossSpec& s = find_loss(c.name);
       SCOPED_TRACE(s.name + " " + reduction_name(r));
       std::vector<Tensor> in = sample(s, DType::Float64, 11);
       for (std::size_t k = 0; k < in.size(); ++k)
@@ -400,18 +394,18 @@ TEST(MetricCatalog, GradcheckNonDefaultParameters) {
 }
 
 TEST(MetricCatalog, CallPassesParametersAndRefusesUnknownOnes) {
-  std::vector<Tensor> in = sample(row("triplet_margin_loss"), DType::Float64);
-  EXPECT_EQ(row("triplet_margin_loss").call(in, {{"margin", 0.3}, {"swap", 1}}, Reduction::Sum).item(),
+  std::vector<Tensor> in = sample(find_loss("triplet_margin_loss"), DType::Float64);
+  EXPECT_EQ(find_loss("triplet_margin_loss").call(in, {{"margin", 0.3}, {"swap", 1}}, Reduction::Sum).item(),
             triplet_margin_loss(in[0], in[1], in[2], {.margin = 0.3, .swap = true, .reduction = Reduction::Sum}).item());
-  std::string e = error_of([&] { row("triplet_margin_loss").call(in, {{"margn", 2.0}}, Reduction::Mean); });
+  std::string e = error_of([&] { find_loss("triplet_margin_loss").call(in, {{"margn", 2.0}}, Reduction::Mean); });
   EXPECT_CONTAINS(e, "triplet_margin_loss: unknown parameter \"margn\"");
   EXPECT_CONTAINS(e, "its parameters: margin, p, eps, swap");
-  EXPECT_CONTAINS(error_of([&] { row("triplet_margin_loss").call(in, {{"swap", 0.5}}, Reduction::Mean); }),
+  EXPECT_CONTAINS(error_of([&] { find_loss("triplet_margin_loss").call(in, {{"swap", 0.5}}, Reduction::Mean); }),
                   "triplet_margin_loss: swap is a switch, 0 or 1, got 0.5");
-  EXPECT_CONTAINS(error_of([&] { row("triplet_margin_loss").call({in[0], in[1]}, {}, Reduction::Mean); }),
+  EXPECT_CONTAINS(error_of([&] { find_loss("triplet_margin_loss").call({in[0], in[1]}, {}, Reduction::Mean); }),
                   "triplet_margin_loss: expects 3 input tensors, got 2");
-  std::vector<Tensor> s = sample(row("circle_loss"), DType::Float64);
-  EXPECT_EQ(row("circle_loss").call(s, {{"gamma", 80}}, Reduction::None).to_vector(),
+  std::vector<Tensor> s = sample(find_loss("circle_loss"), DType::Float64);
+  EXPECT_EQ(find_loss("circle_loss").call(s, {{"gamma", 80}}, Reduction::None).to_vector(),
             circle_loss(s[0], s[1], {.gamma = 80, .reduction = Reduction::None}).to_vector());
 }
 
@@ -520,7 +514,7 @@ TEST(CircleLoss, ReferenceGradientWithWeightsDifferentiated) {
 // The paper's gradient (α detached) is not the derivative of the value, so finite differences of
 // the loss disagree with it; the same value with α differentiated passes (see the row gradchecks).
 TEST(CircleLoss, DetachedGradientIsNotTheDerivative) {
-  std::vector<Tensor> in = sample(row("circle_loss"), DType::Float64);
+  std::vector<Tensor> in = sample(find_loss("circle_loss"), DType::Float64);
   for (Tensor& t : in) t.requires_grad_();
   auto loss = [](bool detach) {
     return [detach](const std::vector<Tensor>& x) { return circle_loss(x[0], x[1], {.gamma = 8.0, .detach_weights = detach}); };
@@ -556,7 +550,7 @@ TEST(CircleLossFromEmbeddings, ReferenceValues) {
 TEST(CircleLossFromEmbeddings, EqualsCircleLossOnGatheredScores) {
   // Labels {0, 0, 1, 1}: every anchor has one positive and two negatives, so its row of the batch
   // form is circle_loss of the gathered cosines.
-  Tensor e = sample(row("info_nce_loss"), DType::Float64)[0];  // (4, 3)
+  Tensor e = sample(find_loss("info_nce_loss"), DType::Float64)[0];  // (4, 3)
   Tensor unit_e = normalize(e, 2.0, 1);
   Tensor s = mm(unit_e, unit_e, false, true);
   Tensor sp = gather(s, 1, tensor({1, 0, 3, 2}, {4, 1}, DType::Int64));

@@ -26,13 +26,6 @@ using zg_tests::error_of;
 
 const std::vector<Reduction> kReductions{Reduction::None, Reduction::Mean, Reduction::Sum};
 
-const LossSpec& row(const std::string& name) {
-  static const std::vector<LossSpec> rows = losses_of_family("regression");
-  for (const LossSpec& s : rows)
-    if (s.name == name) return s;
-  throw std::invalid_argument("no regression row " + name);
-}
-
 // A float64 leaf that requires grad.
 Tensor leaf(const std::vector<double>& values, const Shape& shape = {}) {
   Shape s = shape.empty() ? Shape{static_cast<std::int64_t>(values.size())} : shape;
@@ -110,7 +103,7 @@ class RegressionGradcheck : public ::testing::TestWithParam<GradCase> {};
 
 TEST_P(RegressionGradcheck, Float64) {
   const GradCase& c = GetParam();
-  const LossSpec& spec = row(c.loss);
+  const LossSpec& spec = find_loss(c.loss);
   Generator gen(42);
   std::vector<Tensor> inputs = spec.sample(DType::Float64, gen);
   ASSERT_EQ(inputs.size(), spec.inputs.size());
@@ -145,23 +138,23 @@ TEST(RegressionCatalog, RowsAreTheRegressionFamilyWithNoneMeanSum) {
 // The rows' parameter defaults are the functions' defaults, and a given parameter reaches the call.
 TEST(RegressionCatalog, ParametersReachTheCall) {
   Generator gen(1);
-  std::vector<Tensor> in = row("huber_loss").sample(DType::Float64, gen);
-  EXPECT_EQ(row("huber_loss").params.at(0).default_value, 1.0);
-  EXPECT_EQ(row("huber_loss").call(in, {}, Reduction::Sum).item(), huber_loss(in[0], in[1], {Reduction::Sum}).item());
-  EXPECT_EQ(row("huber_loss").call(in, {{"delta", 0.5}}, Reduction::Sum).item(),
+  std::vector<Tensor> in = find_loss("huber_loss").sample(DType::Float64, gen);
+  EXPECT_EQ(find_loss("huber_loss").params.at(0).default_value, 1.0);
+  EXPECT_EQ(find_loss("huber_loss").call(in, {}, Reduction::Sum).item(), huber_loss(in[0], in[1], {Reduction::Sum}).item());
+  EXPECT_EQ(find_loss("huber_loss").call(in, {{"delta", 0.5}}, Reduction::Sum).item(),
             huber_loss(in[0], in[1], {.reduction = Reduction::Sum, .delta = 0.5}).item());
-  EXPECT_EQ(row("smooth_l1_loss").call(in, {{"beta", 0.3}}, Reduction::Mean).item(),
+  EXPECT_EQ(find_loss("smooth_l1_loss").call(in, {{"beta", 0.3}}, Reduction::Mean).item(),
             smooth_l1_loss(in[0], in[1], {.beta = 0.3}).item());
-  EXPECT_EQ(row("quantile_loss").call(in, {{"tau", 0.8}}, Reduction::Mean).item(),
+  EXPECT_EQ(find_loss("quantile_loss").call(in, {{"tau", 0.8}}, Reduction::Mean).item(),
             quantile_loss(in[0], in[1], {.tau = 0.8}).item());
-  EXPECT_EQ(row("rmse_loss").call(in, {{"eps", 0.25}}, Reduction::Mean).item(),
+  EXPECT_EQ(find_loss("rmse_loss").call(in, {{"eps", 0.25}}, Reduction::Mean).item(),
             rmse_loss(in[0], in[1], {.eps = 0.25}).item());
-  std::vector<Tensor> p = row("poisson_nll_loss").sample(DType::Float64, gen);
-  EXPECT_EQ(row("poisson_nll_loss").call(p, {{"log_input", 0}, {"full", 1}, {"eps", 0.1}}, Reduction::Sum).item(),
+  std::vector<Tensor> p = find_loss("poisson_nll_loss").sample(DType::Float64, gen);
+  EXPECT_EQ(find_loss("poisson_nll_loss").call(p, {{"log_input", 0}, {"full", 1}, {"eps", 0.1}}, Reduction::Sum).item(),
             poisson_nll_loss(p[0], p[1], {.log_input = false, .full = true, .eps = 0.1, .reduction = Reduction::Sum})
                 .item());
-  std::vector<Tensor> g = row("gaussian_nll_loss").sample(DType::Float64, gen);
-  EXPECT_EQ(row("gaussian_nll_loss").call(g, {{"full", 1}, {"eps", 2.0}}, Reduction::Mean).item(),
+  std::vector<Tensor> g = find_loss("gaussian_nll_loss").sample(DType::Float64, gen);
+  EXPECT_EQ(find_loss("gaussian_nll_loss").call(g, {{"full", 1}, {"eps", 2.0}}, Reduction::Mean).item(),
             gaussian_nll_loss(g[0], g[1], g[2], {.full = true, .eps = 2.0}).item());
 }
 
@@ -171,7 +164,7 @@ TEST(RegressionCatalog, ErrorSamplesStayAwayFromKinks) {
     for (DType dtype : {DType::Float32, DType::Float64})
       for (std::uint64_t seed : {0u, 1u, 42u, 1234u}) {
         Generator gen(seed);
-        std::vector<Tensor> in = row(name).sample(dtype, gen);
+        std::vector<Tensor> in = find_loss(name).sample(dtype, gen);
         for (double d : (in[0] - in[1]).to_vector()) {
           EXPECT_GE(std::abs(d), 0.2 - 1e-6) << name;
           EXPECT_GE(std::abs(std::abs(d) - 1.0), 0.2 - 1e-6) << name;
@@ -311,7 +304,7 @@ TEST(RegressionProperties, ZeroAtAPerfectPrediction) {
                                                           "log_cosh_loss", "quantile_loss"})
     for (Reduction r : kReductions) {
       Tensor x = y.clone().detach().requires_grad_();
-      Tensor loss = row(name).call({x, y}, {}, r);
+      Tensor loss = find_loss(name).call({x, y}, {}, r);
       for (double v : loss.to_vector()) EXPECT_NEAR(v, 0.0, 1e-12) << name << " " << reduction_name(r);
       sum(loss).backward();
       // quantile_loss's kink at d = 0 takes the d ≥ 0 branch, whose gradient is -τ (a subgradient).
@@ -351,7 +344,7 @@ TEST(RegressionProperties, SumIsMeanTimesNumberOfTerms) {
 // RMSE per sample, then reduced over samples; the batch as one sample is √(F.mse_loss(x, y) + eps).
 TEST(RegressionProperties, RmseReductions) {
   Generator gen(5);
-  std::vector<Tensor> in = row("rmse_loss").sample(DType::Float64, gen);  // (4, 3)
+  std::vector<Tensor> in = find_loss("rmse_loss").sample(DType::Float64, gen);  // (4, 3)
   const double eps = 1e-12;
   std::vector<double> expected;
   for (double m : mean(pow(in[0] - in[1], 2.0), {1}).to_vector()) expected.push_back(std::sqrt(m + eps));
@@ -399,7 +392,7 @@ TEST(RegressionProperties, Float32MatchesFloat64) {
 
 TEST(RegressionProperties, SmoothL1IsHuberOverBetaAndQuantileHalfIsHalfL1) {
   Generator gen(8);
-  std::vector<Tensor> in = row("huber_loss").sample(DType::Float64, gen);
+  std::vector<Tensor> in = find_loss("huber_loss").sample(DType::Float64, gen);
   for (double beta : {0.3, 1.0, 2.5})
     expect_all_near(smooth_l1_loss(in[0], in[1], {.reduction = Reduction::None, .beta = beta}).to_vector(),
                     (huber_loss(in[0], in[1], {.reduction = Reduction::None, .delta = beta}) / beta).to_vector(),
@@ -416,7 +409,7 @@ TEST(RegressionProperties, SmoothL1IsHuberOverBetaAndQuantileHalfIsHalfL1) {
 
 TEST(RegressionProperties, LogCoshGradientIsTanh) {
   Generator gen(4);
-  std::vector<Tensor> in = row("log_cosh_loss").sample(DType::Float64, gen);
+  std::vector<Tensor> in = find_loss("log_cosh_loss").sample(DType::Float64, gen);
   Tensor x = in[0].clone().detach().requires_grad_();
   log_cosh_loss(x, in[1], {Reduction::Sum}).backward();
   expect_all_near(x.grad().to_vector(), tanh(in[0] - in[1]).to_vector(), 1e-12, "log_cosh gradient");
