@@ -131,6 +131,52 @@ TEST(Margins, ASmallSeededAtlasLearnsAndWritesItsReport) {
   EXPECT_EQ(summary["settings"]["seed"], 0);
 }
 
+TEST(Margins, PanelsTrainedSideBySideMatchPanelsTrainedOneAtATime) {
+  zg_tests::TempDir dir;
+  MarginsOptions o;
+  o.data = stroke_images(dir.path());
+  o.losses = {"softmax", "sphereface", "arcface"};
+  o.epochs = 2;
+  o.batch_size = 32;
+  o.threads = 1;
+  o.quiet = true;
+  o.jobs = 1;
+  MarginsResult one = run_margins(o);
+  o.jobs = 2;
+  MarginsResult two = run_margins(o);
+  ASSERT_EQ(two.panels.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(two.panels[i].panel.name, o.losses[i]);
+    EXPECT_EQ(two.panels[i].features, one.panels[i].features) << o.losses[i];
+    EXPECT_EQ(two.panels[i].weights, one.panels[i].weights) << o.losses[i];
+  }
+}
+
+TEST(Margins, AnnealedLambdaSettlesAtSixtyPercentOfTheRun) {
+  zg_tests::TempDir dir;
+  MarginsOptions o;
+  o.data = stroke_images(dir.path());  // 300 training images: 10 steps an epoch
+  o.losses = {"lsoftmax-m2", "sphereface"};
+  o.epochs = 5;
+  o.batch_size = 32;
+  o.threads = 1;
+  o.quiet = true;
+  MarginsResult r = run_margins(o);
+  for (const PanelResult& p : r.panels) {
+    // λ = 1000/(1 + γ·step) reaches λ_min = 5 at step 0.6·50 = 30, the end of epoch 3.
+    std::vector<double> lambda;
+    for (const nlohmann::json& e : p.curves) lambda.push_back(e.at("lambda").get<double>());
+    ASSERT_EQ(lambda.size(), 5u) << p.panel.name;
+    EXPECT_NEAR(lambda[1], 1000 / (1 + 199.0 / 30 * 20), 1e-9) << p.panel.name;
+    EXPECT_NEAR(lambda[2], 5, 1e-9) << p.panel.name;
+    EXPECT_EQ(lambda[3], 5) << p.panel.name;
+    EXPECT_DOUBLE_EQ(lambda[4], 5) << p.panel.name;
+  }
+  o.losses = {"sphereface"};
+  o.set = {"sphereface.gamma=0.12"};  // given, so kept
+  EXPECT_EQ(run_margins(o).panels[0].panel.params.at("gamma"), 0.12);
+}
+
 TEST(Margins, ThreeDimensionalFeaturesGoOnTheSphere) {
   SmallAtlas atlas(3);
   EXPECT_TRUE(fs::exists(fs::path(atlas.options.out) / "cosface_sphere.png"));
@@ -151,7 +197,7 @@ TEST(Margins, TheReportRendersInHeadlessChromium) {
 
 TEST(Margins, CommandLineRefusesBadSettingsWithOneLine) {
   for (const char* args : {"margins --losses circle", "margins --set cosface.q=1", "margins --dim 5",
-                           "margins --epochs -1"}) {
+                           "margins --epochs -1", "margins --jobs -2", "margins --weight-decay -1"}) {
     zg_tests::CliRun r = zg_tests::run_cli(args);
     EXPECT_EQ(r.code, 2) << args << ": " << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;

@@ -106,8 +106,10 @@ int main(int argc, char** argv) {
   margins_cmd->add_flag("--full", margins.full, "longer, sharper runs");
   margins_cmd->add_option("--batch-size", margins.batch_size, "samples per step")->capture_default_str();
   margins_cmd->add_option("--lr", margins.lr, "peak learning rate (cosine schedule)")->capture_default_str();
+  margins_cmd->add_option("--weight-decay", margins.weight_decay, "L2 penalty of SGD")->capture_default_str();
   margins_cmd->add_option("--seed", margins.seed, "random seed")->capture_default_str();
   margins_cmd->add_option("--threads", margins.threads, "OpenBLAS threads (0: OpenBLAS's default)")->capture_default_str();
+  margins_cmd->add_option("--jobs", margins.jobs, "panels trained at once (0: one per core)")->capture_default_str();
   margins_cmd->add_option("--out", margins.out, "report folder")->capture_default_str();
   margins_cmd->add_flag("--quiet", margins.quiet, "no progress or per-epoch lines");
 

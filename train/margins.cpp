@@ -3,7 +3,11 @@
 #include <cblas.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <exception>
+#include <thread>
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
@@ -52,6 +56,10 @@ const std::vector<MarginPanel>& margin_panels() {
   return panels;
 }
 
+std::int64_t MarginsOptions::jobs_to_run() const {
+  return jobs > 0 ? jobs : std::max<std::int64_t>(1, std::thread::hardware_concurrency());
+}
+
 std::vector<MarginPanel> MarginsOptions::resolved_panels() const {
   if (dim != 2 && dim != 3) throw std::invalid_argument("--dim: must be 2 or 3, got " + std::to_string(dim));
   std::string known;
@@ -79,6 +87,9 @@ std::vector<MarginPanel> MarginsOptions::resolved_panels() const {
   if (epochs_to_run() < 1) throw std::invalid_argument("--epochs: must be positive, got " + std::to_string(epochs));
   if (batch_size < 1) throw std::invalid_argument("--batch-size: must be positive, got " + std::to_string(batch_size));
   if (!(lr > 0)) throw std::invalid_argument("--lr: must be positive, got " + std::to_string(lr));
+  if (jobs < 0) throw std::invalid_argument("--jobs: must be zero (one per core) or positive, got " + std::to_string(jobs));
+  if (!(weight_decay >= 0))
+    throw std::invalid_argument("--weight-decay: must be zero or positive, got " + std::to_string(weight_decay));
   return chosen;
 }
 
@@ -137,9 +148,30 @@ double accuracy(const Pass& pass) {
   return static_cast<double>(right) / static_cast<double>(std::max<std::size_t>(pass.labels.size(), 1));
 }
 
-PanelResult train_panel(const MarginPanel& panel, const MarginsOptions& o, const DataSplit& data, const Normalize& norm) {
+// SphereFace's schedule λ = base·(1 + γ·step)^-power reaches λ_min after
+// ((base/λ_min)^(1/power) - 1)/γ steps: 1,658 with its γ = 0.12, more than a short atlas takes,
+// which would then never feel the full margin. γ is fitted so that λ settles at 60% of the run,
+// unless --set gave it.
+MarginPanel with_fitted_anneal(MarginPanel panel, std::int64_t total_steps) {
+  auto gamma_for = [&](double base, double power, double lambda_min) {
+    return (std::pow(base / std::max(lambda_min, 1.0), 1 / power) - 1) / (0.6 * static_cast<double>(total_steps));
+  };
+  if (panel.anneal) panel.anneal->gamma = gamma_for(panel.anneal->base, panel.anneal->power, panel.anneal->lambda_min);
+  const LossSpec& spec = find_loss(panel.loss);
+  bool anneals = std::any_of(spec.params.begin(), spec.params.end(), [](const LossParam& p) { return p.name == "gamma"; });
+  if (anneals && !panel.params.contains("gamma"))
+    panel.params["gamma"] = gamma_for(param(spec, panel.params, "base"), param(spec, panel.params, "power"),
+                                      param(spec, panel.params, "lambda_min"));
+  return panel;
+}
+
+// `live`: whether this panel may redraw a progress line (not when panels train side by side).
+PanelResult train_panel(const MarginPanel& chosen, const MarginsOptions& o, const DataSplit& data, const Normalize& norm,
+                        bool live) {
   const auto start = std::chrono::steady_clock::now();
   const std::int64_t classes = data.train.num_classes, epochs = o.epochs_to_run();
+  const std::int64_t steps_per_epoch = (data.train.size() + o.batch_size - 1) / o.batch_size;
+  const MarginPanel panel = with_fitted_anneal(chosen, epochs * steps_per_epoch);
   Generator gen(o.seed);  // the same backbone weights and batch order for every panel
   auto model = backbone(data.train.sample_shape, o.dim, gen);
   Objective objective(panel.loss, panel.params, panel.anneal);
@@ -147,17 +179,27 @@ PanelResult train_panel(const MarginPanel& panel, const MarginsOptions& o, const
     model->push_back(objective.make_head(o.dim, classes, gen));
   else
     model->push_back(std::make_shared<Linear>(o.dim, classes, true, gen));
-  SGD optimizer(model->parameters(), {o.lr, 0.9});
-  Schedule schedule = Schedule::parse("cosine:" + std::to_string(epochs));
+  SGD optimizer(model->parameters(), {.lr = o.lr, .momentum = 0.9, .weight_decay = o.weight_decay});
+  const double total = static_cast<double>(epochs * steps_per_epoch);
+  // Per step: a linear warm-up over the first epoch, then cosine decay to zero. A cosine head hands
+  // a feature its gradient divided by the feature's norm, which starts near 0.6: at the full rate
+  // the first steps swing the features around and inflate their norms to ~60, after which their
+  // angles hardly move (the step in angle goes as 1/‖x‖²). NormFace, 4 epochs: test accuracy 0.55
+  // without the warm-up, 0.75 with it; CosFace 0.64 → 0.78; softmax 0.91 → 0.92.
+  const auto warmup = static_cast<double>(steps_per_epoch);
+  auto lr_at_step = [&](std::int64_t step_now) {
+    auto t = static_cast<double>(step_now);
+    if (t < warmup) return o.lr * (t + 1) / warmup;
+    return o.lr * 0.5 * (1 + std::cos(std::numbers::pi * (t - warmup) / (total - warmup)));
+  };
   DataLoader loader(data.train, o.batch_size, true, gen, norm);
 
   PanelResult r;
   r.panel = panel;
   std::int64_t step = 0;
   for (std::int64_t epoch = 1; epoch <= epochs; ++epoch) {
-    optimizer.param_groups()[0].options.lr = schedule.lr_at(o.lr, epoch - 1);
-    Progress progress(epoch, epochs, data.train.size(), !o.quiet);
-    EpochTotals totals = train_epoch(*model, objective, optimizer, loader, step, progress);
+    Progress progress(epoch, epochs, data.train.size(), live && !o.quiet);
+    EpochTotals totals = train_epoch(*model, objective, optimizer, loader, step, progress, lr_at_step);
     if (!std::isfinite(totals.loss_sum))
       throw std::runtime_error(panel.name + ": the loss diverged in epoch " + std::to_string(epoch) +
                                "; lower --lr (now " + std::to_string(o.lr) + ") or the panel's s");
@@ -196,19 +238,43 @@ PanelResult train_panel(const MarginPanel& panel, const MarginsOptions& o, const
 MarginsResult run_margins(const MarginsOptions& options) {
   std::vector<MarginPanel> panels = options.resolved_panels();
   const auto start = std::chrono::steady_clock::now();
+  // The panels are independent, and most of a step is our own single-threaded loops, so they
+  // train side by side, one per core, each with one OpenBLAS thread so the pools never compete.
+  const auto jobs = std::min(static_cast<std::size_t>(options.jobs_to_run()), panels.size());
   if (options.threads > 0) openblas_set_num_threads(static_cast<int>(options.threads));
+  else if (jobs > 1) openblas_set_num_threads(1);
   DataSplit data = load_dataset(options.data, options.seed);
   Normalize norm = pixel_stats(data.train);
+
+  std::vector<std::optional<PanelResult>> results(panels.size());
+  std::vector<std::exception_ptr> errors(panels.size());
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i; (i = next++) < panels.size();) {
+      if (!options.quiet) spdlog::info("[{}/{}] {}: {}", i + 1, panels.size(), panels[i].name, panels[i].title);
+      try {
+        results[i] = train_panel(panels[i], options, data, norm, jobs == 1);
+      } catch (...) {
+        errors[i] = std::current_exception();
+        next = panels.size();  // start no more panels
+        continue;
+      }
+      const PanelResult& r = *results[i];
+      if (!options.quiet)
+        spdlog::info("{}: test accuracy {:.4f}, angular margin {:.1f}°, {:.1f} s", r.panel.name, r.test_accuracy,
+                     r.geometry.angular_margin, r.seconds);
+    }
+  };
+  {
+    std::vector<std::jthread> pool;
+    for (std::size_t j = 1; j < jobs; ++j) pool.emplace_back(worker);
+    worker();
+  }
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
   MarginsResult result;
   result.class_names = data.train.class_names;
-  for (std::size_t i = 0; i < panels.size(); ++i) {
-    if (!options.quiet) spdlog::info("[{}/{}] {}: {}", i + 1, panels.size(), panels[i].name, panels[i].title);
-    result.panels.push_back(train_panel(panels[i], options, data, norm));
-    const PanelResult& r = result.panels.back();
-    if (!options.quiet)
-      spdlog::info("{}: test accuracy {:.4f}, angular margin {:.1f}°, {:.1f} s", r.panel.name, r.test_accuracy,
-                   r.geometry.angular_margin, r.seconds);
-  }
+  for (std::optional<PanelResult>& r : results) result.panels.push_back(std::move(*r));
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -37,12 +37,17 @@ struct MarginsOptions {
   bool full = false;
   std::int64_t batch_size = 64;
   double lr = 0.05;  // peak of a cosine schedule, SGD with momentum 0.9
+  // The margin papers' 5e-4. It also keeps the feature norms in check: a cosine head's gradient
+  // reaches the features divided by their norm, so growing norms would freeze their angles.
+  double weight_decay = 5e-4;
   std::uint64_t seed = 0;
   std::int64_t threads = 0;
+  std::int64_t jobs = 0;  // panels trained at once; 0: one per core
   std::string out = "runs/margins";
   bool quiet = false;
 
   std::int64_t epochs_to_run() const { return epochs != 0 ? epochs : full ? 30 : 4; }
+  std::int64_t jobs_to_run() const;
   // The panels to run with --set applied; throws std::invalid_argument naming a bad value.
   std::vector<MarginPanel> resolved_panels() const;
 };

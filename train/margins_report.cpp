@@ -189,10 +189,14 @@ nlohmann::json margins_summary(const MarginsOptions& o, const MarginsResult& res
                       {"mean_feature_norm", g.mean_feature_norm},
                       {"seconds", r.seconds},
                       {"curves", r.curves}});
+    if (const std::optional<LambdaSchedule>& a = r.panel.anneal)
+      panels.back()["lambda_schedule"] = {
+          {"base", a->base}, {"gamma", a->gamma}, {"power", a->power}, {"lambda_min", a->lambda_min}};
   }
   return {{"settings",
            {{"data", o.data}, {"dim", o.dim}, {"epochs", o.epochs_to_run()}, {"batch_size", o.batch_size},
-            {"lr", o.lr}, {"seed", o.seed}, {"threads", o.threads}}},
+            {"lr", o.lr}, {"weight_decay", o.weight_decay}, {"seed", o.seed}, {"threads", o.threads},
+            {"jobs", o.jobs_to_run()}}},
           {"panels", panels},
           {"seconds", result.seconds}};
 }

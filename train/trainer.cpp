@@ -51,10 +51,12 @@ Evaluation evaluate(Sequential& model, const Dataset& data, const Normalize& nor
 }
 
 EpochTotals train_epoch(Sequential& model, const Objective& objective, SGD& optimizer, DataLoader& loader,
-                        std::int64_t& step, Progress& progress) {
+                        std::int64_t& step, Progress& progress, const std::function<double(std::int64_t step)>& lr_at_step) {
   EpochTotals t;
   model.train();
   for (const auto& indices : loader.epoch_indices()) {
+    if (lr_at_step)
+      for (ParamGroup& group : optimizer.param_groups()) group.options.lr = lr_at_step(step);
     Batch b = loader.batch(indices);
     auto [loss, scores] = objective(model, b.x, b.y, step);
     optimizer.zero_grad();

@@ -2,6 +2,7 @@
 // `zoograd train` and `zoograd eval`.
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,9 +34,11 @@ struct EpochTotals {
 };
 
 // One epoch of the loader's batches in train mode: the objective's loss, backward, an SGD step;
-// `step` counts the steps taken.
+// `step` counts the steps taken. `lr_at_step`, if given, sets every group's learning rate before
+// each step (a schedule finer than the epoch).
 EpochTotals train_epoch(Sequential& model, const Objective& objective, SGD& optimizer, DataLoader& loader,
-                        std::int64_t& step, Progress& progress);
+                        std::int64_t& step, Progress& progress,
+                        const std::function<double(std::int64_t step)>& lr_at_step = {});
 
 struct TrainResult {
   std::string run_dir;
