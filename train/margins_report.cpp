@@ -171,6 +171,23 @@ void curves(const PanelResult& r, const std::string& path) {
   line_chart_png(c).save_png(path);
 }
 
+// Why the panels' margins are small: the bounds that C classes on a circle set, with their numbers.
+std::string margin_bounds_html(std::size_t classes, std::int64_t dim) {
+  const double delta = 360.0 / static_cast<double>(std::max<std::size_t>(classes, 2));
+  const double rad = delta * kPi / 180;
+  std::string n = std::to_string(classes);
+  return "<p>Why the margins are smaller than the papers': " + n + " classes share the circle, so neighbouring "
+         "class weights are at best Δ = " + fixed(delta, 1) + "° apart, and a margin must fit inside Δ. A feature θ "
+         "from its own weight and Δ − θ from its neighbour's still wins with the margin when cos(θ + m) &gt; "
+         "cos(Δ − θ) (ArcFace: θ &lt; (Δ − m)/2, so m &lt; Δ = " + fixed(rad, 2) + " rad), cos θ − m &gt; cos(Δ − θ) "
+         "(CosFace: m &lt; 1 − cos Δ = " + fixed(1 - std::cos(rad), 3) + " even at θ = 0), or cos(mθ) &gt; cos(Δ − θ) "
+         "(SphereFace and L-Softmax once λ is 0: θ &lt; Δ/(m + 1) = " + fixed(delta / 5, 1) + "° for m = 4). The "
+         "panels keep well inside these bounds, so that every class keeps an arc to converge into; SphereFace and "
+         "the L-Softmax panels anneal λ down to 5 (SphereFace's setting), which blends cos θ into ψ(θ)." +
+         (dim == 2 ? std::string() : " In " + std::to_string(dim) + "-D the classes have more room than this.") +
+         "</p>\n";
+}
+
 }  // namespace
 
 nlohmann::json margins_summary(const MarginsOptions& o, const MarginsResult& result) {
@@ -246,7 +263,8 @@ std::vector<std::string> write_margins_report(const std::string& dir, const Marg
       xml_escape(summary["settings"].dump()) + ". Finished in " + fixed(result.seconds, 1) + " s.</p>\n"
       "<p>Angles are in degrees. θ<sub>own</sub>: the angle between a test feature and its class's weight. "
       "Angular margin: the smallest gap between the angular extents (98% of the features) of neighbouring "
-      "classes on the circle; negative when they overlap.</p>\n"
+      "classes on the circle; negative when they overlap.</p>\n" +
+      margin_bounds_html(result.class_names.size(), o.dim) +
       "<table><tr><th>loss</th><th>test accuracy</th><th>mean θ<sub>own</sub></th><th>95th pct θ<sub>own</sub>"
       "</th><th>min angle between weights</th><th>angular margin</th><th>mean ‖x‖</th><th>seconds</th></tr>\n" +
       rows + "</table>\n" + sections + image_check_script() + "</body></html>\n";
