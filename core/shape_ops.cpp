@@ -124,15 +124,22 @@ Tensor permute(const Tensor& x, const Dims& order0) {
     shape[i] = x.shape()[order[i]];
     step[i] = src[order[i]];
   }
+  // Trailing dims that keep their place move as contiguous blocks: (O, N, oh, ow) -> (N, O, oh, ow)
+  // copies runs of oh·ow elements; only the leading dims are stepped one index at a time.
+  std::size_t lead = order.size();
+  while (lead > 0 && order[lead - 1] == static_cast<std::int64_t>(lead - 1)) --lead;
+  std::int64_t block = 1;
+  for (std::size_t d = lead; d < order.size(); ++d) block *= shape[d];
   Tensor out = empty(shape, x.dtype());
   dispatch_all(x.dtype(), [&]<class T>() {
     const T* p = x.data<T>();
     T* o = out.data<T>();
-    std::vector<std::int64_t> idx(order.size(), 0);
+    std::vector<std::int64_t> idx(lead, 0);
     std::int64_t off = 0;
-    for (std::int64_t i = 0, end = out.numel(); i < end; ++i) {
-      o[i] = p[off];
-      for (std::size_t d = order.size(); d-- > 0;) {
+    for (std::int64_t i = 0, end = out.numel(); i < end; i += block) {
+      if (block == 1) o[i] = p[off];
+      else std::copy_n(p + off, block, o + i);
+      for (std::size_t d = lead; d-- > 0;) {
         off += step[d];
         if (++idx[d] < shape[d]) break;
         off -= step[d] * shape[d];
