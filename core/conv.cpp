@@ -1,4 +1,5 @@
 // Convolution as im2col + one GEMM over the whole batch, and pooling.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -30,25 +31,43 @@ Geometry geometry(const Shape& image, Size2 k, Size2 s, Size2 p, const char* op)
   return g;
 }
 
+// The output columns x in [x0, x1) whose input column x·s - p + k lies inside [0, size).
+std::pair<std::int64_t, std::int64_t> inside(std::int64_t size, std::int64_t out, std::int64_t k, std::int64_t s,
+                                             std::int64_t p) {
+  std::int64_t first = p - k, last = size + p - k - 1;
+  std::int64_t x0 = first <= 0 ? 0 : (first + s - 1) / s;
+  std::int64_t x1 = last < 0 ? 0 : std::min(out, last / s + 1);
+  return {x0, std::max(x0, x1)};
+}
+
 // Visits every (column entry, image element) pair of im2col that lies inside the image:
-// f(offset in the (C·kh·kw, N·oh·ow) matrix, offset in the NCHW image).
-template <class F>
-void for_each_patch(const Geometry& g, F f) {
+// in(offset in the (C·kh·kw, N·oh·ow) matrix, offset in the NCHW image), and every run of column
+// entries that falls in the padding: pad(first offset, count). The bounds are worked out once per
+// row, so the inner loop is a plain strided (for stride 1, contiguous) copy.
+template <class In, class Pad>
+void for_each_patch(const Geometry& g, In in, Pad pad) {
   const std::int64_t cols = g.n * g.oh * g.ow;
   for (std::int64_t c = 0; c < g.c; ++c)
     for (std::int64_t ki = 0; ki < g.kh; ++ki)
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
         std::int64_t row = ((c * g.kh + ki) * g.kw + kj) * cols;
+        auto [x0, x1] = inside(g.w, g.ow, kj, g.sw, g.pw);
         for (std::int64_t b = 0; b < g.n; ++b) {
           std::int64_t plane = (b * g.c + c) * g.h * g.w;
           for (std::int64_t y = 0; y < g.oh; ++y) {
             std::int64_t iy = y * g.sh - g.ph + ki;
-            if (iy < 0 || iy >= g.h) continue;
             std::int64_t col = row + (b * g.oh + y) * g.ow;
-            for (std::int64_t x = 0; x < g.ow; ++x) {
-              std::int64_t ix = x * g.sw - g.pw + kj;
-              if (ix >= 0 && ix < g.w) f(col + x, plane + iy * g.w + ix);
+            if (iy < 0 || iy >= g.h) {
+              pad(col, g.ow);
+              continue;
             }
+            pad(col, x0);
+            std::int64_t src = plane + iy * g.w - g.pw + kj;
+            if (g.sw == 1)
+              for (std::int64_t x = x0; x < x1; ++x) in(col + x, src + x);
+            else
+              for (std::int64_t x = x0; x < x1; ++x) in(col + x, src + x * g.sw);
+            pad(col + x1, g.ow - x1);
           }
         }
       }
@@ -59,11 +78,13 @@ void for_each_patch(const Geometry& g, F f) {
 // cols[(c,i,j), (n,y,x)] = x[n, c, y·s - p + i, x·s - p + j] (0 outside)   dx = col2im(g)
 Tensor im2col(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding) {
   Geometry g = geometry(x.shape(), kernel, stride, padding, "im2col");
-  Tensor out = zeros({g.c * g.kh * g.kw, g.n * g.oh * g.ow}, x.dtype());
+  Tensor out = empty({g.c * g.kh * g.kw, g.n * g.oh * g.ow}, x.dtype());
   dispatch_float(x.dtype(), "im2col", [&]<class T>() {
     const T* p = x.data<T>();
     T* o = out.data<T>();
-    for_each_patch(g, [&](std::int64_t ci, std::int64_t xi) { o[ci] = p[xi]; });
+    for_each_patch(
+        g, [&](std::int64_t ci, std::int64_t xi) { o[ci] = p[xi]; },
+        [&](std::int64_t ci, std::int64_t count) { std::fill_n(o + ci, count, T(0)); });
   });
   Shape image = x.shape();
   return record("im2col", out, {x}, [image, kernel, stride, padding](const Node&, const Tensor& gr) {
@@ -82,7 +103,8 @@ Tensor col2im(const Tensor& cols, const Shape& image, Size2 kernel, Size2 stride
   dispatch_float(cols.dtype(), "col2im", [&]<class T>() {
     const T* p = cols.data<T>();
     T* o = out.data<T>();
-    for_each_patch(g, [&](std::int64_t ci, std::int64_t xi) { o[xi] += p[ci]; });
+    for_each_patch(
+        g, [&](std::int64_t ci, std::int64_t xi) { o[xi] += p[ci]; }, [](std::int64_t, std::int64_t) {});
   });
   return record("col2im", out, {cols}, [kernel, stride, padding](const Node&, const Tensor& gr) {
     return Grads{im2col(gr, kernel, stride, padding)};
