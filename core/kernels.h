@@ -83,6 +83,16 @@ void broadcast_loop(const Shape& sa, const Shape& sb, const Shape& out, F f) {
   }
 }
 
+// o[i] = c[i] != 0 ? a[i] : b[i], with a (or b) a single value when ConstA (ConstB). Both sides
+// are loaded unconditionally so the loop compiles to a branch-free blend.
+template <bool ConstA, bool ConstB, class T>
+void select(std::int64_t n, const T* c, const T* a, const T* b, T* o) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    T va = a[ConstA ? 0 : i], vb = b[ConstB ? 0 : i];
+    o[i] = c[i] != 0 ? va : vb;
+  }
+}
+
 // A tensor viewed as (outer, n, inner) around dimension dim.
 struct DimView {
   std::int64_t outer = 1, n = 1, inner = 1;
