@@ -90,7 +90,7 @@ Storage::Storage(std::size_t n) : nbytes(n) {
 
 Storage::~Storage() {
   std::size_t rounded = rounded_size(nbytes);
-  if (rounded >= BlockCache::kMinBytes) block_cache().give(data, rounded);
+  if (rounded >= BlockCache::kMinBytes && rounded <= BlockCache::kMaxCachedBytes) block_cache().give(data, rounded);
   else std::free(data);
   g_current_bytes -= static_cast<std::int64_t>(nbytes);
 }
