@@ -1,7 +1,9 @@
 // Convolution as im2col + one GEMM over the whole batch, and pooling.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <vector>
 
 #include "core/ops.h"
 
@@ -30,25 +32,43 @@ Geometry geometry(const Shape& image, Size2 k, Size2 s, Size2 p, const char* op)
   return g;
 }
 
+// The output columns x in [x0, x1) whose input column x·s - p + k lies inside [0, size).
+std::pair<std::int64_t, std::int64_t> inside(std::int64_t size, std::int64_t out, std::int64_t k, std::int64_t s,
+                                             std::int64_t p) {
+  std::int64_t first = p - k, last = size + p - k - 1;
+  std::int64_t x0 = first <= 0 ? 0 : (first + s - 1) / s;
+  std::int64_t x1 = last < 0 ? 0 : std::min(out, last / s + 1);
+  return {x0, std::max(x0, x1)};
+}
+
 // Visits every (column entry, image element) pair of im2col that lies inside the image:
-// f(offset in the (C·kh·kw, N·oh·ow) matrix, offset in the NCHW image).
-template <class F>
-void for_each_patch(const Geometry& g, F f) {
+// in(offset in the (C·kh·kw, N·oh·ow) matrix, offset in the NCHW image), and every run of column
+// entries that falls in the padding: pad(first offset, count). The bounds are worked out once per
+// row, so the inner loop is a plain strided (for stride 1, contiguous) copy.
+template <class In, class Pad>
+void for_each_patch(const Geometry& g, In in, Pad pad) {
   const std::int64_t cols = g.n * g.oh * g.ow;
   for (std::int64_t c = 0; c < g.c; ++c)
     for (std::int64_t ki = 0; ki < g.kh; ++ki)
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
         std::int64_t row = ((c * g.kh + ki) * g.kw + kj) * cols;
+        auto [x0, x1] = inside(g.w, g.ow, kj, g.sw, g.pw);
         for (std::int64_t b = 0; b < g.n; ++b) {
           std::int64_t plane = (b * g.c + c) * g.h * g.w;
           for (std::int64_t y = 0; y < g.oh; ++y) {
             std::int64_t iy = y * g.sh - g.ph + ki;
-            if (iy < 0 || iy >= g.h) continue;
             std::int64_t col = row + (b * g.oh + y) * g.ow;
-            for (std::int64_t x = 0; x < g.ow; ++x) {
-              std::int64_t ix = x * g.sw - g.pw + kj;
-              if (ix >= 0 && ix < g.w) f(col + x, plane + iy * g.w + ix);
+            if (iy < 0 || iy >= g.h) {
+              pad(col, g.ow);
+              continue;
             }
+            pad(col, x0);
+            std::int64_t src = plane + iy * g.w - g.pw + kj;
+            if (g.sw == 1)
+              for (std::int64_t x = x0; x < x1; ++x) in(col + x, src + x);
+            else
+              for (std::int64_t x = x0; x < x1; ++x) in(col + x, src + x * g.sw);
+            pad(col + x1, g.ow - x1);
           }
         }
       }
@@ -59,11 +79,13 @@ void for_each_patch(const Geometry& g, F f) {
 // cols[(c,i,j), (n,y,x)] = x[n, c, y·s - p + i, x·s - p + j] (0 outside)   dx = col2im(g)
 Tensor im2col(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding) {
   Geometry g = geometry(x.shape(), kernel, stride, padding, "im2col");
-  Tensor out = zeros({g.c * g.kh * g.kw, g.n * g.oh * g.ow}, x.dtype());
+  Tensor out = empty({g.c * g.kh * g.kw, g.n * g.oh * g.ow}, x.dtype());
   dispatch_float(x.dtype(), "im2col", [&]<class T>() {
     const T* p = x.data<T>();
     T* o = out.data<T>();
-    for_each_patch(g, [&](std::int64_t ci, std::int64_t xi) { o[ci] = p[xi]; });
+    for_each_patch(
+        g, [&](std::int64_t ci, std::int64_t xi) { o[ci] = p[xi]; },
+        [&](std::int64_t ci, std::int64_t count) { std::fill_n(o + ci, count, T(0)); });
   });
   Shape image = x.shape();
   return record("im2col", out, {x}, [image, kernel, stride, padding](const Node&, const Tensor& gr) {
@@ -82,7 +104,8 @@ Tensor col2im(const Tensor& cols, const Shape& image, Size2 kernel, Size2 stride
   dispatch_float(cols.dtype(), "col2im", [&]<class T>() {
     const T* p = cols.data<T>();
     T* o = out.data<T>();
-    for_each_patch(g, [&](std::int64_t ci, std::int64_t xi) { o[xi] += p[ci]; });
+    for_each_patch(
+        g, [&](std::int64_t ci, std::int64_t xi) { o[xi] += p[ci]; }, [](std::int64_t, std::int64_t) {});
   });
   return record("col2im", out, {cols}, [kernel, stride, padding](const Node&, const Tensor& gr) {
     return Grads{im2col(gr, kernel, stride, padding)};
@@ -104,6 +127,62 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   return bias.defined() ? y + reshape(bias, {1, o, 1, 1}) : y;
 }
 
+namespace {
+// A later window element wins when it is larger, or NaN over a non-NaN; ties keep the first.
+template <class T>
+bool beats(T v, T best) {
+  return v > best || (std::isnan(v) && !std::isnan(best));
+}
+
+// idx[plane, y, x] = the flat (iy·w + ix) position of the maximum of window (y, x).
+template <class T>
+void pool_argmax(const Geometry& g, const T* p, std::int64_t* idx) {
+  std::vector<T> best_v(static_cast<std::size_t>(g.ow));
+  for (std::int64_t plane = 0; plane < g.n * g.c; ++plane) {
+    const T* img = p + plane * g.h * g.w;
+    for (std::int64_t y = 0; y < g.oh; ++y) {
+      std::int64_t* best = idx + (plane * g.oh + y) * g.ow;
+      if (g.ph == 0 && g.pw == 0) {
+        // Every window lies inside the image: one window element at a time for the whole output
+        // row, a branch-free inner loop over x instead of a data-dependent branch per element.
+        for (std::int64_t i = 0; i < g.kh; ++i)
+          for (std::int64_t j = 0; j < g.kw; ++j) {
+            const std::int64_t r = (y * g.sh + i) * g.w + j;
+            const bool first = i == 0 && j == 0;
+            for (std::int64_t xx = 0; xx < g.ow; ++xx) {
+              std::int64_t e = r + xx * g.sw;
+              T v = img[e], bv = best_v[xx];
+              // Non-short-circuit logic and a mask keep GCC from turning the selects into branches.
+              bool take = first | (v > bv) | (std::isnan(v) & !std::isnan(bv));
+              std::int64_t mask = -static_cast<std::int64_t>(take);
+              best[xx] = (e & mask) | (best[xx] & ~mask);
+              best_v[xx] = take ? v : bv;
+            }
+          }
+        continue;
+      }
+      for (std::int64_t xx = 0; xx < g.ow; ++xx) {
+        // The window clipped to the image once, rather than a bounds check per element.
+        std::int64_t iy = y * g.sh - g.ph, ix = xx * g.sw - g.pw;
+        std::int64_t i0 = std::max<std::int64_t>(0, -iy), i1 = std::min(g.kh, g.h - iy);
+        std::int64_t j0 = std::max<std::int64_t>(0, -ix), j1 = std::min(g.kw, g.w - ix);
+        std::int64_t b = (iy + i0) * g.w + ix + j0;
+        T bv = img[b];
+        for (std::int64_t i = i0; i < i1; ++i)
+          for (std::int64_t j = j0; j < j1; ++j) {
+            std::int64_t e = (iy + i) * g.w + ix + j;
+            if (beats(img[e], bv)) {
+              b = e;
+              bv = img[e];
+            }
+          }
+        best[xx] = b;
+      }
+    }
+  }
+}
+}  // namespace
+
 // y = max over each window (padding is -inf), as a gather of the argmax positions, whose
 // backward scatters g to them.
 Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride0, Size2 padding) {
@@ -114,26 +193,7 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride0, S
                                 " should be at most half the kernel " + std::to_string(g.kh) + "x" + std::to_string(g.kw));
   Tensor index = empty({g.n, g.c, g.oh * g.ow}, DType::Int64);
   auto* idx = index.data<std::int64_t>();
-  dispatch_float(x.dtype(), "max_pool2d", [&]<class T>() {
-    const T* p = x.data<T>();
-    for (std::int64_t plane = 0; plane < g.n * g.c; ++plane)
-      for (std::int64_t y = 0; y < g.oh; ++y)
-        for (std::int64_t xx = 0; xx < g.ow; ++xx) {
-          std::int64_t best = -1;
-          T best_v = -std::numeric_limits<T>::infinity();
-          for (std::int64_t i = 0; i < g.kh; ++i)
-            for (std::int64_t j = 0; j < g.kw; ++j) {
-              std::int64_t iy = y * g.sh - g.ph + i, ix = xx * g.sw - g.pw + j;
-              if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
-              T v = p[plane * g.h * g.w + iy * g.w + ix];
-              if (best < 0 || v > best_v || (std::isnan(v) && !std::isnan(best_v))) {
-                best = iy * g.w + ix;
-                best_v = v;
-              }
-            }
-          idx[plane * g.oh * g.ow + y * g.ow + xx] = best;
-        }
-  });
+  dispatch_float(x.dtype(), "max_pool2d", [&]<class T>() { pool_argmax<T>(g, x.data<T>(), idx); });
   Tensor flat = reshape(x, {g.n, g.c, g.h * g.w});
   return reshape(gather(flat, 2, index), {g.n, g.c, g.oh, g.ow});
 }

@@ -291,12 +291,19 @@ Tensor where(const Tensor& cond, const Tensor& a0, const Tensor& b0) {
   auto [a, b] = promote(a0, b0);
   Shape shape = broadcast_shapes(broadcast_shapes(a.shape(), b.shape(), "where"), cond.shape(), "where");
   Tensor c = cond.dtype() == a.dtype() ? cond : cond.detach().to(a.dtype());
-  Tensor ca = broadcast_to(c.detach(), shape), aa = broadcast_to(a.detach(), shape), bb = broadcast_to(b.detach(), shape);
+  // A one-element a or b (the zero in where's own backward) is read as a constant rather than
+  // broadcast to a full tensor first.
+  auto operand = [&](const Tensor& t) { return t.numel() == 1 ? t.detach() : broadcast_to(t.detach(), shape); };
+  Tensor ca = broadcast_to(c.detach(), shape), aa = operand(a), bb = operand(b);
   Tensor out = empty(shape, a.dtype());
   dispatch_float(a.dtype(), "where", [&]<class T>() {
     const T *pc = ca.data<T>(), *pa = aa.data<T>(), *pb = bb.data<T>();
     T* po = out.data<T>();
-    for (std::int64_t i = 0, end = out.numel(); i < end; ++i) po[i] = pc[i] != 0 ? pa[i] : pb[i];
+    const std::int64_t n = out.numel();
+    if (aa.numel() == 1 && bb.numel() == 1) kernel::select<true, true>(n, pc, pa, pb, po);
+    else if (aa.numel() == 1) kernel::select<true, false>(n, pc, pa, pb, po);
+    else if (bb.numel() == 1) kernel::select<false, true>(n, pc, pa, pb, po);
+    else kernel::select<false, false>(n, pc, pa, pb, po);
   });
   Tensor mask = c.detach();
   return record("where", out, {a, b}, [mask](const Node& n, const Tensor& g) {

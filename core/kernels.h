@@ -29,8 +29,9 @@ inline std::vector<std::int64_t> broadcast_strides(const Shape& s, const Shape& 
 }
 
 // Calls f(i_out, i_a, i_b) for every element of the broadcast shape out, with the flat offsets of
-// the matching elements of a (shape sa) and b (shape sb). The innermost dimension runs as a plain
-// loop the compiler can vectorize.
+// the matching elements of a (shape sa) and b (shape sb). Adjacent dims along which each operand
+// either always advances or always stays put are merged first, so (N, C, H, W) with (1, C, 1, 1)
+// runs as (N, C, H·W): the innermost run is long and a plain loop the compiler can vectorize.
 template <class F>
 void broadcast_loop(const Shape& sa, const Shape& sb, const Shape& out, F f) {
   const std::int64_t n = numel(out);
@@ -39,10 +40,26 @@ void broadcast_loop(const Shape& sa, const Shape& sb, const Shape& out, F f) {
     for (std::int64_t i = 0; i < n; ++i) f(i, i, i);
     return;
   }
-  std::vector<std::int64_t> ta = broadcast_strides(sa, out), tb = broadcast_strides(sb, out);
-  const std::size_t rank = out.size();
-  const std::int64_t inner = rank ? out[rank - 1] : 1;
-  const std::int64_t ia = rank ? ta[rank - 1] : 0, ib = rank ? tb[rank - 1] : 0;
+  std::vector<std::int64_t> fa = broadcast_strides(sa, out), fb = broadcast_strides(sb, out);
+  std::vector<std::int64_t> size, ta, tb;
+  for (std::size_t d = 0; d < out.size(); ++d) {
+    if (out[d] == 1) continue;
+    if (!size.empty() && (ta.back() == 0) == (fa[d] == 0) && (tb.back() == 0) == (fb[d] == 0)) {
+      size.back() *= out[d];
+      ta.back() = fa[d];
+      tb.back() = fb[d];
+    } else {
+      size.push_back(out[d]);
+      ta.push_back(fa[d]);
+      tb.push_back(fb[d]);
+    }
+  }
+  if (size.empty()) {
+    f(0, 0, 0);
+    return;
+  }
+  const std::size_t rank = size.size();
+  const std::int64_t inner = size[rank - 1], ia = ta[rank - 1], ib = tb[rank - 1];
   std::vector<std::int64_t> idx(rank, 0);
   std::int64_t oa = 0, ob = 0;
   for (std::int64_t base = 0; base < n; base += inner) {
@@ -54,15 +71,25 @@ void broadcast_loop(const Shape& sa, const Shape& sb, const Shape& out, F f) {
       for (std::int64_t j = 0; j < inner; ++j) f(base + j, oa, ob + j);
     else
       for (std::int64_t j = 0; j < inner; ++j) f(base + j, oa + j * ia, ob + j * ib);
-    // advance the multi-index over all but the innermost dimension
-    for (std::size_t d = rank > 0 ? rank - 1 : 0; d-- > 0;) {
+    // advance the multi-index over all but the innermost run
+    for (std::size_t d = rank - 1; d-- > 0;) {
       oa += ta[d];
       ob += tb[d];
-      if (++idx[d] < out[d]) break;
-      oa -= ta[d] * out[d];
-      ob -= tb[d] * out[d];
+      if (++idx[d] < size[d]) break;
+      oa -= ta[d] * size[d];
+      ob -= tb[d] * size[d];
       idx[d] = 0;
     }
+  }
+}
+
+// o[i] = c[i] != 0 ? a[i] : b[i], with a (or b) a single value when ConstA (ConstB). Both sides
+// are loaded unconditionally so the loop compiles to a branch-free blend.
+template <bool ConstA, bool ConstB, class T>
+void select(std::int64_t n, const T* c, const T* a, const T* b, T* o) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    T va = a[ConstA ? 0 : i], vb = b[ConstB ? 0 : i];
+    o[i] = c[i] != 0 ? va : vb;
   }
 }
 

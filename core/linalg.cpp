@@ -42,7 +42,8 @@ Tensor product(const char* op, const Tensor& a, const Tensor& b, bool ta, bool t
     throw std::invalid_argument(std::string(op) + ": cannot multiply " + describe(a, ta) + " by " + describe(b, tb) +
                                 ": inner dimensions " + std::to_string(k) + " and " + std::to_string(k2) + " differ");
   Shape s = rank == 3 ? Shape{batch, m, n} : Shape{m, n};
-  Tensor out = zeros(s, a.dtype());
+  // GEMM with beta = 0 overwrites every output element; only an empty inner dimension needs zeros.
+  Tensor out = k > 0 ? empty(s, a.dtype()) : zeros(s, a.dtype());
   if (k > 0 && m > 0 && n > 0)
     dispatch_float(a.dtype(), op, [&]<class T>() {
       const T* pa = a.data<T>();

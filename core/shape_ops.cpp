@@ -124,15 +124,22 @@ Tensor permute(const Tensor& x, const Dims& order0) {
     shape[i] = x.shape()[order[i]];
     step[i] = src[order[i]];
   }
+  // Trailing dims that keep their place move as contiguous blocks: (O, N, oh, ow) -> (N, O, oh, ow)
+  // copies runs of oh·ow elements; only the leading dims are stepped one index at a time.
+  std::size_t lead = order.size();
+  while (lead > 0 && order[lead - 1] == static_cast<std::int64_t>(lead - 1)) --lead;
+  std::int64_t block = 1;
+  for (std::size_t d = lead; d < order.size(); ++d) block *= shape[d];
   Tensor out = empty(shape, x.dtype());
   dispatch_all(x.dtype(), [&]<class T>() {
     const T* p = x.data<T>();
     T* o = out.data<T>();
-    std::vector<std::int64_t> idx(order.size(), 0);
+    std::vector<std::int64_t> idx(lead, 0);
     std::int64_t off = 0;
-    for (std::int64_t i = 0, end = out.numel(); i < end; ++i) {
-      o[i] = p[off];
-      for (std::size_t d = order.size(); d-- > 0;) {
+    for (std::int64_t i = 0, end = out.numel(); i < end; i += block) {
+      if (block == 1) o[i] = p[off];
+      else std::copy_n(p + off, block, o + i);
+      for (std::size_t d = lead; d-- > 0;) {
         off += step[d];
         if (++idx[d] < shape[d]) break;
         off -= step[d] * shape[d];
@@ -321,14 +328,22 @@ void for_each_gathered(const Shape& full, const Tensor& index, std::int64_t dim,
       throw std::invalid_argument(std::string(op) + ": index of shape " + to_string(index.shape()) +
                                   " is larger than the input " + to_string(full) + " in dimension " + std::to_string(d));
   std::vector<std::int64_t> st = contiguous_strides(full), idx(full.size(), 0);
+  const std::int64_t along = st[dim], size = full[dim];
+  st[dim] = 0;  // dim's offset comes from the index value, not the position
+  // The innermost dim runs as a plain loop; the outer ones step a base offset.
+  const std::size_t last = full.size() - 1;
+  const std::int64_t inner = index.shape()[last], step = st[last];
   const auto* p = index.data<std::int64_t>();
-  for (std::int64_t i = 0, end = index.numel(); i < end; ++i) {
-    check_range(p[i], full[dim], i, op, "index");
-    std::int64_t off = 0;
-    for (std::size_t d = 0; d < full.size(); ++d) off += (static_cast<std::int64_t>(d) == dim ? p[i] : idx[d]) * st[d];
-    f(off, i);
-    for (std::size_t d = full.size(); d-- > 0;) {
+  std::int64_t base = 0;
+  for (std::int64_t i = 0, end = index.numel(); i < end; i += inner) {
+    for (std::int64_t j = 0; j < inner; ++j) {
+      if (p[i + j] < 0 || p[i + j] >= size) check_range(p[i + j], size, i + j, op, "index");
+      f(base + j * step + p[i + j] * along, i + j);
+    }
+    for (std::size_t d = last; d-- > 0;) {
+      base += st[d];
       if (++idx[d] < index.shape()[d]) break;
+      base -= st[d] * index.shape()[d];
       idx[d] = 0;
     }
   }

@@ -211,6 +211,23 @@ TEST(Numerics, BroadcastingValuesAndGradients) {
   EXPECT_EQ(b.grad().to_vector(), (V{6, 6}));
 }
 
+// Broadcast loops merge dims along which each operand either advances or stays put.
+TEST(Numerics, BroadcastingPerChannelAndAcrossMergedDims) {
+  Tensor x = reshape(arange(2 * 3 * 2 * 2, DType::Float64), {2, 3, 2, 2});
+  V xv = x.to_vector(), channel, per_channel, per_row;
+  for (std::size_t i = 0; i < xv.size(); ++i) {
+    channel.push_back(100.0 * static_cast<double>(i / 4 % 3 + 1));
+    per_channel.push_back(xv[i] + channel.back());
+    per_row.push_back(xv[i] * static_cast<double>(i / 2 % 2 + 1));
+  }
+  Tensor c = f64({100, 200, 300}, {1, 3, 1, 1});
+  EXPECT_EQ((x + c).to_vector(), per_channel);
+  EXPECT_EQ((c + x).to_vector(), per_channel);
+  EXPECT_EQ(broadcast_to(c, x.shape()).to_vector(), channel);
+  EXPECT_EQ((x * f64({1, 2}, {2, 1})).to_vector(), per_row);
+  EXPECT_EQ((x - 1.0).to_vector()[23], 22);
+}
+
 TEST(Numerics, PromotionFloat32WithFloat64) {
   Tensor a = tensor({1, 2}).requires_grad_();
   Tensor b = f64({3, 4}).requires_grad_();
@@ -339,6 +356,43 @@ TEST(Numerics, ReductionsWithKeepdimShapesAndValues) {
   EXPECT_CONTAINS(error_of([&] { (void)sum(x, {3}); }), "out of range");
 }
 
+// Reductions merge adjacent dims of one kind and drop size-1 dims; every mix of reduced and kept
+// runs (innermost reduced or kept) must match a direct sum, and a NaN must survive amax.
+TEST(Numerics, ReductionsOverDimSubsetsMatchAReference) {
+  Shape shape{3, 4, 1, 5, 2};
+  Tensor x = reshape(sin(arange(120, DType::Float64)), shape);
+  std::vector<double> xv = x.to_vector();
+  for (const Dims& dims : std::vector<Dims>{{0, 2, 3}, {0, 3, 4}, {1, 4}, {4}, {0}, {2}, {0, 1, 2, 3, 4}, {1, 2, 3}}) {
+    Shape keep = shape;
+    for (std::int64_t d : dims) keep[d] = 1;
+    std::vector<std::int64_t> st = contiguous_strides(keep);
+    V expected(static_cast<std::size_t>(numel(keep)), 0.0);
+    for (std::int64_t i = 0; i < numel(shape); ++i) {
+      std::int64_t rest = i, o = 0;
+      for (std::int64_t d = 4; d >= 0; --d) {
+        std::int64_t k = rest % shape[d];
+        rest /= shape[d];
+        if (keep[d] != 1) o += k * st[d];
+      }
+      expected[static_cast<std::size_t>(o)] += xv[static_cast<std::size_t>(i)];
+    }
+    Tensor got = sum(x, dims, true);
+    ASSERT_EQ(got.shape(), keep);
+    V g = got.to_vector();
+    for (std::size_t i = 0; i < g.size(); ++i) EXPECT_NEAR(g[i], expected[i], 1e-12) << i;
+    V g32 = sum(x.to(DType::Float32), dims, true).to_vector();
+    for (std::size_t i = 0; i < g32.size(); ++i) EXPECT_NEAR(g32[i], expected[i], 1e-5) << i;
+  }
+  Tensor y = reshape(arange(24, DType::Float64), {2, 3, 4});
+  y.data<double>()[13] = std::nan("");  // (1, 0, 1)
+  V m = amax(y, {0, 2}).to_vector();
+  EXPECT_TRUE(std::isnan(m[0]));
+  EXPECT_EQ(m[1], 23 - 4);
+  EXPECT_EQ(m[2], 23);
+  EXPECT_EQ(amin(y, {1, 2}).to_vector()[0], 0);
+  EXPECT_TRUE(std::isnan(amin(y, {1, 2}).to_vector()[1]));
+}
+
 TEST(Numerics, ScalarHasNoDimensionToName) {
   Tensor s = scalar(2.5, DType::Float64);
   EXPECT_EQ(sum(s).item(), 2.5);  // the empty list of dims: all of them, none here
@@ -378,6 +432,26 @@ TEST(Numerics, ReshapeSharesStorage) {
   EXPECT_EQ(a.impl().storage, b.impl().storage);
   EXPECT_CONTAINS(error_of([&] { (void)reshape(a, {4, -1}); }), "[4, -1]");
   EXPECT_CONTAINS(error_of([&] { (void)reshape(a, {-1, -1}); }), "-1");
+}
+
+// permute copies the trailing dims that keep their place as blocks and steps the others one
+// element at a time; both must agree with the index definition y[i…] = x[i permuted].
+TEST(Numerics, PermuteBlocksAndSingleElements) {
+  Shape shape{2, 3, 4, 5};
+  Tensor x = reshape(arange(120, DType::Float64), shape);
+  for (const Dims& order : std::vector<Dims>{{1, 0, 2, 3}, {0, 2, 1, 3}, {3, 1, 2, 0}, {0, 1, 3, 2}, {0, 1, 2, 3}}) {
+    Tensor y = permute(x, order);
+    std::vector<std::int64_t> st = contiguous_strides(shape);
+    V expected;
+    for (std::int64_t a = 0; a < shape[order[0]]; ++a)
+      for (std::int64_t b = 0; b < shape[order[1]]; ++b)
+        for (std::int64_t c = 0; c < shape[order[2]]; ++c)
+          for (std::int64_t d = 0; d < shape[order[3]]; ++d)
+            expected.push_back(static_cast<double>(a * st[order[0]] + b * st[order[1]] + c * st[order[2]] +
+                                                   d * st[order[3]]));
+    EXPECT_EQ(y.to_vector(), expected);
+    EXPECT_EQ(permute(y.to(DType::Int64), order).dtype(), DType::Int64);
+  }
 }
 
 TEST(Numerics, SliceWithNegativeBoundsAndStep) {
@@ -431,6 +505,7 @@ TEST(Numerics, GatherValuesAndOutOfRange) {
   Tensor g = gather(x, 1, i64({2, 0, 1, 1}, {2, 2}));
   EXPECT_EQ(g.to_vector(), (V{3, 1, 5, 5}));
   EXPECT_EQ(gather(x, 0, i64({1, 0, 1}, {1, 3})).to_vector(), (V{4, 2, 6}));
+  EXPECT_EQ(gather(x, 0, i64({1, 0, 1, 1}, {2, 2})).to_vector(), (V{4, 2, 4, 5}));  // index narrower than x
   std::string msg = error_of([&] { (void)gather(x, 1, i64({0, 7}, {1, 2})); });
   EXPECT_CONTAINS(msg, "index 7");
   EXPECT_CONTAINS(msg, "[0, 3)");
