@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/ops.h"
+#include "layers/cosine_linear.h"
 #include "layers/linear.h"
 #include "losses/angular.h"
 #include "losses/classification.h"
@@ -110,6 +111,27 @@ TEST(Objective, SphereFaceAnnealsLambdaWithTheStep) {
   EXPECT_DOUBLE_EQ(*plain.lambda(100000), 5.0);
   EXPECT_DOUBLE_EQ(*Objective("sphereface_loss", {{"iteration", 50}}).lambda(50), 1000.0 / (1 + 0.12 * 100));
   EXPECT_FALSE(Objective("cosface_loss", {}).lambda(10).has_value());
+}
+
+TEST(Objective, MarginWarmUpGrowsTheAdditiveMarginsWithTheStep) {
+  Generator gen(3);
+  Sequential model{std::make_shared<Linear>(3, 3, true, gen), std::make_shared<CosineLinear>(3, 4, gen)};
+  model.to(DType::Float64);
+  Tensor x = randn({5, 3}, DType::Float64, gen);
+  Tensor y = tensor({0, 3, 1, 1, 2}, {5}, DType::Int64);
+  auto loss = [&](const std::string& name, const LossParams& p, std::int64_t warm_up, std::int64_t step) {
+    Objective o(name, p);
+    if (warm_up) o.warm_up_margins(warm_up);
+    return o(model, x, y, step).loss.item();
+  };
+  for (const char* name : {"cosface_loss", "arcface_loss"}) {
+    EXPECT_DOUBLE_EQ(loss(name, {{"m", 0.2}}, 100, 0), loss(name, {{"m", 0}}, 0, 0)) << name;
+    EXPECT_DOUBLE_EQ(loss(name, {{"m", 0.2}}, 100, 50), loss(name, {{"m", 0.1}}, 0, 0)) << name;
+    EXPECT_DOUBLE_EQ(loss(name, {{"m", 0.2}}, 100, 500), loss(name, {{"m", 0.2}}, 0, 0)) << name;
+  }
+  EXPECT_DOUBLE_EQ(loss("combined_margin_loss", {{"m1", 1.5}, {"m2", 0.2}, {"m3", 0.1}}, 100, 50),
+                   loss("combined_margin_loss", {{"m1", 1.25}, {"m2", 0.1}, {"m3", 0.05}}, 0, 0));
+  EXPECT_DOUBLE_EQ(loss("sphereface_loss", {}, 100, 0), loss("sphereface_loss", {}, 0, 0));  // λ anneals it instead
 }
 
 TEST(Objective, RefusesLossesThatCannotClassifyAndBadSettings) {

@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   margins_cmd->add_option("--set", margins.set, "a panel's loss parameter, PANEL.key=value (repeatable)");
   margins_cmd->add_option("--dim", margins.dim, "feature dimension, 2 or 3")->capture_default_str();
-  margins_cmd->add_option("--epochs", margins.epochs, "epochs per loss (default 4; 30 with --full)");
+  margins_cmd->add_option("--epochs", margins.epochs, "epochs per loss (default 6; 30 with --full)");
   margins_cmd->add_flag("--full", margins.full, "longer, sharper runs");
   margins_cmd->add_option("--batch-size", margins.batch_size, "samples per step")->capture_default_str();
   margins_cmd->add_option("--lr", margins.lr, "peak learning rate (cosine schedule)")->capture_default_str();

@@ -97,7 +97,8 @@ namespace {
 
 // A LeNet-style backbone ending in the feature layer (no activation, so features may point
 // anywhere): conv 5x5 →8, PReLU, max-pool, conv 5x5 →16, PReLU, max-pool, conv 3x3 →32, PReLU,
-// max-pool, linear → dim. Kept small so the whole atlas trains in minutes on two cores.
+// max-pool (each conv with BatchNorm), linear → dim, BatchNorm. Kept small so the whole atlas
+// trains in minutes on two cores.
 std::shared_ptr<Sequential> backbone(const Shape& sample, std::int64_t dim, Generator& gen) {
   if (sample.size() != 3 || sample[1] < 16 || sample[2] < 16)
     throw std::invalid_argument("zoograd margins needs images of at least 16x16, got samples of shape " +
@@ -113,6 +114,11 @@ std::shared_ptr<Sequential> backbone(const Shape& sample, std::int64_t dim, Gene
   }
   net->push_back(std::make_shared<Flatten>());
   net->push_back(std::make_shared<Linear>(channels * h * w, dim, true, gen));
+  // ArcFace's embedding block ends the same way (BN-FC-BN). A normalized head hands a feature its
+  // gradient divided by the feature's norm; centred features of a set scale start spread around
+  // the origin, with no norm to inflate. 4 epochs, test accuracy: NormFace 0.71 → 0.81, ArcFace
+  // 0.37 → 0.74; the unnormalized panels within ±0.06.
+  net->push_back(std::make_shared<BatchNorm1d>(dim));
   return net;
 }
 
@@ -152,9 +158,11 @@ double accuracy(const Pass& pass) {
 // ((base/λ_min)^(1/power) - 1)/γ steps: 1,658 with its γ = 0.12, more than a short atlas takes,
 // which would then never feel the full margin. γ is fitted so that λ settles at 60% of the run,
 // unless --set gave it.
+std::int64_t fitted_steps(std::int64_t total_steps) { return std::max<std::int64_t>(1, total_steps * 3 / 5); }
+
 MarginPanel with_fitted_anneal(MarginPanel panel, std::int64_t total_steps) {
   auto gamma_for = [&](double base, double power, double lambda_min) {
-    return (std::pow(base / std::max(lambda_min, 1.0), 1 / power) - 1) / (0.6 * static_cast<double>(total_steps));
+    return (std::pow(base / std::max(lambda_min, 1.0), 1 / power) - 1) / static_cast<double>(fitted_steps(total_steps));
   };
   if (panel.anneal) panel.anneal->gamma = gamma_for(panel.anneal->base, panel.anneal->power, panel.anneal->lambda_min);
   const LossSpec& spec = find_loss(panel.loss);
@@ -175,6 +183,10 @@ PanelResult train_panel(const MarginPanel& chosen, const MarginsOptions& o, cons
   Generator gen(o.seed);  // the same backbone weights and batch order for every panel
   auto model = backbone(data.train.sample_shape, o.dim, gen);
   Objective objective(panel.loss, panel.params, panel.anneal);
+  // Like λ, the additive margins come in over the first 60% of the run: on a circle a class
+  // cannot pass its neighbours, so a margin imposed before the classes have found their order
+  // freezes a wrong one. 6 epochs, test accuracy: CosFace 0.80 → 0.87, ArcFace 0.74 → 0.87.
+  objective.warm_up_margins(fitted_steps(epochs * steps_per_epoch));
   if (objective.needs_head())
     model->push_back(objective.make_head(o.dim, classes, gen));
   else

@@ -46,7 +46,7 @@ struct MarginsOptions {
   std::string out = "runs/margins";
   bool quiet = false;
 
-  std::int64_t epochs_to_run() const { return epochs != 0 ? epochs : full ? 30 : 4; }
+  std::int64_t epochs_to_run() const { return epochs != 0 ? epochs : full ? 30 : 6; }
   std::int64_t jobs_to_run() const;
   // The panels to run with --set applied; throws std::invalid_argument naming a bad value.
   std::vector<MarginPanel> resolved_panels() const;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <map>
 #include <stdexcept>
 
 #include "core/ops.h"
@@ -75,6 +76,16 @@ LossParams Objective::at_step(std::int64_t step) const {
   LossParams p = params_;
   if (has_param(*spec_, "iteration")) p["iteration"] += static_cast<double>(step);
   if (anneal_) p["lambda"] = *lambda(step);
+  if (margin_warmup_ > 0) {
+    // Each additive margin parameter with its value for "no margin".
+    static const std::map<std::string, std::vector<std::pair<std::string, double>>> margins = {
+        {"cosface_loss", {{"m", 0}}},
+        {"arcface_loss", {{"m", 0}}},
+        {"combined_margin_loss", {{"m1", 1}, {"m2", 0}, {"m3", 0}}}};
+    double f = std::min(1.0, static_cast<double>(step) / static_cast<double>(margin_warmup_));
+    if (auto it = margins.find(spec_->name); it != margins.end())
+      for (const auto& [name, none] : it->second) p[name] = none + f * (p[name] - none);
+  }
   return p;
 }
 

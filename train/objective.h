@@ -46,6 +46,11 @@ class Objective {
   // drives the annealed λ of sphereface_loss (whose `iteration` parameter becomes an offset).
   ObjectiveOutput operator()(Sequential& model, const Tensor& x, const Tensor& labels, std::int64_t step) const;
 
+  // The additive margins (CosFace's and ArcFace's m, the combined margin's m2, m3 and m1 - 1) grow
+  // linearly from none at step 0 to their set values at `steps`, as SphereFace's λ anneals its
+  // multiplicative margin in. Other losses are unaffected.
+  void warm_up_margins(std::int64_t steps) { margin_warmup_ = steps; }
+
   // The λ in force at `step` for a loss that anneals it (sphereface_loss, or with a
   // LambdaSchedule); nullopt otherwise.
   std::optional<double> lambda(std::int64_t step) const;
@@ -60,6 +65,7 @@ class Objective {
   const LossSpec* spec_;
   LossParams params_;  // every declared parameter, given or default
   std::optional<LambdaSchedule> anneal_;
+  std::int64_t margin_warmup_ = 0;
 };
 
 }  // namespace zg
