@@ -185,7 +185,8 @@ PanelResult train_panel(const MarginPanel& chosen, const MarginsOptions& o, cons
   Objective objective(panel.loss, panel.params, panel.anneal);
   // Like λ, the additive margins come in over the first 60% of the run: on a circle a class
   // cannot pass its neighbours, so a margin imposed before the classes have found their order
-  // freezes a wrong one. 6 epochs, test accuracy: CosFace 0.80 → 0.87, ArcFace 0.74 → 0.87.
+  // freezes a wrong one. With the feature BatchNorm, test accuracy: CosFace 0.79 and ArcFace 0.74
+  // at 4 epochs without it, 0.87 and 0.87 at 6 epochs with it.
   objective.warm_up_margins(fitted_steps(epochs * steps_per_epoch));
   if (objective.needs_head())
     model->push_back(objective.make_head(o.dim, classes, gen));
