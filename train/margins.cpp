@@ -157,11 +157,9 @@ double accuracy(const Pass& pass) {
 // ((base/λ_min)^(1/power) - 1)/γ steps: 1,658 with its γ = 0.12, more than a short atlas takes,
 // which would then never feel the full margin. γ is fitted so that λ settles at 60% of the run,
 // unless --set gave it.
-std::int64_t fitted_steps(std::int64_t total_steps) { return std::max<std::int64_t>(1, total_steps * 3 / 5); }
-
-MarginPanel with_fitted_anneal(MarginPanel panel, std::int64_t total_steps) {
+MarginPanel with_fitted_anneal(MarginPanel panel, std::int64_t settle_steps) {
   auto gamma_for = [&](double base, double power, double lambda_min) {
-    return (std::pow(base / std::max(lambda_min, 1.0), 1 / power) - 1) / static_cast<double>(fitted_steps(total_steps));
+    return (std::pow(base / std::max(lambda_min, 1.0), 1 / power) - 1) / static_cast<double>(settle_steps);
   };
   if (panel.anneal) panel.anneal->gamma = gamma_for(panel.anneal->base, panel.anneal->power, panel.anneal->lambda_min);
   const LossSpec& spec = find_loss(panel.loss);
@@ -178,7 +176,9 @@ PanelResult train_panel(const MarginPanel& chosen, const MarginsOptions& o, cons
   const auto start = std::chrono::steady_clock::now();
   const std::int64_t classes = data.train.num_classes, epochs = o.epochs_to_run();
   const std::int64_t steps_per_epoch = (data.train.size() + o.batch_size - 1) / o.batch_size;
-  const MarginPanel panel = with_fitted_anneal(chosen, epochs * steps_per_epoch);
+  const std::int64_t total_steps = epochs * steps_per_epoch;
+  const std::int64_t settle_steps = std::max<std::int64_t>(1, total_steps * 3 / 5);  // λ and margins in full
+  const MarginPanel panel = with_fitted_anneal(chosen, settle_steps);
   Generator gen(o.seed);  // the same backbone weights and batch order for every panel
   auto model = backbone(data.train.sample_shape, o.dim, gen);
   Objective objective(panel.loss, panel.params, panel.anneal);
@@ -186,13 +186,13 @@ PanelResult train_panel(const MarginPanel& chosen, const MarginsOptions& o, cons
   // cannot pass its neighbours, so a margin imposed before the classes have found their order
   // freezes a wrong one. With the feature BatchNorm, test accuracy: CosFace 0.79 and ArcFace 0.74
   // at 4 epochs without it, 0.87 and 0.87 at 6 epochs with it.
-  objective.warm_up_margins(fitted_steps(epochs * steps_per_epoch));
+  objective.warm_up_margins(settle_steps);
   if (objective.needs_head())
     model->push_back(objective.make_head(o.dim, classes, gen));
   else
     model->push_back(std::make_shared<Linear>(o.dim, classes, true, gen));
   SGD optimizer(model->parameters(), {.lr = o.lr, .momentum = 0.9, .weight_decay = o.weight_decay});
-  const double total = static_cast<double>(epochs * steps_per_epoch);
+  const auto total = static_cast<double>(total_steps);
   // Per step: a linear warm-up over the first epoch, then cosine decay to zero. At the full rate
   // from the start, a normalized head (which divides a feature's gradient by its norm, near 0.6
   // at first) swings the features around and inflates their norms, after which their angles hardly
