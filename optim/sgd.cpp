@@ -25,17 +25,32 @@ void validate(const SGDOptions& o, std::size_t group) {
                                 num(o.momentum) + " and dampening " + num(o.dampening));
 }
 
+// One branch-free loop per case, so the compiler vectorizes each (a loop that tested the case per
+// element ran at 2 ns per parameter, 15% of an MLP epoch).
 template <class T>
-void update(T* p, const T* grad, T* buf, bool first, std::int64_t n, const SGDOptions& o) {
+void update(T* __restrict p, const T* __restrict grad, T* __restrict buf, bool first, std::int64_t n,
+            const SGDOptions& o) {
   const T lr = static_cast<T>(o.lr), mu = static_cast<T>(o.momentum), wd = static_cast<T>(o.weight_decay),
           damp = static_cast<T>(1 - o.dampening);
-  for (std::int64_t i = 0; i < n; ++i) {
-    T g = grad[i] + wd * p[i];
-    if (buf) {
-      buf[i] = first ? g : mu * buf[i] + damp * g;
-      g = o.nesterov ? g + mu * buf[i] : buf[i];
+  if (!buf) {
+    for (std::int64_t i = 0; i < n; ++i) p[i] -= lr * (grad[i] + wd * p[i]);
+  } else if (first) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      T g = grad[i] + wd * p[i];
+      buf[i] = g;
+      p[i] -= lr * (o.nesterov ? g + mu * g : g);
     }
-    p[i] -= lr * g;
+  } else if (o.nesterov) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      T g = grad[i] + wd * p[i];
+      buf[i] = mu * buf[i] + damp * g;
+      p[i] -= lr * (g + mu * buf[i]);
+    }
+  } else {
+    for (std::int64_t i = 0; i < n; ++i) {
+      buf[i] = mu * buf[i] + damp * (grad[i] + wd * p[i]);
+      p[i] -= lr * buf[i];
+    }
   }
 }
 }  // namespace

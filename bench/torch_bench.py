@@ -1,0 +1,107 @@
+"""One benchmark process: PyTorch's side of bench/run, the same work as bench/zoograd_bench.cpp.
+
+Fashion-MNIST stays uint8 in memory and each batch is normalized when it is made, as zoograd does;
+the models, optimizer, batch size, shuffling and inference batches match. Prints one JSON object.
+"""
+import argparse
+import gzip
+import json
+import os
+import resource
+import struct
+import time
+
+import numpy as np
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+def read_idx(path, magic):
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    found, = struct.unpack(">I", raw[:4])
+    if found != magic:
+        raise ValueError(f"{path}: magic {found}, expected {magic}")
+    rank = raw[3]
+    dims = struct.unpack(">" + "I" * rank, raw[4:4 + 4 * rank])
+    return torch.from_numpy(np.frombuffer(raw, np.uint8, offset=4 + 4 * rank).reshape(dims).copy())
+
+
+def load(folder):
+    def pair(prefix):
+        return (read_idx(f"{folder}/{prefix}-images-idx3-ubyte.gz", 2051),
+                read_idx(f"{folder}/{prefix}-labels-idx1-ubyte.gz", 2049).long())
+    return pair("train"), pair("t10k")
+
+
+def build(name):
+    if name == "mlp":
+        return nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
+                             nn.Linear(256, 10))
+    return nn.Sequential(nn.Conv2d(1, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 5), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(512, 10))
+
+
+def train_task(name, folder, epochs, seed):
+    (x_train, y_train), (x_test, y_test) = load(folder)
+    torch.manual_seed(seed)
+    scaled = x_train.float().div_(255)
+    mean, std = scaled.mean().item(), scaled.std().item()
+    del scaled
+
+    def batch(x, idx):
+        return x[idx].unsqueeze(1).float().div_(255).sub_(mean).div_(std)
+
+    model = build(name)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    epoch_seconds, inference_seconds, accuracy = [], [], 0.0
+    for _ in range(epochs):
+        start = time.perf_counter()
+        model.train()
+        for idx in torch.randperm(len(y_train)).split(128):
+            loss = F.cross_entropy(model(batch(x_train, idx)), y_train[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        epoch_seconds.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        model.eval()
+        correct = 0
+        with torch.no_grad():
+            for idx in torch.arange(len(y_test)).split(1000):
+                correct += (model(batch(x_test, idx)).argmax(1) == y_test[idx]).sum().item()
+        inference_seconds.append(time.perf_counter() - start)
+        accuracy = correct / len(y_test)
+    return {"task": name, "epoch_seconds": epoch_seconds, "inference_seconds": inference_seconds,
+            "test_accuracy": accuracy}
+
+
+def load_task(folder, repeats):
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        (x_train, _), (x_test, _) = load(folder)
+        seconds.append(time.perf_counter() - start)
+    return {"task": "load", "load_seconds": seconds, "images": len(x_train) + len(x_test)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("task", choices=["mlp", "cnn", "load"])
+    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "1"))
+    torch.set_num_threads(threads)
+    result = load_task(args.data, args.epochs) if args.task == "load" else \
+        train_task(args.task, args.data, args.epochs, args.seed)
+    result.update(framework="pytorch", openblas_num_threads=os.environ.get("OPENBLAS_NUM_THREADS", "unset"),
+                  torch_threads=torch.get_num_threads(),
+                  peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
