@@ -86,7 +86,8 @@ nlohmann::json train_task(const std::string& model_name, const std::string& dir,
           {"epoch_seconds", epoch_seconds},
           {"inference_seconds", inference_seconds},
           {"test_accuracy", accuracy},
-          {"peak_rss_mib", peak_rss_mib()}};
+          {"peak_rss_mib", peak_rss_mib()},
+          {"peak_tensor_mib", static_cast<double>(zg::memory_stats().peak_bytes) / (1 << 20)}};
 }
 
 nlohmann::json load_task(const std::string& dir, int repeats) {

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/autograd.h"
+#include "core/kernels.h"
 #include "core/ops.h"
 
 namespace zg {
@@ -74,19 +76,21 @@ void for_each_patch(const Geometry& g, In in, Pad pad) {
       }
 }
 
+// cols (C·kh·kw, N·oh·ow) of the g.n images at p: im2col's values.
+template <class T>
+void fill_columns(const Geometry& g, const T* p, T* cols) {
+  for_each_patch(
+      g, [&](std::int64_t ci, std::int64_t xi) { cols[ci] = p[xi]; },
+      [&](std::int64_t ci, std::int64_t count) { std::fill_n(cols + ci, count, T(0)); });
+}
+
 }  // namespace
 
 // cols[(c,i,j), (n,y,x)] = x[n, c, y·s - p + i, x·s - p + j] (0 outside)   dx = col2im(g)
 Tensor im2col(const Tensor& x, Size2 kernel, Size2 stride, Size2 padding) {
   Geometry g = geometry(x.shape(), kernel, stride, padding, "im2col");
   Tensor out = empty({g.c * g.kh * g.kw, g.n * g.oh * g.ow}, x.dtype());
-  dispatch_float(x.dtype(), "im2col", [&]<class T>() {
-    const T* p = x.data<T>();
-    T* o = out.data<T>();
-    for_each_patch(
-        g, [&](std::int64_t ci, std::int64_t xi) { o[ci] = p[xi]; },
-        [&](std::int64_t ci, std::int64_t count) { std::fill_n(o + ci, count, T(0)); });
-  });
+  dispatch_float(x.dtype(), "im2col", [&]<class T>() { fill_columns(g, x.data<T>(), out.data<T>()); });
   Shape image = x.shape();
   return record("im2col", out, {x}, [image, kernel, stride, padding](const Node&, const Tensor& gr) {
     return Grads{col2im(gr, image, kernel, stride, padding)};
@@ -112,19 +116,68 @@ Tensor col2im(const Tensor& cols, const Shape& image, Size2 kernel, Size2 stride
   });
 }
 
-// y = W ⋆ x + b   x:(N,C,H,W) W:(O,C,kh,kw) b:(O) -> (N,O,oh,ow), as W:(O, C·kh·kw) · im2col(x)
+// y = W ⋆ x + b   x:(N,C,H,W) W:(O,C,kh,kw) b:(O) -> (N,O,oh,ow)
+// Forward: y[n] = W:(O, C·kh·kw) · im2col(x)[:, n's columns] + b, one GEMM per image reading its
+// block of the batch's columns and writing straight into the NCHW output, with the bias as the
+// GEMM's starting C (no permute of a (O, N·oh·ow) product, no separate bias pass). Without a graph
+// the columns are made a few images at a time, so inference at a large batch stays small.
+// Backward, over the whole batch: with G = gy as (O, N·oh·ow),
+//   dW = G · colsᵀ   dx = col2im(Wᵀ · G)   db = Σ gy over (N, oh, ow)
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding) {
   if (weight.dim() != 4 || x.dim() != 4 || weight.size(1) != x.size(1))
     throw std::invalid_argument("conv2d: input " + to_string(x.shape()) + " and weight " + to_string(weight.shape()) +
                                 " do not match; expected input (N, C, H, W) and weight (O, C, kh, kw) with the same C");
-  std::int64_t o = weight.size(0);
+  const std::int64_t o = weight.size(0);
   if (bias.defined() && bias.shape() != Shape{o})
     throw std::invalid_argument("conv2d: bias of shape " + to_string(bias.shape()) + " should be [" + std::to_string(o) + "]");
-  Geometry g = geometry(x.shape(), {weight.size(2), weight.size(3)}, stride, padding, "conv2d");
-  Tensor cols = im2col(x, {g.kh, g.kw}, stride, padding);
-  Tensor y = mm(reshape(weight, {o, -1}), cols);                     // (O, N·oh·ow)
-  y = permute(reshape(y, {o, g.n, g.oh, g.ow}), {1, 0, 2, 3});       // (N, O, oh, ow)
-  return bias.defined() ? y + reshape(bias, {1, o, 1, 1}) : y;
+  if (x.dtype() != weight.dtype() || (bias.defined() && bias.dtype() != x.dtype())) {
+    Tensor b = bias.defined() ? bias.to(DType::Float64) : bias;
+    return conv2d(x.to(DType::Float64), weight.to(DType::Float64), b, stride, padding);
+  }
+  const Size2 kernel{weight.size(2), weight.size(3)};
+  const Geometry g = geometry(x.shape(), kernel, stride, padding, "conv2d");
+  const std::int64_t rows = g.c * g.kh * g.kw, area = g.oh * g.ow;
+  std::vector<Tensor> inputs{x, weight};
+  if (bias.defined()) inputs.push_back(bias);
+  bool graph = false;
+  for (const Tensor& t : inputs) graph = graph || t.requires_grad();
+  graph = graph && is_grad_enabled();
+  // About 2 MiB of columns at a time without a graph; the backward needs the whole batch's.
+  const std::int64_t per_image = rows * area * static_cast<std::int64_t>(dtype_size(x.dtype()));
+  const std::int64_t chunk = graph ? g.n : std::clamp<std::int64_t>((2 << 20) / std::max<std::int64_t>(per_image, 1), 1, g.n);
+  Tensor cols = empty({rows, chunk * area}, x.dtype());
+  Tensor out = empty({g.n, o, g.oh, g.ow}, x.dtype());
+  dispatch_float(x.dtype(), "conv2d", [&]<class T>() {
+    const T* w = weight.data<T>();
+    const T* b = bias.defined() ? bias.data<T>() : nullptr;
+    T* c = cols.data<T>();
+    for (std::int64_t n0 = 0; n0 < g.n; n0 += chunk) {
+      Geometry part = g;
+      part.n = std::min(chunk, g.n - n0);
+      fill_columns(part, x.data<T>() + n0 * g.c * g.h * g.w, c);
+      for (std::int64_t i = 0; i < part.n; ++i) {
+        T* y = out.data<T>() + (n0 + i) * o * area;
+        if (b)
+          for (std::int64_t oc = 0; oc < o; ++oc) std::fill_n(y + oc * area, area, b[oc]);
+        kernel::gemm(false, false, o, area, rows, w, rows, c + i * area, part.n * area, b ? T(1) : T(0), y, area);
+      }
+    }
+  });
+  if (!graph) return out;
+  Shape image = x.shape();
+  return record("conv2d", out, inputs, [cols, image, kernel, stride, padding, o](const Node& n, const Tensor& gy) {
+    Tensor grad2d = reshape(permute(gy, {1, 0, 2, 3}), {o, -1});  // (O, N·oh·ow)
+    Tensor dx, dw;
+    if (n.needs_grad(0))
+      dx = col2im(mm(reshape(n.in(1), {o, -1}), grad2d, true, false), image, kernel, stride, padding);
+    if (n.needs_grad(1)) {
+      // Under create_graph dW must depend on x through the graph; otherwise the saved columns do.
+      Tensor columns = is_grad_enabled() ? im2col(n.in(0), kernel, stride, padding) : cols;
+      dw = reshape(mm(grad2d, columns, false, true), n.in(1).shape());
+    }
+    if (n.inputs.size() == 2) return Grads{dx, dw};
+    return Grads{dx, dw, n.needs_grad(2) ? sum(gy, {0, 2, 3}) : Tensor()};
+  });
 }
 
 namespace {
@@ -134,14 +187,15 @@ bool beats(T v, T best) {
   return v > best || (std::isnan(v) && !std::isnan(best));
 }
 
-// idx[plane, y, x] = the flat (iy·w + ix) position of the maximum of window (y, x).
+// idx[plane, y, x] = the flat (iy·w + ix) position of the maximum of window (y, x), out its value.
+// idx_row_step is ow to keep every row's positions, 0 to reuse one row's worth.
 template <class T>
-void pool_argmax(const Geometry& g, const T* p, std::int64_t* idx) {
-  std::vector<T> best_v(static_cast<std::size_t>(g.ow));
+void pool_max(const Geometry& g, const T* p, std::int64_t* idx, std::int64_t idx_row_step, T* out) {
   for (std::int64_t plane = 0; plane < g.n * g.c; ++plane) {
     const T* img = p + plane * g.h * g.w;
     for (std::int64_t y = 0; y < g.oh; ++y) {
-      std::int64_t* best = idx + (plane * g.oh + y) * g.ow;
+      std::int64_t* best = idx + (plane * g.oh + y) * idx_row_step;
+      T* best_v = out + (plane * g.oh + y) * g.ow;
       if (g.ph == 0 && g.pw == 0) {
         // Every window lies inside the image: one window element at a time for the whole output
         // row, a branch-free inner loop over x instead of a data-dependent branch per element.
@@ -177,25 +231,66 @@ void pool_argmax(const Geometry& g, const T* p, std::int64_t* idx) {
             }
           }
         best[xx] = b;
+        best_v[xx] = bv;
       }
     }
   }
 }
 }  // namespace
 
-// y = max over each window (padding is -inf), as a gather of the argmax positions, whose
-// backward scatters g to them.
+// y = max over each window (padding is -inf)   dx = max_pool2d_backward(g): g goes to each
+// window's argmax. Values and positions come from one pass (a gather at the positions afterwards
+// cost 3% of a CNN epoch, and its scatter_add backward copied a zero tensor first).
 Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride0, Size2 padding) {
   Size2 stride = stride0.value_or(kernel);
   Geometry g = geometry(x.shape(), kernel, stride, padding, "max_pool2d");
   if (2 * g.ph > g.kh || 2 * g.pw > g.kw)
     throw std::invalid_argument("max_pool2d: padding " + std::to_string(g.ph) + "x" + std::to_string(g.pw) +
                                 " should be at most half the kernel " + std::to_string(g.kh) + "x" + std::to_string(g.kw));
-  Tensor index = empty({g.n, g.c, g.oh * g.ow}, DType::Int64);
-  auto* idx = index.data<std::int64_t>();
-  dispatch_float(x.dtype(), "max_pool2d", [&]<class T>() { pool_argmax<T>(g, x.data<T>(), idx); });
-  Tensor flat = reshape(x, {g.n, g.c, g.h * g.w});
-  return reshape(gather(flat, 2, index), {g.n, g.c, g.oh, g.ow});
+  // Without a graph the positions are kept for one output row only (inference needs no backward).
+  const bool graph = is_grad_enabled() && x.requires_grad();
+  Tensor index = empty(graph ? Shape{g.n, g.c, g.oh * g.ow} : Shape{g.ow}, DType::Int64);
+  Tensor out = empty({g.n, g.c, g.oh, g.ow}, x.dtype());
+  dispatch_float(x.dtype(), "max_pool2d", [&]<class T>() {
+    pool_max<T>(g, x.data<T>(), index.data<std::int64_t>(), graph ? g.ow : 0, out.data<T>());
+  });
+  if (!graph) return out;
+  Shape image = x.shape();
+  return record("max_pool2d", out, {x}, [index, image](const Node&, const Tensor& gr) {
+    return Grads{max_pool2d_backward(gr, index, image)};
+  });
+}
+
+// dx[n, c, e] = Σ g[n, c, w] over the windows w whose maximum is at e
+//   grad:(N,C,oh,ow) index:(N,C,oh·ow) positions in [0, H·W) -> input_shape (N,C,H,W)
+// Linear in g; its adjoint gathers g at the same positions.
+Tensor max_pool2d_backward(const Tensor& grad, const Tensor& index, const Shape& input_shape) {
+  if (input_shape.size() != 4 || grad.dim() != 4 || index.dtype() != DType::Int64 ||
+      index.shape() != Shape{grad.size(0), grad.size(1), grad.size(2) * grad.size(3)} ||
+      grad.size(0) != input_shape[0] || grad.size(1) != input_shape[1])
+    throw std::invalid_argument("max_pool2d_backward: grad " + to_string(grad.shape()) + ", int64 index " +
+                                to_string(index.shape()) + " and input " + to_string(input_shape) +
+                                " do not match; expected grad (N, C, oh, ow), index (N, C, oh·ow), input (N, C, H, W)");
+  const std::int64_t planes = input_shape[0] * input_shape[1], area = input_shape[2] * input_shape[3];
+  const std::int64_t windows = index.size(2);
+  Tensor out = zeros(input_shape, grad.dtype());
+  dispatch_float(grad.dtype(), "max_pool2d_backward", [&]<class T>() {
+    const T* pg = grad.data<T>();
+    const std::int64_t* pi = index.data<std::int64_t>();
+    T* po = out.data<T>();
+    for (std::int64_t plane = 0; plane < planes; ++plane)
+      for (std::int64_t w = plane * windows; w < (plane + 1) * windows; ++w) {
+        if (pi[w] < 0 || pi[w] >= area)
+          throw std::invalid_argument("max_pool2d_backward: index " + std::to_string(pi[w]) + " is outside [0, " +
+                                      std::to_string(area) + ") for input " + to_string(input_shape));
+        po[plane * area + pi[w]] += pg[w];
+      }
+  });
+  Shape grad_shape = grad.shape();
+  return record("max_pool2d_backward", out, {grad}, [index, grad_shape, area](const Node&, const Tensor& gg) {
+    Tensor flat = reshape(gg, {grad_shape[0], grad_shape[1], area});
+    return Grads{reshape(gather(flat, 2, index), grad_shape)};
+  });
 }
 
 namespace {

@@ -1,27 +1,12 @@
 // Matrix products through OpenBLAS. Transposes stay inside the GEMM flags.
-#include <cblas.h>
-
 #include <stdexcept>
 
+#include "core/kernels.h"
 #include "core/ops.h"
 
 namespace zg {
 
 namespace {
-
-void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
-          const float* b, std::int64_t ldb, float* c) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f,
-              c, static_cast<int>(n));
-}
-
-void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const double* a, std::int64_t lda,
-          const double* b, std::int64_t ldb, double* c) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), 1.0, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0, c,
-              static_cast<int>(n));
-}
 
 std::string describe(const Tensor& t, bool transposed) {
   return to_string(t.shape()) + (transposed ? "ᵀ" : "");
@@ -49,7 +34,8 @@ Tensor product(const char* op, const Tensor& a, const Tensor& b, bool ta, bool t
       const T* pa = a.data<T>();
       const T* pb = b.data<T>();
       T* pc = out.data<T>();
-      for (std::int64_t i = 0; i < batch; ++i) gemm(ta, tb, m, n, k, pa + i * ar * ac, ac, pb + i * br * bc, bc, pc + i * m * n);
+      for (std::int64_t i = 0; i < batch; ++i)
+        kernel::gemm(ta, tb, m, n, k, pa + i * ar * ac, ac, pb + i * br * bc, bc, T(0), pc + i * m * n, n);
     });
   return out;
 }

@@ -50,6 +50,8 @@ Tensor cos(const Tensor& x);
 Tensor acos(const Tensor& x);     // gradient finite at ±1 (1 - x² clamped away from 0)
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max = std::nullopt);
 Tensor relu(const Tensor& x);
+Tensor& relu_(Tensor& x);  // in place; x must not require grad while grad mode is on
+Tensor relu_backward(const Tensor& grad, const Tensor& x);  // grad where x > 0, else 0
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
@@ -145,6 +147,9 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor
 // stride defaults to the kernel size; padding pads with -inf.
 Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride = std::nullopt,
                   Size2 padding = 0);
+// max_pool2d's backward: grad (N,C,oh,ow) added at the window maxima index (N,C,oh·ow) of an input
+// of input_shape (positions are flat in H·W).
+Tensor max_pool2d_backward(const Tensor& grad, const Tensor& index, const Shape& input_shape);
 // Zero padding counted in the average (PyTorch's count_include_pad=True).
 Tensor avg_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride = std::nullopt,
                   Size2 padding = 0);

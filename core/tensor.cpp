@@ -1,10 +1,14 @@
 #include "core/tensor.h"
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <list>
 #include <mutex>
 #include <new>
 #include <ostream>
@@ -26,42 +30,78 @@ MemoryStats memory_stats() { return {g_current_bytes.load(), g_peak_bytes.load()
 void reset_peak_memory() { g_peak_bytes.store(g_current_bytes.load()); }
 
 namespace {
-// Big blocks are kept when freed and handed out again for the same rounded size. A training step
-// allocates the same large buffers (im2col matrices, activations, their gradients) every time, and
-// malloc hands freed big blocks back to the OS, so each reuse cost a page fault per 4 KiB page:
-// about 15% of a small CNN's epoch. Small blocks go to malloc, which recycles them itself.
+// Big blocks (64 KiB and up) come from mmap and are kept when freed, to be handed out again for the
+// same rounded size. A training step allocates the same large buffers (im2col matrices,
+// activations, their gradients) every time, and each fresh block costs a page fault per 4 KiB page:
+// about 15% of a small CNN's epoch. Kept blocks must not add to the peak resident memory, though:
+// when a miss would take live plus kept bytes above the budget (the peak of live tensor bytes so
+// far, at least 64 MiB), the oldest kept blocks are unmapped first. A training step's blocks then
+// stay (its working set is within the budget), and after a large inference batch the old sizes
+// make room for the new ones instead of piling up (a CNN's process went from 304 to 136 MiB).
+// Small blocks go to malloc, which recycles them itself.
+// Sanitizer builds skip the cache, so that AddressSanitizer sees every block's bounds and lifetime.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCacheBlocks = false;
+#else
+constexpr bool kCacheBlocks = true;
+#endif
+
 class BlockCache {
  public:
   static constexpr std::size_t kMinBytes = std::size_t{1} << 16;
   static constexpr std::size_t kPage = 4096;
-  static constexpr std::size_t kMaxCachedBytes = std::size_t{1} << 28;
+  static constexpr std::size_t kMinBudget = std::size_t{64} << 20;
 
   void* take(std::size_t bytes) {
-    std::lock_guard lock(mutex_);
-    auto it = free_.find(bytes);
-    if (it == free_.end() || it->second.empty()) return nullptr;
-    void* p = it->second.back();
-    it->second.pop_back();
-    cached_ -= bytes;
-    return p;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = by_size_.find(bytes);
+      if (it != by_size_.end() && !it->second.empty()) {
+        auto block = it->second.back();
+        it->second.pop_back();
+        void* p = block->data;
+        cached_ -= bytes;
+        oldest_first_.erase(block);
+        return p;
+      }
+      const auto live = static_cast<std::size_t>(std::max<std::int64_t>(g_current_bytes.load(), 0));
+      const std::size_t budget = std::max(kMinBudget, static_cast<std::size_t>(g_peak_bytes.load()));
+      if (live + cached_ + bytes > budget) release_oldest(live + cached_ + bytes - budget);
+    }
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? nullptr : p;
   }
-  // When the cache is full it is emptied, so blocks of sizes no longer used (another batch size)
-  // cannot crowd out the current ones for good.
+
   void give(void* p, std::size_t bytes) {
     std::lock_guard lock(mutex_);
-    if (cached_ + bytes > kMaxCachedBytes) {
-      for (auto& [size, blocks] : free_)
-        for (void* b : blocks) std::free(b);
-      free_.clear();
-      cached_ = 0;
-    }
-    free_[bytes].push_back(p);
+    oldest_first_.push_back({p, bytes});
+    by_size_[bytes].push_back(std::prev(oldest_first_.end()));
     cached_ += bytes;
   }
 
  private:
+  struct Block {
+    void* data;
+    std::size_t bytes;
+  };
+
+  // Unmaps the longest-kept blocks until at least `bytes` are gone (or none are left).
+  void release_oldest(std::size_t bytes) {
+    std::size_t freed = 0;
+    while (freed < bytes && !oldest_first_.empty()) {
+      Block b = oldest_first_.front();
+      auto& same = by_size_[b.bytes];
+      same.erase(std::find(same.begin(), same.end(), oldest_first_.begin()));
+      oldest_first_.pop_front();
+      munmap(b.data, b.bytes);
+      cached_ -= b.bytes;
+      freed += b.bytes;
+    }
+  }
+
   std::mutex mutex_;
-  std::unordered_map<std::size_t, std::vector<void*>> free_;  // by rounded size
+  std::list<Block> oldest_first_;
+  std::unordered_map<std::size_t, std::vector<std::list<Block>::iterator>> by_size_;  // newest last
   std::size_t cached_ = 0;
 };
 
@@ -71,6 +111,8 @@ BlockCache& block_cache() {
   return *cache;
 }
 
+bool cached_size(std::size_t rounded) { return kCacheBlocks && rounded >= BlockCache::kMinBytes; }
+
 std::size_t rounded_size(std::size_t n) {
   std::size_t unit = n >= BlockCache::kMinBytes ? BlockCache::kPage : kAlignment;
   return (std::max<std::size_t>(n, 1) + unit - 1) / unit * unit;
@@ -79,8 +121,7 @@ std::size_t rounded_size(std::size_t n) {
 
 Storage::Storage(std::size_t n) : nbytes(n) {
   std::size_t rounded = rounded_size(n);
-  if (rounded >= BlockCache::kMinBytes) data = block_cache().take(rounded);
-  if (!data) data = std::aligned_alloc(kAlignment, rounded);
+  data = cached_size(rounded) ? block_cache().take(rounded) : std::aligned_alloc(kAlignment, rounded);
   if (!data) throw std::bad_alloc();
   std::int64_t now = g_current_bytes += static_cast<std::int64_t>(n);
   std::int64_t peak = g_peak_bytes.load();
@@ -90,7 +131,7 @@ Storage::Storage(std::size_t n) : nbytes(n) {
 
 Storage::~Storage() {
   std::size_t rounded = rounded_size(nbytes);
-  if (rounded >= BlockCache::kMinBytes && rounded <= BlockCache::kMaxCachedBytes) block_cache().give(data, rounded);
+  if (cached_size(rounded)) block_cache().give(data, rounded);
   else std::free(data);
   g_current_bytes -= static_cast<std::int64_t>(nbytes);
 }

@@ -2,11 +2,16 @@
 
 #include <stdexcept>
 
+#include "core/autograd.h"
 #include "core/ops.h"
 
 namespace zg {
 
-Tensor ReLU::forward(const Tensor& x) { return relu(x); }
+Tensor ReLU::forward(const Tensor& x) {
+  if (!inplace_ || (is_grad_enabled() && x.requires_grad())) return relu(x);
+  Tensor y = x;
+  return relu_(y);
+}
 Tensor Tanh::forward(const Tensor& x) { return tanh(x); }
 Tensor Sigmoid::forward(const Tensor& x) { return sigmoid(x); }
 Tensor GELU::forward(const Tensor& x) { return gelu(x); }

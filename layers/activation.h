@@ -4,9 +4,16 @@
 
 namespace zg {
 
+// With inplace (PyTorch's nn.ReLU(inplace=True)), overwrites its input where no graph is being
+// recorded (inference under NoGradGuard), which saves a block the size of the activation; where a
+// gradient is needed it computes out of place.
 class ReLU : public Module {
  public:
+  explicit ReLU(bool inplace = false) : inplace_(inplace) {}
   Tensor forward(const Tensor& x) override;
+
+ private:
+  bool inplace_;
 };
 
 class Tanh : public Module {

@@ -249,6 +249,10 @@ void elementwise_cases(Table& t) {
 
   add_unary_cases(t, "relu", [](const Inputs& x) { return relu(x[0]); },
                   [](Sampler& s, const Shape& sh) { return s.nonzero(sh); });
+  t.add("relu_backward/mask", [](Sampler& s) { return Inputs{s.normal({3, 4}), s.nonzero({3, 4}, 0.1, 1.5, false)}; },
+        [](const Inputs& x) { return relu_backward(x[0], x[1]); });
+  t.add("relu_backward/batch1", [](Sampler& s) { return Inputs{s.normal({1, 5}), s.nonzero({1, 5}, 0.1, 1.5, false)}; },
+        [](const Inputs& x) { return relu_backward(x[0], x[1]); });
   add_unary_cases(t, "leaky_relu", [](const Inputs& x) { return leaky_relu(x[0]); },
                   [](Sampler& s, const Shape& sh) { return s.nonzero(sh); });
   t.add("leaky_relu/slope_0_2", [](Sampler& s) { return Inputs{s.nonzero({3, 4})}; },
@@ -561,6 +565,11 @@ void conv_cases(Table& t) {
         [](const Inputs& x) { return max_pool2d(x[0], {2, 3}, Size2(2, 1)); });
   t.add("max_pool2d/stride_above_kernel", [](Sampler& s) { return Inputs{s.distinct({1, 2, 5, 5})}; },
         [](const Inputs& x) { return max_pool2d(x[0], 2, Size2(3), 1); });
+  t.add("max_pool2d_backward/repeated_positions",
+        [](Sampler& s) { return Inputs{s.normal({1, 2, 2, 2}), s.random_index({1, 2, 4}, 16)}; },
+        [](const Inputs& x) { return max_pool2d_backward(x[0], x[1], {1, 2, 4, 4}); });
+  t.add("max_pool2d_backward/batch2", [](Sampler& s) { return Inputs{s.normal({2, 1, 2, 3}), s.random_index({2, 1, 6}, 20)}; },
+        [](const Inputs& x) { return max_pool2d_backward(x[0], x[1], {2, 1, 4, 5}); });
   t.add("avg_pool2d/kernel2", [](Sampler& s) { return Inputs{s.normal({1, 2, 4, 4})}; },
         [](const Inputs& x) { return avg_pool2d(x[0], 2); });
   t.add("avg_pool2d/stride2_padding1", [](Sampler& s) { return Inputs{s.normal({2, 1, 5, 4})}; },

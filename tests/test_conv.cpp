@@ -217,6 +217,21 @@ TEST(Conv, MaxPoolGradientGoesToTheMaximum) {
   EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{0, 1, 0, 0, 0, 0, 2, 0, 3, 0, 0, 0, 0, 0, 0, 4}));
 }
 
+// Without a graph, conv2d makes its columns a few images at a time and max_pool2d keeps no
+// positions; the values must be those of the graph-recording path.
+TEST(Conv, InferencePathMatchesTheTrainingPath) {
+  Generator gen(11);
+  Tensor x = randn({40, 4, 30, 30}, DType::Float32, gen);  // 40 images of 130 KB of columns: 3 chunks
+  Tensor w = randn({6, 4, 3, 3}, DType::Float32, gen), b = randn({6}, DType::Float32, gen);
+  Tensor wg = w.detach().clone().requires_grad_();
+  Tensor trained = max_pool2d(conv2d(x, wg, b, 1, 1), 2);
+  ASSERT_TRUE(trained.requires_grad());
+  NoGradGuard no_grad;
+  Tensor inferred = max_pool2d(conv2d(x, w, b, 1, 1), 2);
+  EXPECT_EQ(inferred.shape(), trained.shape());
+  EXPECT_EQ(inferred.to_vector(), trained.to_vector());
+}
+
 TEST(Conv, AvgPoolBackwardIsTheAdjoint) {
   Generator gen(5);
   for (const PoolCase& k : kPoolCases) {
@@ -272,6 +287,14 @@ TEST(Conv, ClearErrors) {
   EXPECT_CONTAINS(msg, "[3, 5, 5]");
   msg = error_of([] { (void)max_pool2d(ones({4, 4}), 2); });
   EXPECT_CONTAINS(msg, "(N, C, H, W)");
+  msg = error_of([] { (void)max_pool2d_backward(ones({1, 1, 2, 2}), zeros({1, 1, 3}, DType::Int64), {1, 1, 4, 4}); });
+  EXPECT_CONTAINS(msg, "[1, 1, 3]");
+  EXPECT_CONTAINS(msg, "index (N, C, oh·ow)");
+  msg = error_of([] { (void)max_pool2d_backward(ones({1, 1, 1, 1}), full({1, 1, 1}, 16, DType::Int64), {1, 1, 4, 4}); });
+  EXPECT_CONTAINS(msg, "index 16 is outside [0, 16)");
+  msg = error_of([] { (void)relu_backward(ones({2, 3}), ones({3})); });
+  EXPECT_CONTAINS(msg, "[2, 3]");
+  EXPECT_CONTAINS(msg, "[3]");
   msg = error_of([] { (void)avg_pool2d(ones({1, 1, 4, 4}), 2, Size2(0)); });
   EXPECT_CONTAINS(msg, "stride");
   msg = error_of([] { (void)col2im(ones({4, 5}), {1, 1, 3, 3}, 2); });

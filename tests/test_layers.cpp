@@ -58,6 +58,7 @@ std::vector<LayerCase> layer_table() {
       {"BatchNorm2d/train", [](Generator&) { return std::make_shared<BatchNorm2d>(2); }, {2, 2, 3, 3}},
       {"BatchNorm2d/eval", [](Generator&) { return std::make_shared<BatchNorm2d>(2); }, {1, 2, 2, 2}, false},
       {"ReLU/basic", [](Generator&) { return std::make_shared<ReLU>(); }, {3, 4}},
+      {"ReLU/inplace", [](Generator&) { return std::make_shared<ReLU>(true); }, {3, 4}},
       {"PReLU/shared", [](Generator&) { return std::make_shared<PReLU>(); }, {3, 4}},
       {"PReLU/per_channel", [](Generator&) { return std::make_shared<PReLU>(3, 0.1); }, {2, 3, 2, 2}},
       {"Tanh/basic", [](Generator&) { return std::make_shared<Tanh>(); }, {3, 4}},
@@ -263,6 +264,38 @@ TEST(Layers, BadShapesNameTheLayer) {
   PReLU p(3);
   EXPECT_THROW(p.forward(zeros({2, 4})), std::invalid_argument);
   EXPECT_THROW(Linear(0, 2), std::invalid_argument);
+}
+
+// nn.ReLU(inplace=True): overwrites its input only where no gradient is being recorded.
+TEST(Activation, InplaceReLUOverwritesOnlyOutsideAGraph) {
+  ReLU layer(true);
+  Tensor x = tensor({-1, 2, -3, 4}, {2, 2});
+  {
+    NoGradGuard no_grad;
+    Tensor y = layer.forward(x);
+    EXPECT_EQ(y.to_vector(), (std::vector<double>{0, 2, 0, 4}));
+    EXPECT_EQ(x.to_vector(), (std::vector<double>{0, 2, 0, 4}));  // the same storage
+  }
+  Tensor w = tensor({-1, 2, -3, 4}, {2, 2});
+  w.requires_grad_();
+  Tensor y = layer.forward(w);
+  EXPECT_EQ(w.to_vector(), (std::vector<double>{-1, 2, -3, 4}));  // kept for the backward
+  sum(y).backward();
+  EXPECT_EQ(w.grad().to_vector(), (std::vector<double>{0, 1, 0, 1}));
+}
+
+TEST(Activation, InplaceReluRefusesATensorThatNeedsAGradient) {
+  Tensor w = ones({2, 3});
+  w.requires_grad_();
+  try {
+    relu_(w);
+    FAIL() << "relu_ on a tensor that requires grad should throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("[2, 3]"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("use relu(x)"), std::string::npos) << e.what();
+  }
+  NoGradGuard no_grad;
+  EXPECT_EQ(relu_(w).to_vector(), std::vector<double>(6, 1.0));
 }
 
 }  // namespace

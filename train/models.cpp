@@ -25,7 +25,7 @@ std::shared_ptr<Sequential> build_model(const TrainConfig& config, const Shape& 
     net->push_back(std::make_shared<Flatten>());
     for (std::int64_t h : config.hidden) {
       net->push_back(std::make_shared<Linear>(width, h, true, gen));
-      net->push_back(std::make_shared<ReLU>());
+      net->push_back(std::make_shared<ReLU>(true));
       width = h;
     }
     net->push_back(std::make_shared<Linear>(width, outputs, true, gen));
@@ -41,10 +41,10 @@ std::shared_ptr<Sequential> build_model(const TrainConfig& config, const Shape& 
     throw std::invalid_argument("--model cnn needs images of at least 16x16, got " + std::to_string(h) + "x" +
                                 std::to_string(w));
   net->push_back(std::make_shared<Conv2d>(c, 16, 5, 1, 0, true, gen));
-  net->push_back(std::make_shared<ReLU>());
+  net->push_back(std::make_shared<ReLU>(true));
   net->push_back(std::make_shared<MaxPool2d>(2));
   net->push_back(std::make_shared<Conv2d>(16, 32, 5, 1, 0, true, gen));
-  net->push_back(std::make_shared<ReLU>());
+  net->push_back(std::make_shared<ReLU>(true));
   net->push_back(std::make_shared<MaxPool2d>(2));
   net->push_back(std::make_shared<Flatten>());
   net->push_back(std::make_shared<Linear>(32 * oh * ow, outputs, true, gen));
