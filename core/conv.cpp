@@ -8,10 +8,14 @@
 #include "core/autograd.h"
 #include "core/kernels.h"
 #include "core/ops.h"
+#include "core/parallel.h"
 
 namespace zg {
 
 namespace {
+
+constexpr std::int64_t kImagesPerThread = 4;   // a part of the batch worth waking a thread for
+constexpr std::int64_t kPlanesPerThread = 64;
 
 struct Geometry {
   std::int64_t n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow;
@@ -47,15 +51,16 @@ std::pair<std::int64_t, std::int64_t> inside(std::int64_t size, std::int64_t out
 // in(offset in the (C·kh·kw, N·oh·ow) matrix, offset in the NCHW image), and every run of column
 // entries that falls in the padding: pad(first offset, count). The bounds are worked out once per
 // row, so the inner loop is a plain strided (for stride 1, contiguous) copy.
+// Only images [b0, b1) are visited, so that parts of the batch can go to different threads.
 template <class In, class Pad>
-void for_each_patch(const Geometry& g, In in, Pad pad) {
+void for_each_patch(const Geometry& g, std::int64_t b0, std::int64_t b1, In in, Pad pad) {
   const std::int64_t cols = g.n * g.oh * g.ow;
   for (std::int64_t c = 0; c < g.c; ++c)
     for (std::int64_t ki = 0; ki < g.kh; ++ki)
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
         std::int64_t row = ((c * g.kh + ki) * g.kw + kj) * cols;
         auto [x0, x1] = inside(g.w, g.ow, kj, g.sw, g.pw);
-        for (std::int64_t b = 0; b < g.n; ++b) {
+        for (std::int64_t b = b0; b < b1; ++b) {
           std::int64_t plane = (b * g.c + c) * g.h * g.w;
           for (std::int64_t y = 0; y < g.oh; ++y) {
             std::int64_t iy = y * g.sh - g.ph + ki;
@@ -79,9 +84,12 @@ void for_each_patch(const Geometry& g, In in, Pad pad) {
 // cols (C·kh·kw, N·oh·ow) of the g.n images at p: im2col's values.
 template <class T>
 void fill_columns(const Geometry& g, const T* p, T* cols) {
-  for_each_patch(
-      g, [&](std::int64_t ci, std::int64_t xi) { cols[ci] = p[xi]; },
-      [&](std::int64_t ci, std::int64_t count) { std::fill_n(cols + ci, count, T(0)); });
+  // Pointers by value: captured by reference they would be reloaded at every element.
+  parallel_for(g.n, kImagesPerThread, [g, p, cols](std::int64_t b0, std::int64_t b1) {
+    for_each_patch(
+        g, b0, b1, [p, cols](std::int64_t ci, std::int64_t xi) { cols[ci] = p[xi]; },
+        [cols](std::int64_t ci, std::int64_t count) { std::fill_n(cols + ci, count, T(0)); });
+  });
 }
 
 }  // namespace
@@ -108,8 +116,10 @@ Tensor col2im(const Tensor& cols, const Shape& image, Size2 kernel, Size2 stride
   dispatch_float(cols.dtype(), "col2im", [&]<class T>() {
     const T* p = cols.data<T>();
     T* o = out.data<T>();
-    for_each_patch(
-        g, [&](std::int64_t ci, std::int64_t xi) { o[xi] += p[ci]; }, [](std::int64_t, std::int64_t) {});
+    parallel_for(g.n, kImagesPerThread, [g, p, o](std::int64_t b0, std::int64_t b1) {  // each image its own planes
+      for_each_patch(
+          g, b0, b1, [p, o](std::int64_t ci, std::int64_t xi) { o[xi] += p[ci]; }, [](std::int64_t, std::int64_t) {});
+    });
   });
   return record("col2im", out, {cols}, [kernel, stride, padding](const Node&, const Tensor& gr) {
     return Grads{im2col(gr, kernel, stride, padding)};
@@ -117,10 +127,9 @@ Tensor col2im(const Tensor& cols, const Shape& image, Size2 kernel, Size2 stride
 }
 
 // y = W ⋆ x + b   x:(N,C,H,W) W:(O,C,kh,kw) b:(O) -> (N,O,oh,ow)
-// Forward: y[n] = W:(O, C·kh·kw) · im2col(x)[:, n's columns] + b, one GEMM per image reading its
-// block of the batch's columns and writing straight into the NCHW output, with the bias as the
-// GEMM's starting C (no permute of a (O, N·oh·ow) product, no separate bias pass). Without a graph
-// the columns are made a few images at a time, so inference at a large batch stays small.
+// Forward: W:(O, C·kh·kw) · im2col(x) as one GEMM over the batch, then to NCHW with the bias added
+// in the same pass. Without a graph the columns are made a few images at a time, so inference at a
+// large batch stays small.
 // Backward, over the whole batch: with G = gy as (O, N·oh·ow),
 //   dW = G · colsᵀ   dx = col2im(Wᵀ · G)   db = Σ gy over (N, oh, ow)
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding) {
@@ -146,21 +155,30 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   const std::int64_t per_image = rows * area * static_cast<std::int64_t>(dtype_size(x.dtype()));
   const std::int64_t chunk = graph ? g.n : std::clamp<std::int64_t>((2 << 20) / std::max<std::int64_t>(per_image, 1), 1, g.n);
   Tensor cols = empty({rows, chunk * area}, x.dtype());
+  Tensor product = empty({o, chunk * area}, x.dtype());
   Tensor out = empty({g.n, o, g.oh, g.ow}, x.dtype());
   dispatch_float(x.dtype(), "conv2d", [&]<class T>() {
     const T* w = weight.data<T>();
     const T* b = bias.defined() ? bias.data<T>() : nullptr;
     T* c = cols.data<T>();
+    T* prod = product.data<T>();
     for (std::int64_t n0 = 0; n0 < g.n; n0 += chunk) {
       Geometry part = g;
       part.n = std::min(chunk, g.n - n0);
+      const std::int64_t width = part.n * area;
       fill_columns(part, x.data<T>() + n0 * g.c * g.h * g.w, c);
-      for (std::int64_t i = 0; i < part.n; ++i) {
-        T* y = out.data<T>() + (n0 + i) * o * area;
-        if (b)
-          for (std::int64_t oc = 0; oc < o; ++oc) std::fill_n(y + oc * area, area, b[oc]);
-        kernel::gemm(false, false, o, area, rows, w, rows, c + i * area, part.n * area, b ? T(1) : T(0), y, area);
-      }
+      kernel::gemm(false, false, o, width, rows, w, rows, c, width, T(0), prod, width);
+      // (O, n, oh·ow) -> (n, O, oh·ow), adding the bias on the way.
+      T* y = out.data<T>() + n0 * o * area;
+      parallel_for(part.n, kImagesPerThread, [=](std::int64_t i0, std::int64_t i1) {
+        for (std::int64_t i = i0; i < i1; ++i)
+          for (std::int64_t oc = 0; oc < o; ++oc) {
+            const T* src = prod + (oc * part.n + i) * area;
+            T* dst = y + (i * o + oc) * area;
+            const T shift = b ? b[oc] : T(0);
+            for (std::int64_t e = 0; e < area; ++e) dst[e] = src[e] + shift;
+          }
+      });
     }
   });
   if (!graph) return out;
@@ -188,10 +206,14 @@ bool beats(T v, T best) {
 }
 
 // idx[plane, y, x] = the flat (iy·w + ix) position of the maximum of window (y, x), out its value.
-// idx_row_step is ow to keep every row's positions, 0 to reuse one row's worth.
+// idx_row_step is ow to keep every row's positions, 0 to reuse one row's worth. g by value: the
+// int64 position stores could alias a referenced Geometry's fields, forcing a reload per element.
 template <class T>
-void pool_max(const Geometry& g, const T* p, std::int64_t* idx, std::int64_t idx_row_step, T* out) {
-  for (std::int64_t plane = 0; plane < g.n * g.c; ++plane) {
+void pool_max(const Geometry g, const T* p, std::int64_t* idx0, std::int64_t idx_row_step, T* out,
+              std::int64_t plane0, std::int64_t plane1) {
+  // Without kept positions each part of the planes needs its own row of scratch positions.
+  std::int64_t* idx = idx0 + (idx_row_step == 0 ? plane0 * g.ow : 0);
+  for (std::int64_t plane = plane0; plane < plane1; ++plane) {
     const T* img = p + plane * g.h * g.w;
     for (std::int64_t y = 0; y < g.oh; ++y) {
       std::int64_t* best = idx + (plane * g.oh + y) * idx_row_step;
@@ -247,12 +269,14 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride0, S
   if (2 * g.ph > g.kh || 2 * g.pw > g.kw)
     throw std::invalid_argument("max_pool2d: padding " + std::to_string(g.ph) + "x" + std::to_string(g.pw) +
                                 " should be at most half the kernel " + std::to_string(g.kh) + "x" + std::to_string(g.kw));
-  // Without a graph the positions are kept for one output row only (inference needs no backward).
+  // Without a graph the positions are kept for one output row per plane (inference needs no backward).
   const bool graph = is_grad_enabled() && x.requires_grad();
-  Tensor index = empty(graph ? Shape{g.n, g.c, g.oh * g.ow} : Shape{g.ow}, DType::Int64);
+  Tensor index = empty(graph ? Shape{g.n, g.c, g.oh * g.ow} : Shape{g.n * g.c, g.ow}, DType::Int64);
   Tensor out = empty({g.n, g.c, g.oh, g.ow}, x.dtype());
   dispatch_float(x.dtype(), "max_pool2d", [&]<class T>() {
-    pool_max<T>(g, x.data<T>(), index.data<std::int64_t>(), graph ? g.ow : 0, out.data<T>());
+    parallel_for(g.n * g.c, kPlanesPerThread, [&](std::int64_t plane0, std::int64_t plane1) {
+      pool_max<T>(g, x.data<T>(), index.data<std::int64_t>(), graph ? g.ow : 0, out.data<T>(), plane0, plane1);
+    });
   });
   if (!graph) return out;
   Shape image = x.shape();
@@ -278,13 +302,15 @@ Tensor max_pool2d_backward(const Tensor& grad, const Tensor& index, const Shape&
     const T* pg = grad.data<T>();
     const std::int64_t* pi = index.data<std::int64_t>();
     T* po = out.data<T>();
-    for (std::int64_t plane = 0; plane < planes; ++plane)
-      for (std::int64_t w = plane * windows; w < (plane + 1) * windows; ++w) {
-        if (pi[w] < 0 || pi[w] >= area)
-          throw std::invalid_argument("max_pool2d_backward: index " + std::to_string(pi[w]) + " is outside [0, " +
-                                      std::to_string(area) + ") for input " + to_string(input_shape));
-        po[plane * area + pi[w]] += pg[w];
-      }
+    parallel_for(planes, kPlanesPerThread, [&](std::int64_t plane0, std::int64_t plane1) {
+      for (std::int64_t plane = plane0; plane < plane1; ++plane)
+        for (std::int64_t w = plane * windows; w < (plane + 1) * windows; ++w) {
+          if (pi[w] < 0 || pi[w] >= area)
+            throw std::invalid_argument("max_pool2d_backward: index " + std::to_string(pi[w]) + " is outside [0, " +
+                                        std::to_string(area) + ") for input " + to_string(input_shape));
+          po[plane * area + pi[w]] += pg[w];
+        }
+    });
   });
   Shape grad_shape = grad.shape();
   return record("max_pool2d_backward", out, {grad}, [index, grad_shape, area](const Node&, const Tensor& gg) {

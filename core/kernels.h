@@ -3,12 +3,17 @@
 // the graph is the op's business.
 #include <cblas.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
+#include "core/parallel.h"
 #include "core/tensor.h"
 
 namespace zg::kernel {
+
+// An elementwise loop worth waking a second thread for (about 20 µs of work).
+constexpr std::int64_t kElementsPerThread = 1 << 15;
 
 // out[i] = f(x[i]) in x's dtype.
 template <class T, class F>
@@ -16,8 +21,9 @@ Tensor map(const Tensor& x, F f) {
   Tensor out = empty(x.shape(), x.dtype());
   const T* p = x.data<T>();
   T* o = out.data<T>();
-  const std::int64_t n = x.numel();
-  for (std::int64_t i = 0; i < n; ++i) o[i] = f(p[i]);
+  parallel_for(x.numel(), kElementsPerThread, [o, p, f](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end; ++i) o[i] = f(p[i]);
+  });
   return out;
 }
 
@@ -107,20 +113,37 @@ struct DimView {
   }
 };
 
-// C(m,n) = op(A)·op(B) + beta·C through OpenBLAS, row-major with leading dimensions; op
-// transposes per flag.
-inline void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a, std::int64_t lda,
-                 const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta, c,
-              static_cast<int>(ldc));
+inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const float* a, int lda,
+                      const float* b, int ldb, float beta, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
 
-inline void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const double* a, std::int64_t lda,
-                 const double* b, std::int64_t ldb, double beta, double* c, std::int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
-              static_cast<int>(n), static_cast<int>(k), 1.0, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta, c,
-              static_cast<int>(ldc));
+inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const double* a, int lda,
+                      const double* b, int ldb, double beta, double* c, int ldc) {
+  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
+}
+
+// C(m,n) = op(A)·op(B) + beta·C, row-major with leading dimensions; op transposes per flag. A
+// large product is split along C's longer side into blocks of whole 16-column (or row) strips,
+// one per thread of the pool, each a single-threaded OpenBLAS call.
+template <class T>
+void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t lda, const T* b,
+          std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
+  const CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
+  const bool split_columns = n >= m;
+  const std::int64_t strip = 16, strips = ((split_columns ? n : m) + strip - 1) / strip;
+  const std::int64_t work_per_strip = strip * (split_columns ? m : n) * k;
+  const std::int64_t min_strips = std::max<std::int64_t>(1, (std::int64_t{1} << 20) / std::max<std::int64_t>(work_per_strip, 1));
+  parallel_for(strips, min_strips, [=](std::int64_t s0, std::int64_t s1) {
+    const std::int64_t from = s0 * strip, to = std::min(s1 * strip, split_columns ? n : m);
+    const auto i = [](std::int64_t v) { return static_cast<int>(v); };
+    if (split_columns)
+      blas_gemm(opa, opb, i(m), i(to - from), i(k), a, i(lda), tb ? b + from * ldb : b + from, i(ldb), beta, c + from,
+                i(ldc));
+    else
+      blas_gemm(opa, opb, i(to - from), i(n), i(k), ta ? a + from : a + from * lda, i(lda), b, i(ldb), beta,
+                c + from * ldc, i(ldc));
+  });
 }
 
 }  // namespace zg::kernel

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "core/autograd.h"
+#include "core/parallel.h"
 
 namespace zg {
 
@@ -85,7 +86,10 @@ void SGD::step() {
       if (first) buf = zeros_like(p);
       dispatch_float(p.dtype(), "SGD", [&]<class T>() {
         Tensor gt = grad.to(p.dtype());
-        update<T>(p.data<T>(), gt.data<T>(), o.momentum != 0 ? buf.data<T>() : nullptr, first, p.numel(), o);
+        T* pb = o.momentum != 0 ? buf.data<T>() : nullptr;
+        parallel_for(p.numel(), 1 << 16, [&](std::int64_t begin, std::int64_t end) {
+          update<T>(p.data<T>() + begin, gt.data<T>() + begin, pb ? pb + begin : nullptr, first, end - begin, o);
+        });
       });
     }
   }

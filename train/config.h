@@ -24,7 +24,7 @@ struct TrainConfig {
   double weight_decay = 0.0;
   std::string schedule = "constant";
   std::uint64_t seed = 0;
-  std::int64_t threads = 0;  // OpenBLAS threads; 0 keeps OpenBLAS's own default
+  std::int64_t threads = 0;  // threads of the pool (zg::set_num_threads); 0 keeps OPENBLAS_NUM_THREADS or the cores
   std::string out;           // run folder; empty picks runs/<data>-<model>[-N]
   bool quiet = false;
 

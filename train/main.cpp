@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   bind.add("--schedule", &zg::TrainConfig::schedule,
            "constant | step:S[:G] | multistep:M1,M2[:G] | cosine:T[:MIN], optionally +warmup:W");
   bind.add("--seed", &zg::TrainConfig::seed, "random seed (initial weights, shuffling, data split)");
-  bind.add("--threads", &zg::TrainConfig::threads, "OpenBLAS threads (0: OpenBLAS's default)");
+  bind.add("--threads", &zg::TrainConfig::threads, "threads for the GEMMs and our loops (0: OPENBLAS_NUM_THREADS, else the cores)");
   bind.add("--out", &zg::TrainConfig::out, "run folder (default runs/<data>-<model>[-N])");
   train_cmd->add_flag("--quiet", scratch.quiet, "no progress or per-epoch lines");
   train_cmd->add_option("--resume", resume_dir, "continue the run saved in this folder");
@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
   margins_cmd->add_option("--lr", margins.lr, "peak learning rate (cosine schedule)")->capture_default_str();
   margins_cmd->add_option("--weight-decay", margins.weight_decay, "L2 penalty of SGD")->capture_default_str();
   margins_cmd->add_option("--seed", margins.seed, "random seed")->capture_default_str();
-  margins_cmd->add_option("--threads", margins.threads, "OpenBLAS threads (0: OpenBLAS's default)")->capture_default_str();
+  margins_cmd->add_option("--threads", margins.threads, "threads for the GEMMs and our loops (0: OPENBLAS_NUM_THREADS, else the cores)")->capture_default_str();
   margins_cmd->add_option("--jobs", margins.jobs, "panels trained at once (0: one per core)")->capture_default_str();
   margins_cmd->add_option("--out", margins.out, "report folder")->capture_default_str();
   margins_cmd->add_flag("--quiet", margins.quiet, "no progress or per-epoch lines");

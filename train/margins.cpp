@@ -1,6 +1,6 @@
 #include "train/margins.h"
 
-#include <cblas.h>
+#include "core/parallel.h"
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -250,11 +250,11 @@ PanelResult train_panel(const MarginPanel& chosen, const MarginsOptions& o, cons
 MarginsResult run_margins(const MarginsOptions& options) {
   std::vector<MarginPanel> panels = options.resolved_panels();
   const auto start = std::chrono::steady_clock::now();
-  // The panels are independent, and most of a step is our own single-threaded loops, so they
-  // train side by side, one per core, each with one OpenBLAS thread so the pools never compete.
+  // The panels are independent and their steps small, so they train side by side, one per core,
+  // each on one thread (the pool would only add hand-offs).
   const auto jobs = std::min(static_cast<std::size_t>(options.jobs_to_run()), panels.size());
-  if (options.threads > 0) openblas_set_num_threads(static_cast<int>(options.threads));
-  else if (jobs > 1) openblas_set_num_threads(1);
+  if (options.threads > 0) set_num_threads(static_cast<int>(options.threads));
+  else if (jobs > 1) set_num_threads(1);
   DataSplit data = load_dataset(options.data, options.seed);
   Normalize norm = pixel_stats(data.train);
 

@@ -1,6 +1,6 @@
 #include "train/trainer.h"
 
-#include <cblas.h>
+#include "core/parallel.h"
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -101,7 +101,7 @@ TrainResult run_train(const TrainConfig& requested, const std::string& resume_di
     config = saved;
   }
   config.validate();
-  if (config.threads > 0) openblas_set_num_threads(static_cast<int>(config.threads));
+  if (config.threads > 0) set_num_threads(static_cast<int>(config.threads));
 
   DataSplit data = load_dataset(config.data, config.seed);
   Normalize norm = pixel_stats(data.train);
@@ -165,7 +165,7 @@ Evaluation run_eval(const std::string& run_dir, const std::string& data_spec, st
   if (cfg == file.metadata.end()) throw std::invalid_argument(path + ": no config in the metadata; not written by zoograd train");
   TrainConfig config = TrainConfig::from_json(nlohmann::json::parse(cfg->second), path);
   if (!data_spec.empty()) config.data = data_spec;
-  if (config.threads > 0) openblas_set_num_threads(static_cast<int>(config.threads));
+  if (config.threads > 0) set_num_threads(static_cast<int>(config.threads));
   DataSplit data = load_dataset(config.data, config.seed);
   Generator gen(config.seed);
   std::shared_ptr<Sequential> model = build_model(config, data.train.sample_shape, data.train.num_classes, gen);
