@@ -43,7 +43,7 @@ def main():
             if task != "load":
                 vals = {fw: summary([r["peak_rss_mib"] for r in rs]) for fw, rs in by.items()}
                 rows.append(dict(task=task, measure="peak memory", threads=threads, unit="MiB", **vals))
-                acc = {fw: statistics.median(r["test_accuracy"] for r in rs) for fw, rs in by.items()}
+                acc = {fw: statistics.mean(r["test_accuracy"] for r in rs) for fw, rs in by.items()}
                 rows.append(dict(task=task, measure="test accuracy", threads=threads, unit="",
                                  **{fw: {"median": a, "min": a, "max": a, "n": len(by[fw])} for fw, a in acc.items()}))
     for row in rows:

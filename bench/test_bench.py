@@ -1,0 +1,86 @@
+"""Checks of the benchmark's own logic (ctest runs it; timings are never asserted):
+report.py's medians, exclusions, ratios and target marks on made-up runs, and the JSON that
+zoograd_bench and gemm_floor print. Usage: test_bench.py BENCH_BUILD_DIR
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(HERE, "..", "build", "release", "bench")
+FASHION = "/usr/share/datasets/fashion-mnist"
+
+
+def made_up_runs():
+    machine = {"machine": {"cpu": "test", "cores": 2, "openblas": "0", "torch": "0", "openblas_coretype": "unset",
+                           "reps": 2, "epochs": 3}}
+    runs = [machine]
+    for rep in (1, 2):
+        runs.append({"framework": "gemm-floor", "task": "mlp", "epoch_seconds": [2.0, 2.0], "threads": 1, "rep": rep})
+        # The first epoch (9.0) must be excluded: zoograd's median is 2.1, PyTorch's 3.0.
+        runs.append({"framework": "zoograd", "task": "mlp", "epoch_seconds": [9.0, 2.1, 2.1],
+                     "inference_seconds": [1.0, 0.1, 0.1], "test_accuracy": 0.85, "peak_rss_mib": 80.0,
+                     "threads": 1, "rep": rep})
+        runs.append({"framework": "pytorch", "task": "mlp", "epoch_seconds": [9.0, 3.0, 3.0],
+                     "inference_seconds": [1.0, 0.2, 0.2], "test_accuracy": 0.87, "peak_rss_mib": 400.0,
+                     "threads": 1, "rep": rep})
+    return runs
+
+
+class Report(unittest.TestCase):
+    def test_ratios_exclusions_and_targets(self):
+        with tempfile.TemporaryDirectory() as out:
+            raw = os.path.join(out, "raw.jsonl")
+            with open(raw, "w") as f:
+                f.write("\n".join(json.dumps(r) for r in made_up_runs()) + "\n")
+            subprocess.run([sys.executable, os.path.join(HERE, "report.py"), raw, out], check=True,
+                           capture_output=True)
+            rows = {(r["task"], r["measure"]): r for r in json.load(open(os.path.join(out, "results.json")))["rows"]}
+            epoch = rows[("mlp", "epoch")]
+            self.assertAlmostEqual(epoch["zoograd"]["median"], 2.1)
+            self.assertEqual(epoch["zoograd"]["n"], 4)  # 2 processes × 2 epochs after the first
+            self.assertAlmostEqual(epoch["ratio"], 0.7)
+            self.assertAlmostEqual(epoch["zoograd_over_floor"], 1.05)
+            self.assertTrue(epoch["ok"])  # ≤ 0.92× PyTorch and ≤ 1.10× the floor
+            self.assertAlmostEqual(rows[("mlp", "inference")]["ratio"], 0.5)
+            self.assertTrue(rows[("mlp", "peak memory")]["ok"])  # 80 MiB ≤ 200 MiB
+            accuracy = rows[("mlp", "test accuracy")]
+            self.assertAlmostEqual(accuracy["difference"], -0.02)
+            self.assertFalse(accuracy["ok"])  # more than a point apart
+            table = open(os.path.join(out, "results.md")).read()
+            self.assertIn("| mlp epoch | 1 | 2.100 (2.100–2.100) s | 3.000 (3.000–3.000) s | 0.70 |", table)
+
+
+class Programs(unittest.TestCase):
+    def test_gemm_floor_prints_one_time_per_repeat(self):
+        line = subprocess.run([os.path.join(BUILD, "gemm_floor"), "2"], check=True, capture_output=True,
+                              text=True, env=dict(os.environ, OPENBLAS_NUM_THREADS="1")).stdout
+        result = json.loads(line)
+        self.assertEqual(len(result["epoch_seconds"]), 2)
+        self.assertTrue(all(s > 0 for s in result["epoch_seconds"]))
+
+    def test_gemm_floor_rejects_a_bad_repeat_count(self):
+        run = subprocess.run([os.path.join(BUILD, "gemm_floor"), "0"], capture_output=True, text=True)
+        self.assertEqual(run.returncode, 1)
+        self.assertIn("repeats must be at least 1, got 0", run.stderr)
+
+    @unittest.skipUnless(os.path.isdir(FASHION), "dataset-fashion-mnist is not installed")
+    def test_zoograd_bench_loads_fashion_mnist(self):
+        line = subprocess.run([os.path.join(BUILD, "zoograd_bench"), "load", "--epochs", "2"], check=True,
+                              capture_output=True, text=True).stdout
+        result = json.loads(line)
+        self.assertEqual(result["images"], 70000)
+        self.assertEqual(len(result["load_seconds"]), 2)
+        self.assertGreater(result["peak_rss_mib"], 50)  # the 55 MB of pixels are resident
+
+    def test_zoograd_bench_rejects_an_unknown_task(self):
+        run = subprocess.run([os.path.join(BUILD, "zoograd_bench"), "rnn"], capture_output=True, text=True)
+        self.assertNotEqual(run.returncode, 0)
+        self.assertIn("rnn", run.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
