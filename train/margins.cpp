@@ -1,6 +1,5 @@
 #include "train/margins.h"
 
-#include "core/parallel.h"
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include <thread>
 
 #include "core/ops.h"
+#include "core/parallel.h"
 #include "datasets/registry.h"
 #include "layers/activation.h"
 #include "layers/batchnorm.h"

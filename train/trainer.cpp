@@ -1,11 +1,11 @@
 #include "train/trainer.h"
 
-#include "core/parallel.h"
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <filesystem>
 
+#include "core/parallel.h"
 #include "core/serialize.h"
 #include "datasets/registry.h"
 #include "optim/schedule.h"
