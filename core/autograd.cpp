@@ -56,6 +56,13 @@ void set_grad_enabled(bool on) { g_grad_enabled = on; }
 bool is_anomaly_enabled() { return g_anomaly; }
 void set_detect_anomaly(bool on) { g_anomaly = on; }
 
+bool will_record(const std::vector<Tensor>& inputs) {
+  if (!g_grad_enabled) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
 Tensor record(const char* name, Tensor out, std::vector<Tensor> inputs, Node::Backward backward) {
   if (g_anomaly) {
     double v = 0;
@@ -68,10 +75,7 @@ Tensor record(const char* name, Tensor out, std::vector<Tensor> inputs, Node::Ba
                                " (input shapes " + shapes + ")");
     }
   }
-  if (!g_grad_enabled) return out;
-  bool any = false;
-  for (const Tensor& t : inputs) any = any || (t.defined() && t.requires_grad());
-  if (!any) return out;
+  if (!will_record(inputs)) return out;
   auto node = std::make_shared<Node>(name, std::move(inputs), std::move(backward));
   node->output = out.impl_ptr();
   out.impl().grad_fn = std::move(node);

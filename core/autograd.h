@@ -75,7 +75,11 @@ class DetectAnomalyGuard {
   bool prev_;
 };
 
-// Attaches a graph node to out when grad mode is on and an input requires grad; runs the anomaly
+// Whether record would attach a node for these inputs: grad mode is on and one requires grad.
+// Ops ask it to skip what only a backward needs (saved columns, pooling positions).
+bool will_record(const std::vector<Tensor>& inputs);
+
+// Attaches a graph node to out when will_record(inputs); runs the anomaly
 // check in anomaly mode. Returns out.
 Tensor record(const char* name, Tensor out, std::vector<Tensor> inputs, Node::Backward backward);
 

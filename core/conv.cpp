@@ -148,9 +148,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   const std::int64_t rows = g.c * g.kh * g.kw, area = g.oh * g.ow;
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
-  bool graph = false;
-  for (const Tensor& t : inputs) graph = graph || t.requires_grad();
-  graph = graph && is_grad_enabled();
+  const bool graph = will_record(inputs);
   // About 2 MiB of columns at a time without a graph; the backward needs the whole batch's.
   const std::int64_t per_image = rows * area * static_cast<std::int64_t>(dtype_size(x.dtype()));
   const std::int64_t chunk = graph ? g.n : std::clamp<std::int64_t>((2 << 20) / std::max<std::int64_t>(per_image, 1), 1, g.n);
@@ -181,7 +179,6 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
       });
     }
   });
-  if (!graph) return out;
   Shape image = x.shape();
   return record("conv2d", out, inputs, [cols, image, kernel, stride, padding, o](const Node& n, const Tensor& gy) {
     Tensor grad2d = reshape(permute(gy, {1, 0, 2, 3}), {o, -1});  // (O, N·oh·ow)
@@ -270,7 +267,7 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride0, S
     throw std::invalid_argument("max_pool2d: padding " + std::to_string(g.ph) + "x" + std::to_string(g.pw) +
                                 " should be at most half the kernel " + std::to_string(g.kh) + "x" + std::to_string(g.kw));
   // Without a graph the positions are kept for one output row per plane (inference needs no backward).
-  const bool graph = is_grad_enabled() && x.requires_grad();
+  const bool graph = will_record({x});
   Tensor index = empty(graph ? Shape{g.n, g.c, g.oh * g.ow} : Shape{g.n * g.c, g.ow}, DType::Int64);
   Tensor out = empty({g.n, g.c, g.oh, g.ow}, x.dtype());
   dispatch_float(x.dtype(), "max_pool2d", [&]<class T>() {
@@ -278,7 +275,6 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride0, S
       pool_max<T>(g, x.data<T>(), index.data<std::int64_t>(), graph ? g.ow : 0, out.data<T>(), plane0, plane1);
     });
   });
-  if (!graph) return out;
   Shape image = x.shape();
   return record("max_pool2d", out, {x}, [index, image](const Node&, const Tensor& gr) {
     return Grads{max_pool2d_backward(gr, index, image)};

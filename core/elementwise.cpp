@@ -226,7 +226,7 @@ Tensor relu(const Tensor& x) {
 
 // x = max(x, 0) in place, for tensors outside any graph (inference): no new block, half the traffic.
 Tensor& relu_(Tensor& x) {
-  if (is_grad_enabled() && x.requires_grad())
+  if (will_record({x}))
     throw std::invalid_argument("relu_: x of shape " + to_string(x.shape()) +
                                 " requires grad, and an in-place change would lose what its backward needs; use relu(x)");
   dispatch_float(x.dtype(), "relu_", [&]<class T>() {

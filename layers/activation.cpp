@@ -8,7 +8,7 @@
 namespace zg {
 
 Tensor ReLU::forward(const Tensor& x) {
-  if (!inplace_ || (is_grad_enabled() && x.requires_grad())) return relu(x);
+  if (!inplace_ || will_record({x})) return relu(x);
   Tensor y = x;
   return relu_(y);
 }
