@@ -71,6 +71,33 @@ void BM_ConvReluPoolBackward(benchmark::State& state) {
 }
 BENCHMARK(BM_ConvReluPoolBackward);
 
+// The pieces of a convolution and pooling step, at the CNN's shapes.
+// The argument is the batch: 128 writes its columns to memory, 8 to the cache.
+void BM_Im2col(benchmark::State& state) {
+  zg::Generator gen(0);
+  zg::Tensor x = zg::randn({state.range(0), 16, 12, 12}, zg::DType::Float32, gen);
+  zg::NoGradGuard no_grad;
+  for (auto _ : state) benchmark::DoNotOptimize(zg::im2col(x, {5, 5}));
+  state.SetItemsProcessed(state.iterations() * state.range(0) * 16 * 25 * 64);
+}
+BENCHMARK(BM_Im2col)->Arg(8)->Arg(128);
+
+void BM_Col2im(benchmark::State& state) {
+  zg::Generator gen(0);
+  zg::Tensor cols = zg::randn({16 * 5 * 5, 128 * 8 * 8}, zg::DType::Float32, gen);
+  zg::NoGradGuard no_grad;
+  for (auto _ : state) benchmark::DoNotOptimize(zg::col2im(cols, {128, 16, 12, 12}, {5, 5}));
+}
+BENCHMARK(BM_Col2im);
+
+// The first max-pool with the positions its backward needs.
+void BM_MaxPool2d(benchmark::State& state) {
+  zg::Generator gen(0);
+  zg::Tensor x = leaf({128, 16, 24, 24}, gen);
+  for (auto _ : state) benchmark::DoNotOptimize(zg::max_pool2d(x, 2));
+}
+BENCHMARK(BM_MaxPool2d);
+
 // Softmax cross-entropy over 10 classes, forward and backward.
 void BM_CrossEntropyBackward(benchmark::State& state) {
   zg::Generator gen(0);

@@ -1,7 +1,10 @@
-// Convolution as im2col + one GEMM over the whole batch, and pooling.
+// Convolution as im2col + GEMM, a few images at a time so that the columns stay in cache, and pooling.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
@@ -47,49 +50,194 @@ std::pair<std::int64_t, std::int64_t> inside(std::int64_t size, std::int64_t out
   return {x0, std::max(x0, x1)};
 }
 
-// Visits every (column entry, image element) pair of im2col that lies inside the image:
-// in(offset in the (C·kh·kw, N·oh·ow) matrix, offset in the NCHW image), and every run of column
-// entries that falls in the padding: pad(first offset, count). The bounds are worked out once per
-// row, so the inner loop is a plain strided (for stride 1, contiguous) copy.
-// Only images [b0, b1) are visited, so that parts of the batch can go to different threads.
-template <class In, class Pad>
-void for_each_patch(const Geometry& g, std::int64_t b0, std::int64_t b1, In in, Pad pad) {
-  const std::int64_t cols = g.n * g.oh * g.ow;
+// One image's part of one row of im2col's (C·kh·kw, N·oh·ow) matrix: an (oh, ow) block of column
+// entries, of which rows [y0, y1) and columns [x0, x1) read the image, starting at image element
+// first and advancing by step per row and by stride along a row; the rest is padding.
+struct Patch {
+  std::int64_t oh, ow, y0, y1, x0, x1, first, step, stride;
+};
+
+// Visits the patches of images [b0, b1) (parts of the batch go to different threads):
+// visit(patch, offset of the block in the matrix, offset of the image plane). The bounds are
+// worked out once per matrix row, so the callers' inner loops are plain strided (for stride 1,
+// contiguous) copies.
+template <class Visit>
+void for_each_patch(const Geometry& g, std::int64_t b0, std::int64_t b1, Visit visit) {
+  const std::int64_t area = g.oh * g.ow, plane = g.h * g.w;
   for (std::int64_t c = 0; c < g.c; ++c)
     for (std::int64_t ki = 0; ki < g.kh; ++ki)
       for (std::int64_t kj = 0; kj < g.kw; ++kj) {
-        std::int64_t row = ((c * g.kh + ki) * g.kw + kj) * cols;
-        auto [x0, x1] = inside(g.w, g.ow, kj, g.sw, g.pw);
-        for (std::int64_t b = b0; b < b1; ++b) {
-          std::int64_t plane = (b * g.c + c) * g.h * g.w;
-          for (std::int64_t y = 0; y < g.oh; ++y) {
-            std::int64_t iy = y * g.sh - g.ph + ki;
-            std::int64_t col = row + (b * g.oh + y) * g.ow;
-            if (iy < 0 || iy >= g.h) {
-              pad(col, g.ow);
-              continue;
-            }
-            pad(col, x0);
-            std::int64_t src = plane + iy * g.w - g.pw + kj;
-            if (g.sw == 1)
-              for (std::int64_t x = x0; x < x1; ++x) in(col + x, src + x);
-            else
-              for (std::int64_t x = x0; x < x1; ++x) in(col + x, src + x * g.sw);
-            pad(col + x1, g.ow - x1);
-          }
-        }
+        const std::int64_t row = ((c * g.kh + ki) * g.kw + kj) * g.n * area;
+        const auto [x0, x1] = inside(g.w, g.ow, kj, g.sw, g.pw);
+        const auto [y0, y1] = inside(g.h, g.oh, ki, g.sh, g.ph);
+        const Patch patch{g.oh, g.ow, y0, y1, x0, x1, (y0 * g.sh - g.ph + ki) * g.w + x0 * g.sw - g.pw + kj,
+                          g.sh * g.w, g.sw};
+        for (std::int64_t b = b0; b < b1; ++b) visit(patch, row + b * area, (b * g.c + c) * plane);
       }
+}
+
+// dst = the patch's column entries read from image (a plane). A typical run along a row is 8 to
+// 24 elements: a memcpy call per run (which GCC makes of a plain copy loop) was half of im2col's
+// profile, so stride 1 copies fixed-size blocks, which the compiler inlines as vector moves.
+// Restrict, as image and columns never overlap. Not inlined: inlined into the patch loops, its
+// counters lived on the stack.
+template <class T>
+[[gnu::noinline]] void fill_patch(const Patch r, const T* __restrict image, T* __restrict dst) {
+  const std::int64_t run = r.x1 - r.x0;
+  if (run == 0) {
+    std::fill_n(dst, r.oh * r.ow, T(0));
+    return;
+  }
+  if (r.y0 > 0) std::fill_n(dst, r.y0 * r.ow, T(0));
+  dst += r.y0 * r.ow;
+  const T* src = image + r.first;
+  for (std::int64_t y = r.y0; y < r.y1; ++y, dst += r.ow, src += r.step) {
+    if (r.x0 > 0) std::fill_n(dst, r.x0, T(0));
+    T* out = dst + r.x0;
+    if (r.stride == 1) {
+      std::int64_t k = 0;
+      for (; k + 8 <= run; k += 8) std::memcpy(out + k, src + k, 8 * sizeof(T));
+      if (k + 4 <= run) {
+        std::memcpy(out + k, src + k, 4 * sizeof(T));
+        k += 4;
+      }
+      for (; k < run; ++k) out[k] = src[k];
+    } else {
+      for (std::int64_t k = 0; k < run; ++k) out[k] = src[k * r.stride];
+    }
+    if (r.x1 < r.ow) std::fill_n(dst + r.x1, r.ow - r.x1, T(0));
+  }
+  if (r.y1 < r.oh) std::fill_n(dst, (r.oh - r.y1) * r.ow, T(0));
+}
+
+// image += the patch's column entries at src, added where fill_patch read them: im2col's adjoint.
+template <class T>
+[[gnu::noinline]] void add_patch(const Patch r, const T* __restrict src, T* __restrict image) {
+  const std::int64_t run = r.x1 - r.x0;
+  if (run == 0) return;
+  src += r.y0 * r.ow + r.x0;
+  T* dst = image + r.first;
+  for (std::int64_t y = r.y0; y < r.y1; ++y, src += r.ow, dst += r.step) {
+    if (r.stride == 1)
+      for (std::int64_t k = 0; k < run; ++k) dst[k] += src[k];
+    else
+      for (std::int64_t k = 0; k < run; ++k) dst[k * r.stride] += src[k];
+  }
 }
 
 // cols (C·kh·kw, N·oh·ow) of the g.n images at p: im2col's values.
 template <class T>
 void fill_columns(const Geometry& g, const T* p, T* cols) {
-  // Pointers by value: captured by reference they would be reloaded at every element.
   parallel_for(g.n, kImagesPerThread, [g, p, cols](std::int64_t b0, std::int64_t b1) {
-    for_each_patch(
-        g, b0, b1, [p, cols](std::int64_t ci, std::int64_t xi) { cols[ci] = p[xi]; },
-        [cols](std::int64_t ci, std::int64_t count) { std::fill_n(cols + ci, count, T(0)); });
+    for_each_patch(g, b0, b1, [p, cols](const Patch& r, std::int64_t col, std::int64_t plane) {
+      fill_patch(r, p + plane, cols + col);
+    });
   });
+}
+
+// Adds the columns at p into the g.n images at out: im2col's adjoint.
+template <class T>
+void add_columns(const Geometry& g, const T* p, T* out) {
+  parallel_for(g.n, kImagesPerThread, [g, p, out](std::int64_t b0, std::int64_t b1) {  // each image its own planes
+    for_each_patch(g, b0, b1, [p, out](const Patch& r, std::int64_t col, std::int64_t plane) {
+      add_patch(r, p + col, out + plane);
+    });
+  });
+}
+
+// Images per chunk of a convolution: their columns take about this much, so that making them,
+// multiplying them and (in the backward) adding them back stay in a core's cache. Columns of the
+// whole batch went to memory and back three times a step: a third of a CNN epoch.
+constexpr std::int64_t kChunkBytes = 256 << 10;
+
+struct Chunks {
+  std::int64_t images, count;
+};
+
+Chunks chunks_of(const Geometry& g, std::size_t element) {
+  const std::int64_t per_image = g.c * g.kh * g.kw * g.oh * g.ow * static_cast<std::int64_t>(element);
+  const std::int64_t images = std::clamp<std::int64_t>(kChunkBytes / std::max<std::int64_t>(per_image, 1), 1, g.n);
+  return {images, (g.n + images - 1) / images};
+}
+
+// The images [n0, n0 + part.n) of chunk i.
+Geometry chunk_part(const Geometry& g, const Chunks& ch, std::int64_t i, std::int64_t& n0) {
+  Geometry part = g;
+  n0 = i * ch.images;
+  part.n = std::min(ch.images, g.n - n0);
+  return part;
+}
+
+// y = W·im2col(x) + b laid out as NCHW, a chunk of images at a time, chunks in parallel.
+//   x:(N,C,H,W) w:(O, C·kh·kw) b:(O) or null -> y:(N,O,oh,ow)
+template <class T>
+void conv_forward(const Geometry& g, std::int64_t o, const T* x, const T* w, const T* b, T* y) {
+  const std::int64_t rows = g.c * g.kh * g.kw, area = g.oh * g.ow;
+  const Chunks ch = chunks_of(g, sizeof(T));
+  parallel_for(ch.count, 1, [=](std::int64_t c0, std::int64_t c1) {
+    Tensor cols = empty({rows * ch.images * area}, dtype_of<T>()), product = empty({o * ch.images * area}, dtype_of<T>());
+    T* col = cols.data<T>();
+    T* prod = product.data<T>();
+    for (std::int64_t i = c0; i < c1; ++i) {
+      std::int64_t n0 = 0;
+      const Geometry part = chunk_part(g, ch, i, n0);
+      const std::int64_t width = part.n * area;
+      fill_columns(part, x + n0 * g.c * g.h * g.w, col);
+      kernel::gemm(false, false, o, width, rows, w, rows, col, width, T(0), prod, width);
+      // (O, n, oh·ow) -> (n, O, oh·ow), adding the bias on the way.
+      for (std::int64_t im = 0; im < part.n; ++im)
+        for (std::int64_t oc = 0; oc < o; ++oc) {
+          const T* src = prod + (oc * part.n + im) * area;
+          T* dst = y + ((n0 + im) * o + oc) * area;
+          const T shift = b ? b[oc] : T(0);
+          for (std::int64_t e = 0; e < area; ++e) dst[e] = src[e] + shift;
+        }
+    }
+  });
+}
+
+// With G a chunk's gy as (O, n·oh·ow): dW = Σ over chunks of G·im2col(x)ᵀ, dx = col2im(Wᵀ·G) chunk by
+// chunk. dx (zeroed) or dw may be null. Each part of the chunks sums its own dW, and the parts are
+// added in order, so the result does not depend on which thread finishes first.
+template <class T>
+void conv_backward(const Geometry& g, std::int64_t o, const T* x, const T* w, const T* gy, T* dx, T* dw) {
+  const std::int64_t rows = g.c * g.kh * g.kw, area = g.oh * g.ow;
+  const Chunks ch = chunks_of(g, sizeof(T));
+  std::mutex mutex;
+  std::map<std::int64_t, Tensor> partial;  // by first chunk
+  parallel_for(ch.count, 1, [&, g, o, x, w, gy, dx, dw, ch](std::int64_t c0, std::int64_t c1) {
+    Tensor cols = empty({rows * ch.images * area}, dtype_of<T>()), grad = empty({o * ch.images * area}, dtype_of<T>());
+    Tensor sum = dw ? zeros({o * rows}, dtype_of<T>()) : Tensor();
+    T* col = cols.data<T>();
+    T* gr = grad.data<T>();
+    for (std::int64_t i = c0; i < c1; ++i) {
+      std::int64_t n0 = 0;
+      const Geometry part = chunk_part(g, ch, i, n0);
+      const std::int64_t width = part.n * area;
+      for (std::int64_t im = 0; im < part.n; ++im)
+        for (std::int64_t oc = 0; oc < o; ++oc)
+          std::copy_n(gy + ((n0 + im) * o + oc) * area, area, gr + oc * width + im * area);
+      if (dw) {
+        fill_columns(part, x + n0 * g.c * g.h * g.w, col);
+        kernel::gemm(false, true, o, rows, width, gr, width, col, width, T(1), sum.data<T>(), rows);
+      }
+      if (dx) {
+        kernel::gemm(true, false, rows, width, o, w, rows, gr, width, T(0), col, width);
+        add_columns(part, col, dx + n0 * g.c * g.h * g.w);
+      }
+    }
+    if (dw) {
+      std::lock_guard lock(mutex);
+      partial.emplace(c0, sum);
+    }
+  });
+  if (!dw) return;
+  std::fill_n(dw, o * rows, T(0));
+  for (const auto& entry : partial) {
+    const Tensor& sum = entry.second;
+    const T* p = sum.data<T>();
+    for (std::int64_t e = 0; e < o * rows; ++e) dw[e] += p[e];
+  }
 }
 
 }  // namespace
@@ -113,25 +261,18 @@ Tensor col2im(const Tensor& cols, const Shape& image, Size2 kernel, Size2 stride
     throw std::invalid_argument("col2im: expected columns of shape " + to_string(expect) + " for image " +
                                 to_string(image) + ", got " + to_string(cols.shape()));
   Tensor out = zeros(image, cols.dtype());
-  dispatch_float(cols.dtype(), "col2im", [&]<class T>() {
-    const T* p = cols.data<T>();
-    T* o = out.data<T>();
-    parallel_for(g.n, kImagesPerThread, [g, p, o](std::int64_t b0, std::int64_t b1) {  // each image its own planes
-      for_each_patch(
-          g, b0, b1, [p, o](std::int64_t ci, std::int64_t xi) { o[xi] += p[ci]; }, [](std::int64_t, std::int64_t) {});
-    });
-  });
+  dispatch_float(cols.dtype(), "col2im", [&]<class T>() { add_columns(g, cols.data<T>(), out.data<T>()); });
   return record("col2im", out, {cols}, [kernel, stride, padding](const Node&, const Tensor& gr) {
     return Grads{im2col(gr, kernel, stride, padding)};
   });
 }
 
 // y = W ⋆ x + b   x:(N,C,H,W) W:(O,C,kh,kw) b:(O) -> (N,O,oh,ow)
-// Forward: W:(O, C·kh·kw) · im2col(x) as one GEMM over the batch, then to NCHW with the bias added
-// in the same pass. Without a graph the columns are made a few images at a time, so inference at a
-// large batch stays small.
-// Backward, over the whole batch: with G = gy as (O, N·oh·ow),
-//   dW = G · colsᵀ   dx = col2im(Wᵀ · G)   db = Σ gy over (N, oh, ow)
+// Forward: W:(O, C·kh·kw) · im2col(x) a few images at a time, laid out as NCHW with the bias added
+// in the same pass. Backward: with G = gy as (O, N·oh·ow),
+//   dW = G · im2col(x)ᵀ   dx = col2im(Wᵀ · G)   db = Σ gy over (N, oh, ow)
+// computed a few images at a time again (the columns are made anew rather than kept from the
+// forward), or under create_graph with the differentiable ops im2col, mm and col2im.
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 stride, Size2 padding) {
   if (weight.dim() != 4 || x.dim() != 4 || weight.size(1) != x.size(1))
     throw std::invalid_argument("conv2d: input " + to_string(x.shape()) + " and weight " + to_string(weight.shape()) +
@@ -145,50 +286,26 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   }
   const Size2 kernel{weight.size(2), weight.size(3)};
   const Geometry g = geometry(x.shape(), kernel, stride, padding, "conv2d");
-  const std::int64_t rows = g.c * g.kh * g.kw, area = g.oh * g.ow;
-  std::vector<Tensor> inputs{x, weight};
-  if (bias.defined()) inputs.push_back(bias);
-  const bool graph = will_record(inputs);
-  // About 2 MiB of columns at a time without a graph; the backward needs the whole batch's.
-  const std::int64_t per_image = rows * area * static_cast<std::int64_t>(dtype_size(x.dtype()));
-  const std::int64_t chunk = graph ? g.n : std::clamp<std::int64_t>((2 << 20) / std::max<std::int64_t>(per_image, 1), 1, g.n);
-  Tensor cols = empty({rows, chunk * area}, x.dtype());
-  Tensor product = empty({o, chunk * area}, x.dtype());
   Tensor out = empty({g.n, o, g.oh, g.ow}, x.dtype());
   dispatch_float(x.dtype(), "conv2d", [&]<class T>() {
-    const T* w = weight.data<T>();
-    const T* b = bias.defined() ? bias.data<T>() : nullptr;
-    T* c = cols.data<T>();
-    T* prod = product.data<T>();
-    for (std::int64_t n0 = 0; n0 < g.n; n0 += chunk) {
-      Geometry part = g;
-      part.n = std::min(chunk, g.n - n0);
-      const std::int64_t width = part.n * area;
-      fill_columns(part, x.data<T>() + n0 * g.c * g.h * g.w, c);
-      kernel::gemm(false, false, o, width, rows, w, rows, c, width, T(0), prod, width);
-      // (O, n, oh·ow) -> (n, O, oh·ow), adding the bias on the way.
-      T* y = out.data<T>() + n0 * o * area;
-      parallel_for(part.n, kImagesPerThread, [=](std::int64_t i0, std::int64_t i1) {
-        for (std::int64_t i = i0; i < i1; ++i)
-          for (std::int64_t oc = 0; oc < o; ++oc) {
-            const T* src = prod + (oc * part.n + i) * area;
-            T* dst = y + (i * o + oc) * area;
-            const T shift = b ? b[oc] : T(0);
-            for (std::int64_t e = 0; e < area; ++e) dst[e] = src[e] + shift;
-          }
-      });
-    }
+    conv_forward(g, o, x.data<T>(), weight.data<T>(), bias.defined() ? bias.data<T>() : nullptr, out.data<T>());
   });
-  Shape image = x.shape();
-  return record("conv2d", out, inputs, [cols, image, kernel, stride, padding, o](const Node& n, const Tensor& gy) {
-    Tensor grad2d = reshape(permute(gy, {1, 0, 2, 3}), {o, -1});  // (O, N·oh·ow)
+  std::vector<Tensor> inputs{x, weight};
+  if (bias.defined()) inputs.push_back(bias);
+  return record("conv2d", out, inputs, [g, kernel, stride, padding, o](const Node& n, const Tensor& gy) {
+    const Tensor &xs = n.in(0), &w = n.in(1);
     Tensor dx, dw;
-    if (n.needs_grad(0))
-      dx = col2im(mm(reshape(n.in(1), {o, -1}), grad2d, true, false), image, kernel, stride, padding);
-    if (n.needs_grad(1)) {
-      // Under create_graph dW must depend on x through the graph; otherwise the saved columns do.
-      Tensor columns = is_grad_enabled() ? im2col(n.in(0), kernel, stride, padding) : cols;
-      dw = reshape(mm(grad2d, columns, false, true), n.in(1).shape());
+    if (is_grad_enabled()) {
+      Tensor grad2d = reshape(permute(gy, {1, 0, 2, 3}), {o, -1});  // (O, N·oh·ow)
+      if (n.needs_grad(0)) dx = col2im(mm(reshape(w, {o, -1}), grad2d, true, false), xs.shape(), kernel, stride, padding);
+      if (n.needs_grad(1)) dw = reshape(mm(grad2d, im2col(xs, kernel, stride, padding), false, true), w.shape());
+    } else {
+      if (n.needs_grad(0)) dx = zeros(xs.shape(), xs.dtype());
+      if (n.needs_grad(1)) dw = empty(w.shape(), w.dtype());
+      dispatch_float(xs.dtype(), "conv2d backward", [&]<class T>() {
+        conv_backward(g, o, xs.data<T>(), w.data<T>(), gy.data<T>(), dx.defined() ? dx.data<T>() : nullptr,
+                      dw.defined() ? dw.data<T>() : nullptr);
+      });
     }
     if (n.inputs.size() == 2) return Grads{dx, dw};
     return Grads{dx, dw, n.needs_grad(2) ? sum(gy, {0, 2, 3}) : Tensor()};
@@ -202,9 +319,33 @@ bool beats(T v, T best) {
   return v > best || (std::isnan(v) && !std::isnan(best));
 }
 
+// One output row of an unpadded max-pool, every window inside the image: out[x] and idx[x] (its
+// flat position in the plane) for window rows top..top+kh. Each window is scanned in registers with
+// selects, no branches; KH and KW fix the window at compile time (2x2, the common case, is three
+// unrolled compares per output) or are 0 to take kh and kw.
+template <class T, std::int64_t KH, std::int64_t KW>
+void pool_max_row(const T* __restrict img, std::int64_t top, std::int64_t w, std::int64_t ow, std::int64_t sw,
+                  std::int64_t kh, std::int64_t kw, T* __restrict out, std::int64_t* __restrict idx) {
+  if constexpr (KH != 0) kh = KH;
+  if constexpr (KW != 0) kw = KW;
+  for (std::int64_t x = 0; x < ow; ++x) {
+    std::int64_t b = top * w + x * sw;
+    T bv = img[b];
+    for (std::int64_t i = 0; i < kh; ++i)
+      for (std::int64_t j = i == 0 ? 1 : 0; j < kw; ++j) {
+        const std::int64_t e = (top + i) * w + x * sw + j;
+        const T v = img[e];
+        const bool take = (v > bv) | (std::isnan(v) & !std::isnan(bv));
+        b = take ? e : b;
+        bv = take ? v : bv;
+      }
+    out[x] = bv;
+    idx[x] = b;
+  }
+}
+
 // idx[plane, y, x] = the flat (iy·w + ix) position of the maximum of window (y, x), out its value.
-// idx_row_step is ow to keep every row's positions, 0 to reuse one row's worth. g by value: the
-// int64 position stores could alias a referenced Geometry's fields, forcing a reload per element.
+// idx_row_step is ow to keep every row's positions, 0 to reuse one row's worth.
 template <class T>
 void pool_max(const Geometry g, const T* p, std::int64_t* idx0, std::int64_t idx_row_step, T* out,
               std::int64_t plane0, std::int64_t plane1) {
@@ -216,22 +357,10 @@ void pool_max(const Geometry g, const T* p, std::int64_t* idx0, std::int64_t idx
       std::int64_t* best = idx + (plane * g.oh + y) * idx_row_step;
       T* best_v = out + (plane * g.oh + y) * g.ow;
       if (g.ph == 0 && g.pw == 0) {
-        // Every window lies inside the image: one window element at a time for the whole output
-        // row, a branch-free inner loop over x instead of a data-dependent branch per element.
-        for (std::int64_t i = 0; i < g.kh; ++i)
-          for (std::int64_t j = 0; j < g.kw; ++j) {
-            const std::int64_t r = (y * g.sh + i) * g.w + j;
-            const bool first = i == 0 && j == 0;
-            for (std::int64_t xx = 0; xx < g.ow; ++xx) {
-              std::int64_t e = r + xx * g.sw;
-              T v = img[e], bv = best_v[xx];
-              // Non-short-circuit logic and a mask keep GCC from turning the selects into branches.
-              bool take = first | (v > bv) | (std::isnan(v) & !std::isnan(bv));
-              std::int64_t mask = -static_cast<std::int64_t>(take);
-              best[xx] = (e & mask) | (best[xx] & ~mask);
-              best_v[xx] = take ? v : bv;
-            }
-          }
+        if (g.kh == 2 && g.kw == 2)
+          pool_max_row<T, 2, 2>(img, y * g.sh, g.w, g.ow, g.sw, 2, 2, best_v, best);
+        else
+          pool_max_row<T, 0, 0>(img, y * g.sh, g.w, g.ow, g.sw, g.kh, g.kw, best_v, best);
         continue;
       }
       for (std::int64_t xx = 0; xx < g.ow; ++xx) {

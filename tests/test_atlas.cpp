@@ -64,16 +64,15 @@ TEST(AtlasLiterature, MarginLossesBehaveAsPublished) {
 
   // L-Softmax with 2-D features: accuracy does not fall as m grows from 1 to 4 (published on full
   // MNIST: 98.45, 98.96, 99.22, 99.34%), and the features draw closer to their class's weight.
-  // One seed on 2,000 test digits has a standard error of about half a point, so a larger m may
-  // lose at most that against m = 1.
+  // Between two panels' accuracies near 0.91 on 2,000 test digits the standard error is about
+  // 0.9 points, so one seed can show a fall only beyond two of them; and the own-class angles of
+  // neighbouring m differ by tenths of a degree, so each m is compared with m = 1.
   const Row& m1 = rows.at("lsoftmax-m1");
   for (int m = 2; m <= 4; ++m) {
     const Row& r = rows.at("lsoftmax-m" + std::to_string(m));
-    const Row& prev = rows.at("lsoftmax-m" + std::to_string(m - 1));
-    EXPECT_GE(r.accuracy, m1.accuracy - 0.005) << "m = " << m;
-    EXPECT_LE(r.mean_own_angle, prev.mean_own_angle) << "m = " << m;
+    EXPECT_GE(r.accuracy, m1.accuracy - 0.018) << "m = " << m;
+    EXPECT_LT(r.mean_own_angle, m1.mean_own_angle) << "m = " << m;
   }
-  EXPECT_GE(rows.at("lsoftmax-m4").accuracy, m1.accuracy);
 }
 
 }  // namespace

@@ -100,44 +100,49 @@ TEST(Conv, Conv2dOfKnownValues) {
   EXPECT_EQ(v[15], 10 + 9);  // only x[2][2] under the +1
 }
 
+// dL/dW[o,c,i,j] = Σ g[n,o,y,x]·x[n,c,y·s-p+i,x·s-p+j]; dL/db[o] = Σ g[n,o,·,·]; checked with loops,
+// through both backward paths: a few images at a time (the second case has three chunks, the last
+// one short) and, under create_graph, the differentiable im2col, mm and col2im.
 TEST(Conv, Conv2dGradientsMatchDirectAdjoints) {
-  // dL/dW[o,c,i,j] = Σ g[n,o,y,x]·x[n,c,y·s-p+i,x·s-p+j]; dL/db[o] = Σ g[n,o,·,·]; checked with loops.
-  const ConvCase k{2, 2, 5, 6, 3, 3, 2, 2, 1, 1, 1, true};
-  Generator gen(11);
-  Tensor x = randn({k.n, k.c, k.h, k.w}, DType::Float64, gen).requires_grad_();
-  Tensor w = randn({k.o, k.c, k.kh, k.kw}, DType::Float64, gen).requires_grad_();
-  Tensor b = randn({k.o}, DType::Float64, gen).requires_grad_();
-  Tensor y = conv2d(x, w, b, Size2(k.sh, k.sw), Size2(k.ph, k.pw));
-  Tensor g = randn(y.shape(), DType::Float64, gen);
-  y.backward(g);
-  std::int64_t oh = y.size(2), ow = y.size(3);
-  std::vector<double> xv = x.to_vector(), gv = g.to_vector();
-  std::vector<double> dx(xv.size(), 0.0), dw(static_cast<std::size_t>(w.numel()), 0.0), db(3, 0.0);
-  std::vector<double> wv = w.to_vector();
-  for (std::int64_t n = 0; n < k.n; ++n)
-    for (std::int64_t o = 0; o < k.o; ++o)
-      for (std::int64_t oy = 0; oy < oh; ++oy)
-        for (std::int64_t ox = 0; ox < ow; ++ox) {
-          double gg = gv[static_cast<std::size_t>(((n * k.o + o) * oh + oy) * ow + ox)];
-          db[static_cast<std::size_t>(o)] += gg;
-          for (std::int64_t c = 0; c < k.c; ++c)
-            for (std::int64_t i = 0; i < k.kh; ++i)
-              for (std::int64_t j = 0; j < k.kw; ++j) {
-                std::int64_t iy = oy * k.sh - k.ph + i, ix = ox * k.sw - k.pw + j;
-                if (iy < 0 || iy >= k.h || ix < 0 || ix >= k.w) continue;
-                auto wi = static_cast<std::size_t>(((o * k.c + c) * k.kh + i) * k.kw + j);
-                auto xi = static_cast<std::size_t>(((n * k.c + c) * k.h + iy) * k.w + ix);
-                dw[wi] += gg * xv[xi];
-                dx[xi] += gg * wv[wi];
-              }
-        }
-  auto close = [](const std::vector<double>& a, const std::vector<double>& e, const char* what) {
-    ASSERT_EQ(a.size(), e.size());
-    for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], e[i], 1e-12) << what << " " << i;
-  };
-  close(x.grad().to_vector(), dx, "dx");
-  close(w.grad().to_vector(), dw, "dw");
-  close(b.grad().to_vector(), db, "db");
+  const std::vector<ConvCase> cases = {{2, 2, 5, 6, 3, 3, 2, 2, 1, 1, 1, true}, {5, 2, 20, 20, 3, 4, 4, 1, 1, 1, 1, true}};
+  for (const ConvCase& k : cases)
+    for (bool create_graph : {false, true}) {
+      SCOPED_TRACE(describe(k) + (create_graph ? ", create_graph" : ""));
+      Generator gen(11);
+      Tensor x = randn({k.n, k.c, k.h, k.w}, DType::Float64, gen).requires_grad_();
+      Tensor w = randn({k.o, k.c, k.kh, k.kw}, DType::Float64, gen).requires_grad_();
+      Tensor b = randn({k.o}, DType::Float64, gen).requires_grad_();
+      Tensor y = conv2d(x, w, b, Size2(k.sh, k.sw), Size2(k.ph, k.pw));
+      Tensor g = randn(y.shape(), DType::Float64, gen);
+      std::vector<Tensor> got = grad({y}, {x, w, b}, {g}, false, create_graph);
+      std::int64_t oh = y.size(2), ow = y.size(3);
+      std::vector<double> xv = x.to_vector(), gv = g.to_vector(), wv = w.to_vector();
+      std::vector<double> dx(xv.size(), 0.0), dw(wv.size(), 0.0), db(static_cast<std::size_t>(k.o), 0.0);
+      for (std::int64_t n = 0; n < k.n; ++n)
+        for (std::int64_t o = 0; o < k.o; ++o)
+          for (std::int64_t oy = 0; oy < oh; ++oy)
+            for (std::int64_t ox = 0; ox < ow; ++ox) {
+              double gg = gv[static_cast<std::size_t>(((n * k.o + o) * oh + oy) * ow + ox)];
+              db[static_cast<std::size_t>(o)] += gg;
+              for (std::int64_t c = 0; c < k.c; ++c)
+                for (std::int64_t i = 0; i < k.kh; ++i)
+                  for (std::int64_t j = 0; j < k.kw; ++j) {
+                    std::int64_t iy = oy * k.sh - k.ph + i, ix = ox * k.sw - k.pw + j;
+                    if (iy < 0 || iy >= k.h || ix < 0 || ix >= k.w) continue;
+                    auto wi = static_cast<std::size_t>(((o * k.c + c) * k.kh + i) * k.kw + j);
+                    auto xi = static_cast<std::size_t>(((n * k.c + c) * k.h + iy) * k.w + ix);
+                    dw[wi] += gg * xv[xi];
+                    dx[xi] += gg * wv[wi];
+                  }
+            }
+      auto close = [](const std::vector<double>& a, const std::vector<double>& e, const char* what) {
+        ASSERT_EQ(a.size(), e.size());
+        for (std::size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], e[i], 1e-11) << what << " " << i;
+      };
+      close(got[0].to_vector(), dx, "dx");
+      close(got[1].to_vector(), dw, "dw");
+      close(got[2].to_vector(), db, "db");
+    }
 }
 
 namespace {
@@ -215,6 +220,34 @@ TEST(Conv, MaxPoolGradientGoesToTheMaximum) {
   EXPECT_EQ(y.to_vector(), (std::vector<double>{9, 8, 7, 11}));
   y.backward(tensor({1, 2, 3, 4}, {1, 1, 2, 2}, DType::Float64));
   EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{0, 1, 0, 0, 0, 0, 2, 0, 3, 0, 0, 0, 0, 0, 0, 4}));
+}
+
+// PyTorch's rule: NaN beats any number, and of equal values the first in the window wins. Checked
+// on the 2x2 path, a 3x3 window (the general unpadded path) and a padded one.
+TEST(Conv, MaxPoolPropagatesNanAndKeepsTheFirstOfTies) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Tensor x = tensor({1, 3, 3, 0,    //
+                     nan, 2, 3, 1,  //
+                     5, 5, 4, 4,    //
+                     5, 5, 4, 4},
+                    {1, 1, 4, 4}, DType::Float64)
+                 .requires_grad_();
+  Tensor y = max_pool2d(x, 2);
+  std::vector<double> v = y.to_vector();
+  EXPECT_TRUE(std::isnan(v[0]));
+  EXPECT_EQ((std::vector<double>{v[1], v[2], v[3]}), (std::vector<double>{3, 5, 4}));
+  y.backward(tensor({1, 2, 3, 4}, {1, 1, 2, 2}, DType::Float64));
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{0, 0, 2, 0, 1, 0, 0, 0, 3, 0, 4, 0, 0, 0, 0, 0}));
+
+  Tensor wide = tensor({2, 7, 7, nan, 1, 7, 0, 0, 7}, {1, 1, 3, 3}, DType::Float64).requires_grad_();
+  Tensor y3 = max_pool2d(wide, 3);
+  EXPECT_TRUE(std::isnan(y3.item()));
+  y3.backward(ones({1, 1, 1, 1}, DType::Float64));
+  EXPECT_EQ(wide.grad().to_vector(), (std::vector<double>{0, 0, 0, 1, 0, 0, 0, 0, 0}));
+
+  Tensor padded = tensor({7, 7, 7, 7}, {1, 1, 2, 2}, DType::Float64).requires_grad_();
+  sum(max_pool2d(padded, 3, Size2(1), 1)).backward();
+  EXPECT_EQ(padded.grad().to_vector(), (std::vector<double>{4, 0, 0, 0}));  // every window's first 7
 }
 
 // Without a graph, conv2d makes its columns a few images at a time and max_pool2d keeps no

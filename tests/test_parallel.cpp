@@ -82,15 +82,17 @@ TEST(Parallel, SetNumThreadsRejectsZero) {
 }
 
 // A GEMM split into column or row strips over two threads gives the single-thread result; so do
-// the pooled loops of a convolution step.
+// the pooled loops of a convolution step, forward and backward.
 TEST(Parallel, SplitProductsMatchOneThread) {
   Generator gen(3);
   Tensor wide = randn({64, 300}, DType::Float32, gen), tall = randn({300, 700}, DType::Float32, gen);
   Tensor rows = randn({900, 300}, DType::Float32, gen), narrow = randn({300, 40}, DType::Float32, gen);
-  Tensor x = randn({16, 3, 20, 20}, DType::Float32, gen), w = randn({8, 3, 5, 5}, DType::Float32, gen);
+  Tensor x = randn({16, 3, 20, 20}, DType::Float32, gen).requires_grad_();
+  Tensor w = randn({8, 3, 5, 5}, DType::Float32, gen).requires_grad_();
   auto run = [&] {
-    return std::vector<Tensor>{mm(wide, tall), mm(rows, narrow), mm(tall, wide, true, true),
-                               max_pool2d(relu(conv2d(x, w)), 2)};
+    Tensor pooled = max_pool2d(relu(conv2d(x, w)), 2);
+    std::vector<Tensor> grads = grad({sum(pooled)}, {x, w});  // the convolution's backward in chunks
+    return std::vector<Tensor>{mm(wide, tall), mm(rows, narrow), mm(tall, wide, true, true), pooled, grads[0], grads[1]};
   };
   std::vector<Tensor> one, two;
   {
