@@ -1,7 +1,8 @@
 """Checks of the benchmark's own logic (ctest runs it; timings are never asserted):
-report.py's medians, exclusions, ratios and target marks on made-up runs, and the JSON that
-zoograd_bench and gemm_floor print. Usage: test_bench.py BENCH_BUILD_DIR
+report.py's medians, exclusions, ratios and target marks on made-up runs, the JSON that
+zoograd_bench and gemm_floor print, and the start (weights, batch order) zoograd_bench init writes. Usage: test_bench.py BENCH_BUILD_DIR
 """
+import array
 import json
 import os
 import subprocess
@@ -75,6 +76,32 @@ class Programs(unittest.TestCase):
         self.assertEqual(result["images"], 70000)
         self.assertEqual(len(result["load_seconds"]), 2)
         self.assertGreater(result["peak_rss_mib"], 50)  # the 55 MB of pixels are resident
+
+    @unittest.skipUnless(os.path.isdir(FASHION), "dataset-fashion-mnist is not installed")
+    def test_zoograd_bench_init_writes_the_weights_and_each_epochs_order(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "start.safetensors")
+            subprocess.run([os.path.join(BUILD, "zoograd_bench"), "init", "--model", "mlp", "--epochs", "2", "--seed",
+                            "5", "--out", path], check=True, capture_output=True)
+            with open(path, "rb") as f:
+                raw = f.read()
+        size = int.from_bytes(raw[:8], "little")
+        header = json.loads(raw[8:8 + size])
+        header.pop("__metadata__", None)
+        names = sorted(header, key=lambda n: header[n]["data_offsets"][0])
+        shapes = [header[n]["shape"] for n in names]
+        self.assertEqual(shapes, [[512, 784], [512], [256, 512], [256], [10, 256], [10], [2, 60000]])
+        self.assertEqual(names[-1], "order")
+        begin, end = header["order"]["data_offsets"]
+        order = array.array("q", raw[8 + size + begin:8 + size + end])
+        for epoch in (order[:60000], order[60000:]):
+            self.assertEqual(sorted(epoch), list(range(60000)))  # each epoch a permutation
+        self.assertNotEqual(order[:60000], order[60000:])
+
+    def test_zoograd_bench_init_needs_a_file(self):
+        run = subprocess.run([os.path.join(BUILD, "zoograd_bench"), "init"], capture_output=True, text=True)
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("init needs --out FILE", run.stderr)
 
     def test_zoograd_bench_rejects_an_unknown_task(self):
         run = subprocess.run([os.path.join(BUILD, "zoograd_bench"), "rnn"], capture_output=True, text=True)

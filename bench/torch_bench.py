@@ -35,6 +35,41 @@ def load(folder):
     return pair("train"), pair("t10k")
 
 
+def read_safetensors(path):
+    """The tensors of a safetensors file, in file order (what zoograd_bench init writes)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    size, = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + size])
+    header.pop("__metadata__", None)
+    dtypes = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
+    tensors = []
+    for name, entry in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0]):
+        begin, end = entry["data_offsets"]
+        values = np.frombuffer(raw, dtypes[entry["dtype"]], (end - begin) // np.dtype(dtypes[entry["dtype"]]).itemsize,
+                               8 + size + begin)
+        tensors.append((name, torch.from_numpy(values.reshape(entry["shape"]).copy())))
+    return tensors
+
+
+def start_from(model, path, epochs):
+    """Copies zoograd's initial weights (by position and shape) into model; returns the batch order."""
+    tensors = read_safetensors(path)
+    named = dict(tensors)
+    params = list(model.parameters())
+    weights = [t for name, t in tensors if name != "order"]
+    if len(weights) != len(params) or any(w.shape != p.shape for w, p in zip(weights, params)):
+        raise ValueError(f"{path}: weights {[tuple(w.shape) for w in weights]} do not fit the model's "
+                         f"{[tuple(p.shape) for p in params]}; write it with zoograd_bench init for this model")
+    with torch.no_grad():
+        for w, p in zip(weights, params):
+            p.copy_(w)
+    order = named["order"]
+    if order.shape[0] < epochs:
+        raise ValueError(f"{path}: batch order for {order.shape[0]} epochs, {epochs} asked; write it with --epochs {epochs}")
+    return order
+
+
 def build(name):
     if name == "mlp":
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(inplace=True), nn.Linear(512, 256), nn.ReLU(inplace=True),
@@ -43,7 +78,7 @@ def build(name):
                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(512, 10))
 
 
-def train_task(name, folder, epochs, seed):
+def train_task(name, folder, epochs, seed, init):
     (x_train, y_train), (x_test, y_test) = load(folder)
     torch.manual_seed(seed)
     scaled = x_train.float().div_(255)
@@ -54,12 +89,13 @@ def train_task(name, folder, epochs, seed):
         return x[idx].unsqueeze(1).float().div_(255).sub_(mean).div_(std)
 
     model = build(name)
+    order = start_from(model, init, epochs) if init else None
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     epoch_seconds, inference_seconds, accuracy = [], [], 0.0
-    for _ in range(epochs):
+    for epoch in range(epochs):
         start = time.perf_counter()
         model.train()
-        for idx in torch.randperm(len(y_train)).split(128):
+        for idx in (order[epoch] if init else torch.randperm(len(y_train))).split(128):
             loss = F.cross_entropy(model(batch(x_train, idx)), y_train[idx])
             optimizer.zero_grad()
             loss.backward()
@@ -92,11 +128,12 @@ def main():
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--init", help="start from zoograd's initial weights and batch order (zoograd_bench init)")
     args = parser.parse_args()
     threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "1"))
     torch.set_num_threads(threads)
     result = load_task(args.data, args.epochs) if args.task == "load" else \
-        train_task(args.task, args.data, args.epochs, args.seed)
+        train_task(args.task, args.data, args.epochs, args.seed, args.init)
     result.update(framework="pytorch", openblas_num_threads=os.environ.get("OPENBLAS_NUM_THREADS", "unset"),
                   torch_threads=torch.get_num_threads(),
                   peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

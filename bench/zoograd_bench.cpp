@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/ops.h"
+#include "core/serialize.h"
 #include "datasets/idx.h"
 #include "losses/classification.h"
 #include "optim/sgd.h"
@@ -56,12 +57,34 @@ double test_accuracy(zg::Sequential& model, const zg::Dataset& test, const zg::N
   return static_cast<double>(correct) / static_cast<double>(test.size());
 }
 
+std::shared_ptr<zg::Sequential> build(const std::string& model_name, const FashionMnist& data, zg::Generator& gen) {
+  zg::TrainConfig config;
+  config.model = model_name;
+  return zg::build_model(config, data.train.sample_shape, data.train.num_classes, gen);
+}
+
+// What train_task starts from for a seed: the initial weights, and every epoch's batch order as an
+// (epochs, 60000) "order" tensor. bench/torch_bench.py --init starts from the same, so that the
+// two frameworks' accuracies differ by their arithmetic rather than by their random draws.
+nlohmann::json init_task(const std::string& model_name, const std::string& dir, int epochs, std::uint64_t seed,
+                         const std::string& out) {
+  FashionMnist data = load(dir);
+  zg::Generator gen(seed);  // drawn from in the order train_task draws
+  auto model = build(model_name, data, gen);
+  zg::DataLoader loader(data.train, 128, true, gen);
+  std::vector<std::int64_t> order;
+  for (int e = 0; e < epochs; ++e)
+    for (const auto& indices : loader.epoch_indices()) order.insert(order.end(), indices.begin(), indices.end());
+  zg::NamedTensors tensors = model->named_parameters();
+  tensors.emplace_back("order", zg::from_data(std::span<const std::int64_t>(order), {epochs, data.train.size()}));
+  zg::save_safetensors(out, tensors);
+  return {{"task", "init"}, {"model", model_name}, {"file", out}};
+}
+
 nlohmann::json train_task(const std::string& model_name, const std::string& dir, int epochs, std::uint64_t seed) {
   FashionMnist data = load(dir);
   zg::Generator gen(seed);
-  zg::TrainConfig config;
-  config.model = model_name;
-  auto model = zg::build_model(config, data.train.sample_shape, data.train.num_classes, gen);
+  auto model = build(model_name, data, gen);
   zg::SGD optimizer(model->parameters(), {.lr = 0.1, .momentum = 0.9});
   const zg::Normalize norm = zg::pixel_stats(data.train);
   zg::DataLoader loader(data.train, 128, true, gen, norm);
@@ -106,16 +129,26 @@ nlohmann::json load_task(const std::string& dir, int repeats) {
 
 int main(int argc, char** argv) {
   CLI::App app{"zoograd's side of the benchmark against PyTorch (bench/run starts it)"};
-  std::string task, dir = "/usr/share/datasets/fashion-mnist";
+  std::string task, dir = "/usr/share/datasets/fashion-mnist", model = "mlp", out;
   int epochs = 3;
   std::uint64_t seed = 0;
-  app.add_option("task", task, "mlp, cnn or load")->required()->check(CLI::IsMember({"mlp", "cnn", "load"}));
+  app.add_option("task", task, "mlp, cnn, load, or init (the start of a seed's mlp or cnn run, for PyTorch)")
+      ->required()
+      ->check(CLI::IsMember({"mlp", "cnn", "load", "init"}));
   app.add_option("--data", dir, "folder with Fashion-MNIST's four .gz IDX files")->check(CLI::ExistingDirectory);
   app.add_option("--epochs", epochs, "training epochs (or load repetitions)")->check(CLI::Range(1, 1000));
   app.add_option("--seed", seed, "initialization and shuffling seed");
+  app.add_option("--model", model, "init: the model whose start to write")->check(CLI::IsMember({"mlp", "cnn"}));
+  app.add_option("--out", out, "init: the safetensors file to write");
   CLI11_PARSE(app, argc, argv);
+  if (task == "init" && out.empty()) {
+    std::cerr << "zoograd_bench: init needs --out FILE, the safetensors file to write\n";
+    return 2;
+  }
   try {
-    nlohmann::json result = task == "load" ? load_task(dir, epochs) : train_task(task, dir, epochs, seed);
+    nlohmann::json result = task == "load"   ? load_task(dir, epochs)
+                            : task == "init" ? init_task(model, dir, epochs, seed, out)
+                                             : train_task(task, dir, epochs, seed);
     result["framework"] = "zoograd";
     const char* threads = std::getenv("OPENBLAS_NUM_THREADS");
     result["openblas_num_threads"] = threads ? threads : "unset";
