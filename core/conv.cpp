@@ -160,12 +160,16 @@ Chunks chunks_of(const Geometry& g, std::size_t element) {
   return {images, (g.n + images - 1) / images};
 }
 
-// The images [n0, n0 + part.n) of chunk i.
-Geometry chunk_part(const Geometry& g, const Chunks& ch, std::int64_t i, std::int64_t& n0) {
+// Chunk i: its images [n0, n0 + part.n) as a geometry of their own, and its width in columns.
+struct Chunk {
+  Geometry part;
+  std::int64_t n0, width;
+};
+
+Chunk chunk_at(const Geometry& g, const Chunks& ch, std::int64_t i) {
   Geometry part = g;
-  n0 = i * ch.images;
-  part.n = std::min(ch.images, g.n - n0);
-  return part;
+  part.n = std::min(ch.images, g.n - i * ch.images);
+  return {part, i * ch.images, part.n * g.oh * g.ow};
 }
 
 // y = W·im2col(x) + b laid out as NCHW, a chunk of images at a time, chunks in parallel.
@@ -179,9 +183,7 @@ void conv_forward(const Geometry& g, std::int64_t o, const T* x, const T* w, con
     T* col = cols.data<T>();
     T* prod = product.data<T>();
     for (std::int64_t i = c0; i < c1; ++i) {
-      std::int64_t n0 = 0;
-      const Geometry part = chunk_part(g, ch, i, n0);
-      const std::int64_t width = part.n * area;
+      const auto [part, n0, width] = chunk_at(g, ch, i);
       fill_columns(part, x + n0 * g.c * g.h * g.w, col);
       kernel::gemm(false, false, o, width, rows, w, rows, col, width, T(0), prod, width);
       // (O, n, oh·ow) -> (n, O, oh·ow), adding the bias on the way.
@@ -211,9 +213,7 @@ void conv_backward(const Geometry& g, std::int64_t o, const T* x, const T* w, co
     T* col = cols.data<T>();
     T* gr = grad.data<T>();
     for (std::int64_t i = c0; i < c1; ++i) {
-      std::int64_t n0 = 0;
-      const Geometry part = chunk_part(g, ch, i, n0);
-      const std::int64_t width = part.n * area;
+      const auto [part, n0, width] = chunk_at(g, ch, i);
       for (std::int64_t im = 0; im < part.n; ++im)
         for (std::int64_t oc = 0; oc < o; ++oc)
           std::copy_n(gy + ((n0 + im) * o + oc) * area, area, gr + oc * width + im * area);
