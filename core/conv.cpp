@@ -156,7 +156,8 @@ struct Chunks {
 
 Chunks chunks_of(const Geometry& g, std::size_t element) {
   const std::int64_t per_image = g.c * g.kh * g.kw * g.oh * g.ow * static_cast<std::int64_t>(element);
-  const std::int64_t images = std::clamp<std::int64_t>(kChunkBytes / std::max<std::int64_t>(per_image, 1), 1, g.n);
+  const std::int64_t images =
+      std::clamp<std::int64_t>(kChunkBytes / std::max<std::int64_t>(per_image, 1), 1, std::max<std::int64_t>(g.n, 1));
   return {images, (g.n + images - 1) / images};
 }
 

@@ -250,6 +250,16 @@ TEST(Conv, MaxPoolPropagatesNanAndKeepsTheFirstOfTies) {
   EXPECT_EQ(padded.grad().to_vector(), (std::vector<double>{4, 0, 0, 0}));  // every window's first 7
 }
 
+// An empty batch has no chunks: an empty output, and empty or zero gradients.
+TEST(Conv, EmptyBatch) {
+  Tensor x = zeros({0, 2, 6, 6}).requires_grad_(), w = ones({3, 2, 3, 3}).requires_grad_();
+  Tensor y = conv2d(x, w);
+  EXPECT_EQ(y.shape(), (Shape{0, 3, 4, 4}));
+  sum(y).backward();
+  EXPECT_EQ(x.grad().shape(), x.shape());
+  EXPECT_EQ(w.grad().to_vector(), std::vector<double>(54, 0.0));
+}
+
 // Without a graph, conv2d makes its columns a few images at a time and max_pool2d keeps no
 // positions; the values must be those of the graph-recording path.
 TEST(Conv, InferencePathMatchesTheTrainingPath) {
