@@ -70,7 +70,7 @@ Tensor record(const char* name, Tensor out, std::vector<Tensor> inputs, Node::Ba
     if (at >= 0) {
       std::string shapes;
       for (const Tensor& t : inputs) shapes += (shapes.empty() ? "" : ", ") + to_string(t.shape());
-      throw std::runtime_error(std::string("anomaly: op '") + name + "' produced " + describe(v) + " at element " +
+      throw AnomalyError(std::string("anomaly: op '") + name + "' produced " + describe(v) + " at element " +
                                std::to_string(at) + " of its output of shape " + to_string(out.shape()) +
                                " (input shapes " + shapes + ")");
     }
@@ -169,7 +169,7 @@ std::unordered_map<Node*, Tensor> run_backward(const std::vector<Tensor>& roots,
         double v = 0;
         std::int64_t at = first_non_finite(gi, v);
         if (at >= 0)
-          throw std::runtime_error(std::string("anomaly: backward of '") + node->name + "' produced " + describe(v) +
+          throw AnomalyError(std::string("anomaly: backward of '") + node->name + "' produced " + describe(v) +
                                    " at element " + std::to_string(at) + " of the gradient for input " +
                                    std::to_string(i) + " of shape " + to_string(in.shape()));
       }

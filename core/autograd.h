@@ -10,6 +10,7 @@
 // reference cycles and lets deep graphs be destroyed iteratively.
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,10 @@ class NoGradGuard : public GradModeGuard {
 };
 
 // Anomaly mode: every op checks its output, and backward every gradient, for NaN/Inf and throws
-// naming the first op (and shape) that produced one.
+// an AnomalyError naming the first op (and shape) that produced one.
+struct AnomalyError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 bool is_anomaly_enabled();
 void set_detect_anomaly(bool on);
 

@@ -13,7 +13,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"loss_params", loss_params}, {"embedding_dim", embedding_dim},
           {"epochs", epochs},     {"batch_size", batch_size}, {"lr", lr},         {"momentum", momentum},
           {"weight_decay", weight_decay}, {"schedule", schedule}, {"seed", seed}, {"threads", threads},
-          {"out", out},           {"quiet", quiet}};
+          {"out", out},           {"quiet", quiet},       {"detect_anomaly", detect_anomaly}};
 }
 
 TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& source) {
@@ -50,6 +50,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& s
     c.threads = j.value("threads", c.threads);
     c.out = j.value("out", c.out);
     c.quiet = j.value("quiet", c.quiet);
+    c.detect_anomaly = j.value("detect_anomaly", c.detect_anomaly);
   } catch (const nlohmann::json::exception& e) {
     throw std::invalid_argument(source + ": " + e.what());
   }

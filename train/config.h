@@ -27,6 +27,7 @@ struct TrainConfig {
   std::int64_t threads = 0;  // threads of the pool (zg::set_num_threads); 0 keeps OPENBLAS_NUM_THREADS or the cores
   std::string out;           // run folder; empty picks runs/<data>-<model>[-N]
   bool quiet = false;
+  bool detect_anomaly = false;  // every op checks its output for NaN/Inf (slow; finds where a divergence starts)
 
   nlohmann::json to_json() const;
   // Strict: unknown keys and wrong types throw naming the key and `source`.

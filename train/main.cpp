@@ -1,5 +1,5 @@
 // zoograd: the command-line program. Results go to stdout; logs and progress to stderr.
-// Exit codes: 0 success, 1 error, 2 bad command line.
+// Exit codes: 0 success, 1 error, 2 bad command line, 3 training diverged (a NaN or Inf).
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
   bind.add("--threads", &zg::TrainConfig::threads, "threads for the GEMMs and our loops (0: OPENBLAS_NUM_THREADS, else the cores)");
   bind.add("--out", &zg::TrainConfig::out, "run folder (default runs/<data>-<model>[-N])");
   train_cmd->add_flag("--quiet", scratch.quiet, "no progress or per-epoch lines");
+  train_cmd->add_flag("--detect-anomaly", scratch.detect_anomaly,
+                      "check every op's output and gradient for NaN/Inf and name the first (slow)");
   train_cmd->add_option("--resume", resume_dir, "continue the run saved in this folder");
   train_cmd->add_option("--config", config_file, "read settings from a config.json (flags given override it)");
 
@@ -152,6 +154,7 @@ int main(int argc, char** argv) {
         config = config_file.empty() ? zg::TrainConfig{} : zg::TrainConfig::load(config_file);
         bind.apply(config);
         if (train_cmd->count("--quiet")) config.quiet = scratch.quiet;
+        if (train_cmd->count("--detect-anomaly")) config.detect_anomaly = scratch.detect_anomaly;
         if (set_opt->count() > 0) config.loss_params = zg::parse_loss_settings(loss_settings);
         config.validate();
       } catch (const std::invalid_argument& e) {
@@ -202,6 +205,12 @@ int main(int argc, char** argv) {
         std::printf("%-14s %-10s %-12s %s\n", d.name.c_str(), status.c_str(), size.c_str(), where.c_str());
       }
     }
+  } catch (const zg::DivergenceError& e) {
+    std::fprintf(stderr, "zoograd: %s\n", e.what());
+    return 3;
+  } catch (const zg::AnomalyError& e) {
+    std::fprintf(stderr, "zoograd: training diverged: %s\n", e.what());
+    return 3;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "zoograd: error: %s\n", e.what());
     return 1;

@@ -211,10 +211,12 @@ PanelResult train_panel(const MarginPanel& chosen, const MarginsOptions& o, cons
   std::int64_t step = 0;
   for (std::int64_t epoch = 1; epoch <= epochs; ++epoch) {
     Progress progress(epoch, epochs, data.train.size(), live && !o.quiet);
-    EpochTotals totals = train_epoch(*model, objective, optimizer, loader, step, progress, lr_at_step);
-    if (!std::isfinite(totals.loss_sum))
-      throw std::runtime_error(panel.name + ": the loss diverged in epoch " + std::to_string(epoch) +
-                               "; lower --lr (now " + std::to_string(o.lr) + ") or the panel's s");
+    EpochTotals totals;
+    try {
+      totals = train_epoch(*model, objective, optimizer, loader, step, progress, lr_at_step);
+    } catch (const DivergenceError& e) {
+      throw DivergenceError(panel.name + " (epoch " + std::to_string(epoch) + "): " + e.what() + ", or the panel's s");
+    }
     double test_accuracy = accuracy(run_pass(*model, data.test, norm));
     nlohmann::json e = {{"epoch", epoch},
                         {"train_loss", totals.mean_loss()},

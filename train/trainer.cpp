@@ -3,7 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "core/parallel.h"
 #include "core/serialize.h"
@@ -18,6 +21,17 @@
 namespace zg {
 
 namespace fs = std::filesystem;
+
+namespace {
+// %g keeps small and large learning rates readable (std::to_string prints 1e-05 as 0.000010);
+// a NaN's sign bit means nothing to a reader.
+std::string format_value(double v) {
+  if (std::isnan(v)) return "nan";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+}  // namespace
 
 Evaluation evaluate(Sequential& model, const Dataset& data, const Normalize& norm, const Objective& objective,
                     std::int64_t step, std::int64_t batch_size) {
@@ -59,12 +73,19 @@ EpochTotals train_epoch(Sequential& model, const Objective& objective, SGD& opti
       for (ParamGroup& group : optimizer.param_groups()) group.options.lr = lr_at_step(step);
     Batch b = loader.batch(indices);
     auto [loss, scores] = objective(model, b.x, b.y, step);
+    const double value = loss.item();
+    if (!std::isfinite(value))
+      throw DivergenceError("training diverged: the loss is " + format_value(value) + " at step " +
+                            std::to_string(step + 1) + " with learning rate " +
+                            format_value(optimizer.param_groups()[0].options.lr) +
+                            "; that step was not taken. Lower --lr, or rerun with --detect-anomaly to find the op "
+                            "that first produced a NaN or Inf");
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();
     ++step;
     auto n = static_cast<std::int64_t>(indices.size());
-    t.loss_sum += loss.item() * static_cast<double>(n);
+    t.loss_sum += value * static_cast<double>(n);
     t.correct += static_cast<std::int64_t>(sum(eq(argmax(scores.detach(), 1), b.y)).item());
     t.seen += n;
     progress.update(t.seen, t.mean_loss(), t.accuracy());
@@ -97,11 +118,14 @@ TrainResult run_train(const TrainConfig& requested, const std::string& resume_di
     TrainConfig saved = TrainConfig::from_json(checkpoint_config(checkpoint_path), checkpoint_path);
     saved.epochs = requested.epochs;
     saved.quiet = requested.quiet;
+    saved.detect_anomaly = requested.detect_anomaly;
     saved.out = resume_dir;
     config = saved;
   }
   config.validate();
   if (config.threads > 0) set_num_threads(static_cast<int>(config.threads));
+  std::optional<DetectAnomalyGuard> anomaly;
+  if (config.detect_anomaly) anomaly.emplace();
 
   DataSplit data = load_dataset(config.data, config.seed);
   Normalize norm = pixel_stats(data.train);

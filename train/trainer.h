@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -33,9 +34,15 @@ struct EpochTotals {
   double accuracy() const { return static_cast<double>(correct) / static_cast<double>(std::max<std::int64_t>(seen, 1)); }
 };
 
+// A non-finite training loss. Thrown before the step that would have applied it, so the weights
+// are those of the last finite step; the command line exits with code 3.
+struct DivergenceError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // One epoch of the loader's batches in train mode: the objective's loss, backward, an SGD step;
 // `step` counts the steps taken. `lr_at_step`, if given, sets every group's learning rate before
-// each step (a schedule finer than the epoch).
+// each step (a schedule finer than the epoch). Throws DivergenceError on a non-finite loss.
 EpochTotals train_epoch(Sequential& model, const Objective& objective, SGD& optimizer, DataLoader& loader,
                         std::int64_t& step, Progress& progress,
                         const std::function<double(std::int64_t step)>& lr_at_step = {});
