@@ -125,7 +125,7 @@ std::vector<std::uint8_t> bytes_of(const NamedTensors& tensors) {
 
 TEST(Determinism, SameSeedInTwoProcessesWritesByteIdenticalWeights) {
   TempDir dir;
-  // 2 epochs of spirals in batches of 32: 57 steps, through shuffling, dropout-free MLP and momentum SGD.
+  // 2 epochs of 900 spirals in batches of 32: 58 steps of shuffling, an MLP and momentum SGD.
   auto train = [&](const std::string& out, int seed) {
     zg_tests::CliRun r = zg_tests::run_cli("train --data spirals --epochs 2 --batch-size 32 --hidden 64,64 --quiet --threads 1 "
                                            "--seed " + std::to_string(seed) + " --out " + dir / out);
