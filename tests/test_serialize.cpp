@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <bit>
@@ -77,6 +78,17 @@ std::string raw_of(std::initializer_list<T> values) {
   std::string out;
   for (T v : values) out.append(reinterpret_cast<const char*>(&v), sizeof(T));
   return out;
+}
+
+// The file with the digits of its "crc32":"00000000" filled in, computed here independently of the
+// library: zlib's CRC-32 of the whole file as it stands (with the zeros).
+std::string with_crc(std::string file) {
+  std::size_t at = file.find(R"("crc32":"00000000")");
+  EXPECT_NE(at, std::string::npos);
+  uLong crc = crc32(0, reinterpret_cast<const Bytef*>(file.data()), static_cast<uInt>(file.size()));
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08lx", crc);
+  return file.replace(at + 9, 8, hex);
 }
 
 // A safetensors file: the 8-byte length (the header's unless given), the header, the data.
@@ -171,7 +183,7 @@ TEST(Safetensors, RoundTripWithoutTensorsOrMetadata) {
   std::string path = dir / "empty.safetensors";
   save_safetensors(path, {});
   std::string bytes = read_bytes(path);
-  EXPECT_EQ(bytes, le64(8) + "{}      ");
+  EXPECT_EQ(bytes, with_crc(le64(40) + R"({"__metadata__":{"crc32":"00000000"}})" + "   "));
   SafetensorsFile back = load_safetensors(path);
   EXPECT_TRUE(back.tensors.empty());
   EXPECT_TRUE(back.metadata.empty());
@@ -192,6 +204,7 @@ TEST(Safetensors, SaveRejectsDuplicateAndReservedNames) {
     EXPECT_CONTAINS(e.what(), "\"w\"");
   }
   EXPECT_THROW(save_safetensors(path, {{"__metadata__", zeros({1})}}), std::invalid_argument);
+  EXPECT_CONTAINS(error_of([&] { save_safetensors(path, {}, {{"crc32", "0"}}); }), "metadata key \"crc32\" is reserved");
   EXPECT_TRUE(listing(dir.path()).empty());
 }
 
@@ -201,10 +214,11 @@ TEST(Safetensors, ByteLayoutOfASmallFile) {
   TempDir dir;
   std::string path = dir / "x.safetensors";
   save_safetensors(path, {{"x", tensor({1.0}, {1})}});
-  const std::string json = R"({"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  const std::string json =
+      R"({"__metadata__":{"crc32":"00000000"},"x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
   std::string header = json + std::string((8 - json.size() % 8) % 8, ' ');
-  ASSERT_EQ(header.size(), 56u);
-  EXPECT_EQ(read_bytes(path), le64(56) + header + std::string("\x00\x00\x80\x3f", 4));
+  ASSERT_EQ(header.size(), 96u);
+  EXPECT_EQ(read_bytes(path), with_crc(le64(96) + header + std::string("\x00\x00\x80\x3f", 4)));
 }
 
 TEST(Safetensors, ByteLayoutFollowsTheSpec) {
@@ -234,7 +248,13 @@ TEST(Safetensors, ByteLayoutFollowsTheSpec) {
   for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
   ASSERT_EQ(keys.size(), tensors.size() + 1);
   EXPECT_EQ(keys[0], "__metadata__");
+  // Plain string metadata, which any safetensors reader takes; the crc32 over the whole file comes first.
+  EXPECT_EQ(j["__metadata__"].begin().key(), "crc32");
+  std::string crc = j["__metadata__"]["crc32"];
+  j["__metadata__"].erase("crc32");
   EXPECT_EQ(j["__metadata__"], (nlohmann::ordered_json{{"format", "pt"}}));
+  std::string zeroed = bytes;
+  EXPECT_EQ(with_crc(zeroed.replace(bytes.find(crc), 8, "00000000")), bytes);
 
   // Data offsets are contiguous in tensor order, start at 0 and end at the end of the file.
   const std::string data = bytes.substr(8 + n);
@@ -370,6 +390,63 @@ TEST(Safetensors, FailedSaveLeavesTheExistingFileUntouched) {
   EXPECT_EQ(listing(folder), (std::vector<std::string>{"keep"}));
 }
 
+// ---- the crc32 ----
+
+TEST(Safetensors, CrcCatchesEverySingleByteFlip) {
+  TempDir dir;
+  std::string path = dir / "model.safetensors";
+  save_safetensors(path, sample_tensors(), {{"format", "pt"}});
+  const std::string bytes = read_bytes(path);
+  ASSERT_TRUE(parse_safetensors(bytes, "good").checksummed);
+  // A flip in the key's 5 letters can leave valid JSON without a crc32 ("brc32"), which is what a
+  // file of another tool looks like; a checkpoint reader requires the crc32 and refuses those.
+  const std::size_t key = bytes.find(R"("crc32")") + 1;
+  std::size_t caught = 0, renamed = 0;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    for (int mask : {0x01, 0xff}) {
+      std::string damaged = bytes;
+      damaged[i] = static_cast<char>(damaged[i] ^ mask);
+      std::optional<SafetensorsFile> f;
+      if (parse_error(damaged).empty()) f = parse_safetensors(damaged, "bad.safetensors");
+      if (!f) ++caught;
+      else if (i >= key && i < key + 5 && !f->checksummed) ++renamed;
+      else ADD_FAILURE() << "flip " << mask << " at byte " << i << " accepted";
+    }
+  }
+  EXPECT_EQ(caught + renamed, 2 * bytes.size());
+  EXPECT_LE(renamed, 10u);
+}
+
+TEST(Safetensors, CrcMismatchNamesTheFileAndBothValues) {
+  TempDir dir;
+  std::string path = dir / "model.safetensors";
+  save_safetensors(path, {{"w", full({4}, 1.0)}});
+  std::string bytes = read_bytes(path);
+  std::string stored = nlohmann::json::parse(bytes.substr(8, read_le64(bytes)))["__metadata__"]["crc32"];
+  bytes.back() = static_cast<char>(bytes.back() ^ 0x40);
+  write_bytes(path, bytes);
+  std::string message = error_of([&] { load_safetensors(path); });
+  EXPECT_TRUE(message.starts_with(path + ": CRC32 mismatch (stored " + stored + ", computed ")) << message;
+  EXPECT_TRUE(message.ends_with("): the file is damaged")) << message;
+}
+
+TEST(Safetensors, FindsTheCrcAnywhereInTheMetadata) {
+  std::string header = R"({"__metadata__":{"format":"pt","crc32":"00000000"},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  SafetensorsFile f = parse_safetensors(with_crc(st_file(header, raw_of<float>({2.5f}))), "moved");
+  EXPECT_TRUE(f.checksummed);
+  EXPECT_EQ(f.metadata, (Metadata{{"format", "pt"}}));
+  EXPECT_EQ(f.tensors[0].second.item(), 2.5);
+}
+
+TEST(Safetensors, RefusesAMalformedCrc) {
+  for (const char* crc : {R"("0000000")", R"("000000000")", R"("ABCDEF01")", R"("0000000g")", "12345678", "null"}) {
+    SCOPED_TRACE(crc);
+    EXPECT_REFUSED(st_file(std::string(R"({"__metadata__":{"crc32":)") + crc + "}}"), "__metadata__.crc32");
+  }
+  // Valid JSON, but not in the form the digits are found by.
+  EXPECT_REFUSED(st_file(R"({"__metadata__":{"crc32" : "00000000"}})"), "__metadata__.crc32");
+}
+
 // ---- valid files written by hand ----
 
 TEST(Safetensors, ParsesHandWrittenFiles) {
@@ -378,6 +455,7 @@ TEST(Safetensors, ParsesHandWrittenFiles) {
                        R"("b":{"dtype":"I64","shape":[],"data_offsets":[0,8]}})";
   std::string data = raw_of<std::int64_t>({-5}) + raw_of<float>({0.25f});
   SafetensorsFile f = parse_safetensors(st_file(header, data), "hand.safetensors");
+  EXPECT_FALSE(f.checksummed);  // files of other tools have no crc32 and load all the same
   ASSERT_EQ(f.tensors.size(), 2u);
   EXPECT_EQ(f.tensors[0].first, "w");
   EXPECT_EQ(f.tensors[0].second.to_vector(), (std::vector<double>{0.25}));
@@ -603,6 +681,6 @@ TEST(Safetensors, LoadNamesTheFileInErrors) {
     ADD_FAILURE() << "accepted";
   } catch (const std::runtime_error& e) {
     EXPECT_CONTAINS(e.what(), path);
-    EXPECT_CONTAINS(e.what(), "outside the data section");
+    EXPECT_CONTAINS(e.what(), "CRC32 mismatch");
   }
 }

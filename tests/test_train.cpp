@@ -66,9 +66,11 @@ TEST(Train, ReachesHighAccuracyOnMoonsAndWritesTheRunFolder) {
   fs::path dir = fresh_dir("moons");
   TrainResult r = run_train(moons_config(dir, 10));
   EXPECT_GE(r.test_accuracy, 0.97);
-  for (const char* f : {"config.json", "metrics.csv", "metrics.jsonl", "model.safetensors", "checkpoint.safetensors",
-                        "loss.svg", "accuracy.svg", "confusion.svg", "confusion.csv", "index.html"})
+  for (const char* f : {"config.json", "metrics.csv", "metrics.jsonl", "model.safetensors", "checkpoint-000009.safetensors",
+                        "checkpoint-000010.safetensors", "loss.svg", "accuracy.svg", "confusion.svg", "confusion.csv",
+                        "index.html"})
     EXPECT_TRUE(fs::exists(dir / f)) << f;
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 11);  // only the two newest checkpoints
   std::ifstream csv(dir / "metrics.csv");
   std::string header;
   std::getline(csv, header);
@@ -124,9 +126,26 @@ TEST(Train, ResumeOfAFolderWithoutCheckpointSaysSo) {
     run_train(moons_config(dir, 2), dir.string());
     FAIL();
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("checkpoint.safetensors does not exist"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no checkpoint-<epoch>.safetensors in " + dir.string()), std::string::npos)
+        << e.what();
   }
   fs::remove_all(dir);
+}
+
+TEST(Train, ResumeFallsBackToTheOlderCheckpointWhenTheNewestIsDamaged) {
+  fs::path straight = fresh_dir("straight4"), split = fresh_dir("damaged");
+  run_train(moons_config(straight, 4));
+  run_train(moons_config(split, 3));
+  fs::path newest = split / "checkpoint-000003.safetensors";
+  fs::resize_file(newest, fs::file_size(newest) - 1);
+  run_train(moons_config(split, 4), split.string());  // epoch 3 again from checkpoint 2, then 4
+  EXPECT_EQ(values(load_safetensors((straight / "model.safetensors").string()).tensors),
+            values(load_safetensors((split / "model.safetensors").string()).tensors));
+  EXPECT_EQ(metrics_without_timing(straight), metrics_without_timing(split));
+  EXPECT_FALSE(fs::exists(split / "checkpoint-000002.safetensors"));
+  EXPECT_TRUE(fs::exists(split / "checkpoint-000003.safetensors"));
+  fs::remove_all(straight);
+  fs::remove_all(split);
 }
 
 using zg_tests::CliRun;

@@ -1,10 +1,13 @@
 #pragma once
-// Checkpoints: one safetensors file holding the model ("model." + state_dict names), the
-// optimizer's momentum buffers ("optimizer." + names), and in the metadata the generator state,
-// epoch, step, metrics so far and the config. Written atomically, so a crash never leaves a
-// partial file under the final name.
+// Checkpoints: RUN/checkpoint-<epoch, 6 digits>.safetensors, each holding the model ("model." +
+// state_dict names), the optimizer's momentum buffers ("optimizer." + names), and in the metadata
+// the generator state, epoch, step, metrics so far and the config, under the file's crc32.
+// Every epoch gets a name of its own, written atomically, so a crash at any point leaves the
+// previous checkpoint complete and never a partial file under a final name. The two newest are
+// kept: if the newest is damaged, resuming falls back to the one before.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,13 +23,31 @@ struct TrainingState {
   nlohmann::json metrics = nlohmann::json::array();
 };
 
-void save_checkpoint(const std::string& path, const Module& model, const SGD& optimizer, const Generator& gen,
-                     const TrainingState& state, const nlohmann::json& config);
+// One checkpoint file read and validated in full, not yet applied to a model.
+struct Checkpoint {
+  std::string path;
+  NamedTensors model, optimizer;  // without their "model." / "optimizer." prefixes
+  Generator::State generator{};
+  TrainingState state;
+  nlohmann::json config;
+};
+
+// Writes dir/checkpoint-<state.epoch>.safetensors, then removes all but the two newest
+// checkpoints and the temporary files of saves that crashed. Returns the path written.
+std::string save_checkpoint(const std::string& dir, const Module& model, const SGD& optimizer, const Generator& gen,
+                            const TrainingState& state, const nlohmann::json& config);
+
+// The checkpoint files in dir, newest (highest epoch) first; temporary files are not listed.
+std::vector<std::string> list_checkpoints(const std::string& dir);
+
+// Throws naming the path and the problem: damaged (crc32), truncated, or a field missing.
+Checkpoint read_checkpoint(const std::string& path);
+
+// The newest checkpoint in dir that reads. Each newer one that does not is logged as a warning
+// with its reason; throws naming every file tried and why when none reads.
+Checkpoint read_latest_checkpoint(const std::string& dir);
 
 // Restores model, optimizer and generator in place and returns epoch, step and metrics.
-TrainingState load_checkpoint(const std::string& path, Module& model, SGD& optimizer, Generator& gen);
-
-// The config a checkpoint was written with.
-nlohmann::json checkpoint_config(const std::string& path);
+TrainingState restore_checkpoint(const Checkpoint& checkpoint, Module& model, SGD& optimizer, Generator& gen);
 
 }  // namespace zg

@@ -87,7 +87,7 @@ pre{background:#f6f6f6;padding:1em}</style></head><body>
 <pre>)" + xml_escape(config.dump(2)) + R"(</pre>
 <p>Files: <a href="metrics.csv">metrics.csv</a>, <a href="metrics.jsonl">metrics.jsonl</a>,
 <a href="confusion.csv">confusion.csv</a>, <a href="config.json">config.json</a>,
-model.safetensors, checkpoint.safetensors.</p>
+model.safetensors, checkpoint-&lt;epoch&gt;.safetensors (the two newest).</p>
 </body></html>
 )";
   write_file((fs::path(dir) / "index.html").string(), html);

@@ -110,12 +110,10 @@ std::string pick_run_dir(const TrainConfig& c) {
 
 TrainResult run_train(const TrainConfig& requested, const std::string& resume_dir) {
   TrainConfig config = requested;
-  std::string checkpoint_path;
+  std::optional<Checkpoint> resume;
   if (!resume_dir.empty()) {
-    checkpoint_path = (fs::path(resume_dir) / "checkpoint.safetensors").string();
-    if (!fs::exists(checkpoint_path))
-      throw std::invalid_argument("--resume: " + checkpoint_path + " does not exist; pass a run folder written by zoograd train");
-    TrainConfig saved = TrainConfig::from_json(checkpoint_config(checkpoint_path), checkpoint_path);
+    resume = read_latest_checkpoint(resume_dir);
+    TrainConfig saved = TrainConfig::from_json(resume->config, resume->path);
     saved.epochs = requested.epochs;
     saved.quiet = requested.quiet;
     saved.detect_anomaly = requested.detect_anomaly;
@@ -136,9 +134,10 @@ TrainResult run_train(const TrainConfig& requested, const std::string& resume_di
   Schedule schedule = Schedule::parse(config.schedule);
 
   TrainingState state;
-  if (!checkpoint_path.empty()) {
-    state = load_checkpoint(checkpoint_path, *model, optimizer, gen);
-    spdlog::info("resuming {} after epoch {} (step {})", resume_dir, state.epoch, state.step);
+  if (resume) {
+    state = restore_checkpoint(*resume, *model, optimizer, gen);
+    spdlog::info("resuming {} after epoch {} (step {})", resume->path, state.epoch, state.step);
+    resume.reset();  // frees the file's copy of the weights
   }
   std::string dir = pick_run_dir(config);
   config.out = dir;
@@ -173,7 +172,7 @@ TrainResult run_train(const TrainConfig& requested, const std::string& resume_di
                    test.accuracy, seconds, m["samples_per_second"].get<double>());
     save_safetensors((fs::path(dir) / "model.safetensors").string(), model->state_dict(),
                      {{"config", config_json.dump()}, {"step", std::to_string(state.step)}});
-    save_checkpoint((fs::path(dir) / "checkpoint.safetensors").string(), *model, optimizer, gen, state, config_json);
+    save_checkpoint(dir, *model, optimizer, gen, state, config_json);
     write_run_report(dir, config_json, state.metrics, test.confusion, data.train.class_names);
   }
   if (state.metrics.empty()) throw std::invalid_argument("nothing to train: --epochs " + std::to_string(config.epochs));

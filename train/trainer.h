@@ -53,7 +53,7 @@ struct TrainResult {
 };
 
 // Trains as configured, writing the run folder after every epoch. With resume_dir, continues the
-// run saved there (its checkpoint and settings; config.epochs may raise the epoch count).
+// run saved there (its newest checkpoint that loads, and settings; config.epochs may raise the epoch count).
 TrainResult run_train(const TrainConfig& config, const std::string& resume_dir = "");
 
 // Loads RUN_DIR's settings and model.safetensors and evaluates on the test split of data_spec
