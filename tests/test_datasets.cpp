@@ -311,6 +311,15 @@ TEST(DigitsJson, LoadsEveryPixelExactly) {
     }
 }
 
+TEST(DigitsJson, OneFileParsesInMemoryAppendingItsPixels) {
+  std::vector<std::uint8_t> pixels{42};
+  EXPECT_EQ(parse_digits_json(digit_json(4, 2), "4.json", pixels), 2u);
+  ASSERT_EQ(pixels.size(), 1u + 2 * 784);
+  EXPECT_EQ(pixels[0], 42);
+  EXPECT_EQ(pixels[1 + 784 + 2], digit_pixel(4, 1, 2));
+  EXPECT_CONTAINS(error_of([&] { parse_digits_json("[]", "4.json", pixels); }), "4.json: not a JSON object");
+}
+
 TEST(DigitsJson, SplitIsStratifiedDisjointAndDeterministic) {
   TempDir dir;
   write_fake_digits(dir / "digits");
