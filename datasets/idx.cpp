@@ -157,9 +157,17 @@ class IdxFile {
       if (*size < expected) truncated(*size - header_bytes_, "file");
       if (*size > expected) fail(path_, std::to_string(*size - expected) + " trailing bytes after " + described);
     }
-    std::vector<std::uint8_t> data(payload_);
-    std::size_t got = bytes_.read(data.data(), data.size());
-    if (got < data.size()) truncated(got, bytes_.gzip() ? "decompressed data" : "file");
+    // A gzip file's size says nothing of what it inflates to: its payload grows as the data comes
+    // (doubling from 1 MB), so a few bytes claiming 2 GB end as truncated before that memory is taken.
+    std::vector<std::uint8_t> data;
+    const std::size_t first = bytes_.gzip() ? kChunk : payload_;
+    while (data.size() < payload_) {
+      const std::size_t have = data.size(), want = std::min<std::uint64_t>(payload_ - have, std::max(first, have));
+      data.reserve(have + want);  // exactly: no capacity beyond the payload
+      data.resize(have + want);
+      const std::size_t got = bytes_.read(data.data() + have, want);
+      if (got < want) truncated(have + got, bytes_.gzip() ? "decompressed data" : "file");
+    }
     bytes_.expect_end(described);
     return data;
   }
