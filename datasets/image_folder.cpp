@@ -12,7 +12,9 @@
 
 namespace zg {
 
-void clear_stb_failure_reason();  // in stb_image.cpp
+// in stb_image.cpp
+void clear_stb_failure_reason();
+int stb_png_info(const stbi_uc* data, int length, int* width, int* height, int* channels);
 
 namespace {
 namespace fs = std::filesystem;
@@ -74,7 +76,7 @@ PngHeader inspect_png(const std::string& bytes, const fs::path& name, const Imag
   const int length = static_cast<int>(bytes.size());
   PngHeader png;
   clear_stb_failure_reason();
-  if (!stbi_info_from_memory(stb_bytes(bytes), length, &png.width, &png.height, &png.channels))
+  if (!stb_png_info(stb_bytes(bytes), length, &png.width, &png.height, &png.channels))
     fail(name, "not a valid PNG file " + stb_failure());
   if (stbi_is_16_bit_from_memory(stb_bytes(bytes), length))
     fail(name, "16-bit PNG is not supported; save it with 8 bits per channel");

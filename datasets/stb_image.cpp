@@ -24,8 +24,17 @@ void* capped_realloc(void* p, std::size_t n) { return n > kMaxAllocation ? nullp
 #define STBI_FREE(p) std::free(p)
 #include <stb/stb_image.h>
 
+// For image_folder.cpp, which declares them.
 namespace zg {
 // stb_image keeps its last failure reason until it sets another, and some failures (a deflate
-// block of type 3) set none: image_folder.cpp clears it before each call.
+// block of type 3) set none: it is cleared before each call.
 void clear_stb_failure_reason() { stbi__g_failure_reason = nullptr; }
+
+// stbi_info_from_memory tries each format in turn and so ends every failure with "unknown image
+// type"; the PNG reader's own keeps the reason ("bad ctype", "too large", ...).
+int stb_png_info(const stbi_uc* data, int length, int* width, int* height, int* channels) {
+  stbi__context s;
+  stbi__start_mem(&s, data, length);
+  return stbi__png_info(&s, width, height, channels);
+}
 }  // namespace zg
