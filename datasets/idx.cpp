@@ -47,16 +47,16 @@ class ByteReader {
     unsigned char magic[2];
     gzip_ = std::fread(magic, 1, 2, file_.get()) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
     check_read();
+    std::fseek(file_.get(), 0, SEEK_END);
+    const long size = std::ftell(file_.get());
+    if (size < 0) fail(path, "cannot determine the file size");
+    std::rewind(file_.get());
     if (gzip_) {
-      in_.resize(kChunk);
+      in_.resize(std::min(kChunk, static_cast<std::size_t>(size)));  // a small file, a small buffer
       if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) fail(path, "zlib could not start inflating (out of memory?)");
     } else {
-      std::fseek(file_.get(), 0, SEEK_END);
-      long size = std::ftell(file_.get());
-      if (size < 0) fail(path, "cannot determine the file size");
       raw_size_ = static_cast<std::uint64_t>(size);
     }
-    std::rewind(file_.get());
   }
   ~ByteReader() {
     if (gzip_) inflateEnd(&z_);
