@@ -105,6 +105,12 @@ class DigitFileParser : public nlohmann::json_sax<json> {
 };
 }  // namespace
 
+std::size_t parse_digits_json(const std::string& text, const std::string& name, std::vector<std::uint8_t>& pixels) {
+  DigitFileParser parser(name, pixels);
+  json::sax_parse(text, &parser);
+  return parser.finish();
+}
+
 Dataset load_digits_json(const std::string& folder) {
   Dataset d;
   d.name = "mnist-digits";
@@ -112,10 +118,7 @@ Dataset load_digits_json(const std::string& folder) {
   d.num_classes = 10;
   for (std::int64_t digit = 0; digit < 10; ++digit) {
     const std::string path = (std::filesystem::path(folder) / (std::to_string(digit) + ".json")).string();
-    const std::string text = read_limited(path);
-    DigitFileParser parser(path, d.pixels);
-    json::sax_parse(text, &parser);
-    d.labels.insert(d.labels.end(), parser.finish(), digit);
+    d.labels.insert(d.labels.end(), parse_digits_json(read_limited(path), path, d.pixels), digit);
     d.class_names.push_back(std::to_string(digit));
   }
   return d;

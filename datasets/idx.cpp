@@ -47,16 +47,16 @@ class ByteReader {
     unsigned char magic[2];
     gzip_ = std::fread(magic, 1, 2, file_.get()) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
     check_read();
+    std::fseek(file_.get(), 0, SEEK_END);
+    const long size = std::ftell(file_.get());
+    if (size < 0) fail(path, "cannot determine the file size");
+    std::rewind(file_.get());
     if (gzip_) {
-      in_.resize(kChunk);
+      in_.resize(std::min(kChunk, static_cast<std::size_t>(size)));  // a small file, a small buffer
       if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) fail(path, "zlib could not start inflating (out of memory?)");
     } else {
-      std::fseek(file_.get(), 0, SEEK_END);
-      long size = std::ftell(file_.get());
-      if (size < 0) fail(path, "cannot determine the file size");
       raw_size_ = static_cast<std::uint64_t>(size);
     }
-    std::rewind(file_.get());
   }
   ~ByteReader() {
     if (gzip_) inflateEnd(&z_);
@@ -157,9 +157,17 @@ class IdxFile {
       if (*size < expected) truncated(*size - header_bytes_, "file");
       if (*size > expected) fail(path_, std::to_string(*size - expected) + " trailing bytes after " + described);
     }
-    std::vector<std::uint8_t> data(payload_);
-    std::size_t got = bytes_.read(data.data(), data.size());
-    if (got < data.size()) truncated(got, bytes_.gzip() ? "decompressed data" : "file");
+    // A gzip file's size says nothing of what it inflates to: its payload grows as the data comes
+    // (doubling from 1 MB), so a few bytes claiming 2 GB end as truncated before that memory is taken.
+    std::vector<std::uint8_t> data;
+    const std::size_t first = bytes_.gzip() ? kChunk : payload_;
+    while (data.size() < payload_) {
+      const std::size_t have = data.size(), want = std::min<std::uint64_t>(payload_ - have, std::max(first, have));
+      data.reserve(have + want);  // exactly: no capacity beyond the payload
+      data.resize(have + want);
+      const std::size_t got = bytes_.read(data.data() + have, want);
+      if (got < want) truncated(have + got, bytes_.gzip() ? "decompressed data" : "file");
+    }
     bytes_.expect_end(described);
     return data;
   }

@@ -6,6 +6,7 @@
 // images over the size limit are rejected before decoding. stb_image is compiled for PNG only.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "datasets/dataset.h"
 
@@ -19,5 +20,14 @@ struct ImageFolderLimits {
 };
 
 Dataset load_image_folder(const std::string& root, const ImageFolderLimits& limits = {});
+
+struct PngImage {
+  int width = 0, height = 0, channels = 0;
+  std::vector<std::uint8_t> pixels;  // planar (C, H, W)
+};
+
+// One PNG in memory (what load_image_folder reads from each file; `name` labels errors), checked
+// the same way before decoding, converted to `channels` 1 (grey) or 3 (RGB).
+PngImage decode_png(const std::string& bytes, const std::string& name, int channels, const ImageFolderLimits& limits = {});
 
 }  // namespace zg

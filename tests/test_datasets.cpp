@@ -311,6 +311,15 @@ TEST(DigitsJson, LoadsEveryPixelExactly) {
     }
 }
 
+TEST(DigitsJson, OneFileParsesInMemoryAppendingItsPixels) {
+  std::vector<std::uint8_t> pixels{42};
+  EXPECT_EQ(parse_digits_json(digit_json(4, 2), "4.json", pixels), 2u);
+  ASSERT_EQ(pixels.size(), 1u + 2 * 784);
+  EXPECT_EQ(pixels[0], 42);
+  EXPECT_EQ(pixels[1 + 784 + 2], digit_pixel(4, 1, 2));
+  EXPECT_CONTAINS(error_of([&] { parse_digits_json("[]", "4.json", pixels); }), "4.json: not a JSON object");
+}
+
 TEST(DigitsJson, SplitIsStratifiedDisjointAndDeterministic) {
   TempDir dir;
   write_fake_digits(dir / "digits");
@@ -468,6 +477,22 @@ TEST(ImageFolder, APaletteCountsAsColour) {
   EXPECT_EQ(d.pixels, (Bytes{1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 10, 40, 40, 10, 20, 50, 50, 20, 30, 60, 60, 30}));
 }
 
+TEST(ImageFolder, DecodePngInMemoryToGreyOrRgb) {
+  const std::string bytes = [] {
+    const Bytes png = png_file(2, 1, 8, 0, {}, {0, 9, 200});
+    return std::string(png.begin(), png.end());
+  }();
+  const PngImage grey = decode_png(bytes, "x.png", 1);
+  EXPECT_EQ(grey.width, 2);
+  EXPECT_EQ(grey.height, 1);
+  EXPECT_EQ(grey.channels, 1);
+  EXPECT_EQ(grey.pixels, (Bytes{9, 200}));
+  EXPECT_EQ(decode_png(bytes, "x.png", 3).pixels, (Bytes{9, 200, 9, 200, 9, 200}));
+  EXPECT_CONTAINS(error_of([&] { decode_png(bytes, "x.png", 2); }), "decode_png: channels must be 1 or 3, got 2");
+  EXPECT_CONTAINS(error_of([&] { decode_png(bytes, "x.png", 1, ImageFolderLimits{.max_side = 1}); }),
+                  "x.png: image of 2x1 exceeds max_side 1");
+}
+
 TEST(ImageFolderMalformed, EveryBadFolderIsRejectedNamingTheFileAndTheProblem) {
   TempDir dir;
   const Bytes grey4x4(16, 100);
@@ -578,6 +603,32 @@ TEST(ImageFolderMalformed, EveryBadFolderIsRejectedNamingTheFileAndTheProblem) {
     EXPECT_EQ(message.rfind(culprit + ": ", 0), 0u) << message;
     for (const std::string& word : c.words) EXPECT_CONTAINS(message, word);
   }
+}
+
+TEST(ImageFolderMalformed, AnInflateBombIsRefusedBeforeItTakesGigabytes) {
+  // A 1x1 PNG whose IDAT inflates to 300 MB of zeros (0.3 MB of deflate): stb_image would double
+  // its buffer past that, to 512 MB; the cap on its allocations stops it at 256 MB.
+  z_stream z{};
+  ASSERT_EQ(deflateInit(&z, 1), Z_OK);
+  const Bytes zeros(1 << 20, 0);
+  Bytes idat, out(1 << 16);
+  for (int mb = 0; mb <= 300; ++mb) {
+    z.next_in = zeros.data();
+    z.avail_in = mb < 300 ? static_cast<uInt>(zeros.size()) : 0;
+    do {
+      z.next_out = out.data();
+      z.avail_out = static_cast<uInt>(out.size());
+      deflate(&z, mb < 300 ? Z_NO_FLUSH : Z_FINISH);
+      idat.insert(idat.end(), out.begin(), out.end() - z.avail_out);
+    } while (z.avail_out == 0);
+  }
+  deflateEnd(&z);
+  const Bytes ihdr = concat(concat(be32(1), be32(1)), {8, 0, 0, 0, 0});
+  const Bytes png = concat(concat(concat(Bytes{0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A}, png_chunk("IHDR", ihdr)),
+                                  png_chunk("IDAT", idat)),
+                           png_chunk("IEND", {}));
+  EXPECT_CONTAINS(error_of([&] { decode_png(std::string(png.begin(), png.end()), "bomb.png", 1); }),
+                  "bomb.png: cannot decode PNG (stb_image: outofmem)");
 }
 
 // ---- Dataset, make_batch and DataLoader ----

@@ -16,6 +16,38 @@ nlohmann::json TrainConfig::to_json() const {
           {"out", out},           {"quiet", quiet},       {"detect_anomaly", detect_anomaly}};
 }
 
+namespace {
+using nlohmann::json;
+
+// What a setting whose default is `want` accepts: hidden (the only array) holds integers,
+// loss_params (the only object) numbers; a negative seed is refused, not wrapped around.
+const char* kind_of(const json& want) {
+  if (want.is_number_unsigned()) return "a non-negative integer";
+  if (want.is_number_integer()) return "an integer";
+  if (want.is_number_float()) return "a number";
+  if (want.is_array()) return "an array of integers";
+  if (want.is_object()) return "an object of numbers";
+  return want.is_string() ? "a string" : "a boolean";
+}
+
+bool fits(const json& want, const json& element) {
+  return want.is_array() ? element.is_number_integer() : element.is_number();
+}
+
+// The type of `got`, or of the element that does not fit, when `got` cannot set the setting; "" when it can.
+std::string misfit(const json& want, const json& got) {
+  if (want.is_number_unsigned())
+    return got.is_number_unsigned() ? "" : got.is_number_integer() ? "a negative integer" : got.type_name();
+  if (want.is_number_integer()) return got.is_number_integer() ? "" : got.type_name();
+  if (want.is_number_float()) return got.is_number() ? "" : got.type_name();
+  if (got.type() != want.type()) return got.type_name();
+  if (got.is_array() || got.is_object())
+    for (const json& element : got)
+      if (!fits(want, element)) return std::string(got.type_name()) + " holding " + element.type_name();
+  return "";
+}
+}  // namespace
+
 TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& source) {
   if (!j.is_object()) throw std::invalid_argument(source + ": expected a JSON object of settings");
   TrainConfig c;
@@ -23,15 +55,10 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& s
   for (auto it = j.begin(); it != j.end(); ++it) {
     if (!defaults.contains(it.key()))
       throw std::invalid_argument(source + ": unknown setting \"" + it.key() + "\"");
-    const nlohmann::json& want = defaults[it.key()];
-    const nlohmann::json& got = it.value();
-    bool ok = (want.is_string() && got.is_string()) || (want.is_boolean() && got.is_boolean()) ||
-              (want.is_array() && got.is_array()) ||
-              (want.is_object() && got.is_object()) || (want.is_number_integer() && got.is_number_integer()) ||
-              (want.is_number_float() && got.is_number());
-    if (!ok)
-      throw std::invalid_argument(source + ": setting \"" + it.key() + "\" has the wrong type (" + got.type_name() +
-                                  ", expected " + want.type_name() + ")");
+    const json& want = defaults[it.key()];
+    if (const std::string got = misfit(want, it.value()); !got.empty())
+      throw std::invalid_argument(source + ": setting \"" + it.key() + "\" has the wrong type (" + got + ", expected " +
+                                  kind_of(want) + ")");
   }
   try {
     c.data = j.value("data", c.data);
@@ -51,7 +78,8 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& s
     c.out = j.value("out", c.out);
     c.quiet = j.value("quiet", c.quiet);
     c.detect_anomaly = j.value("detect_anomaly", c.detect_anomaly);
-  } catch (const nlohmann::json::exception& e) {
+    c.validate();
+  } catch (const std::exception& e) {
     throw std::invalid_argument(source + ": " + e.what());
   }
   return c;

@@ -30,7 +30,7 @@ struct TrainConfig {
   bool detect_anomaly = false;  // every op checks its output for NaN/Inf (slow; finds where a divergence starts)
 
   nlohmann::json to_json() const;
-  // Strict: unknown keys and wrong types throw naming the key and `source`.
+  // Strict: unknown keys, wrong types and values validate() refuses throw naming the key and `source`.
   static TrainConfig from_json(const nlohmann::json& j, const std::string& source);
   static TrainConfig load(const std::string& path);
   void validate() const;  // throws naming the bad value and the accepted range
