@@ -60,15 +60,6 @@ struct Trainee {
   }
 };
 
-std::vector<double> values(const NamedTensors& ts) {
-  std::vector<double> v;
-  for (const auto& [name, t] : ts) {
-    std::vector<double> x = t.to_vector();
-    v.insert(v.end(), x.begin(), x.end());
-  }
-  return v;
-}
-
 // What a checkpoint of a Trainee must hold.
 struct Expected {
   std::vector<double> model, optimizer;
@@ -77,13 +68,13 @@ struct Expected {
 };
 
 Expected expect(const Trainee& t) {
-  return {values(t.model->state_dict()), values(t.optimizer.state_dict()), t.gen.state(), t.state};
+  return {zg_tests::values_of(t.model->state_dict()), zg_tests::values_of(t.optimizer.state_dict()), t.gen.state(), t.state};
 }
 
 void expect_holds(const Checkpoint& c, const Expected& e) {
   SCOPED_TRACE(c.path);
-  EXPECT_EQ(values(c.model), e.model);
-  EXPECT_EQ(values(c.optimizer), e.optimizer);
+  EXPECT_EQ(zg_tests::values_of(c.model), e.model);
+  EXPECT_EQ(zg_tests::values_of(c.optimizer), e.optimizer);
   EXPECT_EQ(c.generator, e.generator);
   EXPECT_EQ(c.state.epoch, e.state.epoch);
   EXPECT_EQ(c.state.step, e.state.step);

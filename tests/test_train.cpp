@@ -40,15 +40,6 @@ TrainConfig moons_config(const fs::path& out, std::int64_t epochs) {
   return c;
 }
 
-std::vector<double> values(const NamedTensors& ts) {
-  std::vector<double> v;
-  for (const auto& [n, t] : ts) {
-    std::vector<double> x = t.to_vector();
-    v.insert(v.end(), x.begin(), x.end());
-  }
-  return v;
-}
-
 // The metrics without the timing columns, which differ from run to run.
 std::string metrics_without_timing(const fs::path& dir) {
   std::ifstream in(dir / "metrics.jsonl");
@@ -99,7 +90,7 @@ TEST(Train, SafetensorsRoundTripIsExact) {
   SafetensorsFile b = load_safetensors((dir / "copy.safetensors").string());
   ASSERT_EQ(a.tensors.size(), b.tensors.size());
   for (std::size_t i = 0; i < a.tensors.size(); ++i) EXPECT_EQ(a.tensors[i].first, b.tensors[i].first);
-  EXPECT_EQ(values(a.tensors), values(b.tensors));
+  EXPECT_EQ(zg_tests::values_of(a.tensors), zg_tests::values_of(b.tensors));
   EXPECT_EQ(a.tensors[0].first, "1.weight");  // Sequential(Flatten, Linear, ...) as PyTorch names it
   fs::remove_all(dir);
 }
@@ -111,7 +102,7 @@ TEST(Train, ResumeIsBitIdenticalToAStraightRun) {
   run_train(moons_config(split, 4), split.string());
   SafetensorsFile a = load_safetensors((straight / "model.safetensors").string());
   SafetensorsFile b = load_safetensors((split / "model.safetensors").string());
-  EXPECT_EQ(values(a.tensors), values(b.tensors));
+  EXPECT_EQ(zg_tests::values_of(a.tensors), zg_tests::values_of(b.tensors));
   std::string resumed = metrics_without_timing(split);
   EXPECT_EQ(metrics_without_timing(straight), resumed);
   EXPECT_EQ(std::count(resumed.begin(), resumed.end(), '\n'), 4);
@@ -139,8 +130,8 @@ TEST(Train, ResumeFallsBackToTheOlderCheckpointWhenTheNewestIsDamaged) {
   fs::path newest = split / "checkpoint-000003.safetensors";
   fs::resize_file(newest, fs::file_size(newest) - 1);
   run_train(moons_config(split, 4), split.string());  // epoch 3 again from checkpoint 2, then 4
-  EXPECT_EQ(values(load_safetensors((straight / "model.safetensors").string()).tensors),
-            values(load_safetensors((split / "model.safetensors").string()).tensors));
+  EXPECT_EQ(zg_tests::values_of(load_safetensors((straight / "model.safetensors").string()).tensors),
+            zg_tests::values_of(load_safetensors((split / "model.safetensors").string()).tensors));
   EXPECT_EQ(metrics_without_timing(straight), metrics_without_timing(split));
   EXPECT_FALSE(fs::exists(split / "checkpoint-000002.safetensors"));
   EXPECT_TRUE(fs::exists(split / "checkpoint-000003.safetensors"));

@@ -10,6 +10,9 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "core/tensor.h"
 
 namespace zg_tests {
 
@@ -22,6 +25,16 @@ std::string error_of(F f) {
     return e.what();
   }
   return "";
+}
+
+// Every element of every tensor, in order, as doubles.
+inline std::vector<double> values_of(const zg::NamedTensors& tensors) {
+  std::vector<double> v;
+  for (const auto& [name, t] : tensors) {
+    std::vector<double> x = t.to_vector();
+    v.insert(v.end(), x.begin(), x.end());
+  }
+  return v;
 }
 
 // A fresh folder under the system temp folder, removed with its contents when it goes out of scope.
