@@ -6,6 +6,7 @@ the models, optimizer, batch size, shuffling and inference batches match. Prints
 import argparse
 import gzip
 import json
+import math
 import os
 import resource
 import struct
@@ -70,7 +71,36 @@ def start_from(model, path, epochs):
     return order
 
 
-def build(name):
+class ArcFaceHead(nn.Module):
+    """A cosine head, cos θ_j = x̂·Ŵ_j (zoograd's CosineLinear)."""
+
+    def __init__(self, features, classes):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(classes, features))
+
+    def forward(self, x):
+        return F.linear(F.normalize(x, eps=1e-12), F.normalize(self.weight, eps=1e-12))
+
+
+def arcface_loss(cos, y, s, m):
+    """ArcFace (zoograd's arcface_loss): the target logit s·cos(θ_y + m), or s·(cos θ_y − m·sin m) past θ_y + m = π."""
+    c = cos.gather(1, y[:, None])
+    sin = (1.0 - c * c).clamp_min(1e-12).sqrt()
+    target = torch.where(c > math.cos(math.pi - m), c * math.cos(m) - sin * math.sin(m), c - m * math.sin(m))
+    return F.cross_entropy((s * cos).scatter(1, y[:, None], s * target), y)
+
+
+def build(name, head="softmax"):
+    if name == "atlas":  # zoograd's margins_backbone with 2-D features, then the head
+        layers = []
+        channels = 1
+        for out, kernel in ((8, 5), (16, 5), (32, 3)):
+            layers += [nn.Conv2d(channels, out, kernel, padding=kernel // 2, bias=False), nn.BatchNorm2d(out), nn.PReLU(),
+                       nn.MaxPool2d(2)]
+            channels = out
+        layers += [nn.Flatten(), nn.Linear(32 * 3 * 3, 2), nn.BatchNorm1d(2)]
+        layers.append(ArcFaceHead(2, 10) if head == "arcface" else nn.Linear(2, 10))
+        return nn.Sequential(*layers)
     if name == "mlp":
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(inplace=True), nn.Linear(512, 256), nn.ReLU(inplace=True),
                              nn.Linear(256, 10))
@@ -78,7 +108,7 @@ def build(name):
                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(512, 10))
 
 
-def train_task(name, folder, epochs, seed, init):
+def train_task(name, folder, epochs, seed, init, head):
     (x_train, y_train), (x_test, y_test) = load(folder)
     torch.manual_seed(seed)
     scaled = x_train.float().div_(255)
@@ -88,15 +118,31 @@ def train_task(name, folder, epochs, seed, init):
     def batch(x, idx):
         return x[idx].unsqueeze(1).float().div_(255).sub_(mean).div_(std)
 
-    model = build(name)
+    model = build(name, head)
     order = start_from(model, init, epochs) if init else None
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    if name == "atlas":  # zoograd_bench's settings: lr 0.05, weight decay 5e-4, batch 64
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+        batch_size = 64
+    else:
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        batch_size = 128
+    steps_per_epoch = (len(y_train) + batch_size - 1) // batch_size
+    step = 0
+
+    def loss_of(idx):
+        scores = model(batch(x_train, idx))
+        if head != "arcface":
+            return F.cross_entropy(scores, y_train[idx])
+        # The margin grows over the first epoch, as zoograd's Objective::warm_up_margins does.
+        return arcface_loss(scores, y_train[idx], 10.0, 0.2 * min(1.0, step / steps_per_epoch))
+
     epoch_seconds, inference_seconds, accuracy = [], [], 0.0
     for epoch in range(epochs):
         start = time.perf_counter()
         model.train()
-        for idx in (order[epoch] if init else torch.randperm(len(y_train))).split(128):
-            loss = F.cross_entropy(model(batch(x_train, idx)), y_train[idx])
+        for idx in (order[epoch] if init else torch.randperm(len(y_train))).split(batch_size):
+            loss = loss_of(idx)
+            step += 1
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -109,8 +155,11 @@ def train_task(name, folder, epochs, seed, init):
                 correct += (model(batch(x_test, idx)).argmax(1) == y_test[idx]).sum().item()
         inference_seconds.append(time.perf_counter() - start)
         accuracy = correct / len(y_test)
-    return {"task": name, "epoch_seconds": epoch_seconds, "inference_seconds": inference_seconds,
-            "test_accuracy": accuracy}
+    result = {"task": name, "epoch_seconds": epoch_seconds, "inference_seconds": inference_seconds,
+              "train_images": len(y_train), "test_images": len(y_test), "test_accuracy": accuracy}
+    if name == "atlas":
+        result["head"] = head
+    return result
 
 
 def load_task(folder, repeats):
@@ -124,7 +173,8 @@ def load_task(folder, repeats):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("task", choices=["mlp", "cnn", "load"])
+    parser.add_argument("task", choices=["mlp", "cnn", "atlas", "load"])
+    parser.add_argument("--head", choices=["softmax", "arcface"], default="softmax", help="atlas: the head and loss")
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
@@ -133,7 +183,7 @@ def main():
     threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "1"))
     torch.set_num_threads(threads)
     result = load_task(args.data, args.epochs) if args.task == "load" else \
-        train_task(args.task, args.data, args.epochs, args.seed, args.init)
+        train_task(args.task, args.data, args.epochs, args.seed, args.init, args.head)
     result.update(framework="pytorch", openblas_num_threads=os.environ.get("OPENBLAS_NUM_THREADS", "unset"),
                   torch_threads=torch.get_num_threads(),
                   peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

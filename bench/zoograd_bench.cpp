@@ -1,7 +1,7 @@
-// One benchmark process: zoograd's side of bench/run. Trains the MLP or the CNN of the issue on
-// Fashion-MNIST held in memory (uint8, normalized per batch, exactly as bench/torch_bench.py does),
-// timing each epoch and each pass of inference over the test set, or times loading the four IDX
-// files. Prints one JSON object on stdout; bench/report.py reads it.
+// One benchmark process: zoograd's side of bench/run. Trains the MLP, the CNN or the atlas network
+// (with its softmax or ArcFace head) on Fashion-MNIST held in memory (uint8, normalized per batch,
+// exactly as bench/torch_bench.py does), timing each epoch and each pass of inference over the test
+// set, or times loading the four IDX files. Prints one JSON object on stdout; bench/report.py reads it.
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -14,9 +14,12 @@
 #include "core/ops.h"
 #include "core/serialize.h"
 #include "datasets/idx.h"
-#include "losses/classification.h"
+#include "layers/conv2d.h"
+#include "layers/linear.h"
 #include "optim/sgd.h"
+#include "train/margins.h"
 #include "train/models.h"
+#include "train/objective.h"
 
 namespace {
 
@@ -57,60 +60,129 @@ double test_accuracy(zg::Sequential& model, const zg::Dataset& test, const zg::N
   return static_cast<double>(correct) / static_cast<double>(test.size());
 }
 
-std::shared_ptr<zg::Sequential> build(const std::string& model_name, const FashionMnist& data, zg::Generator& gen) {
-  zg::TrainConfig config;
-  config.model = model_name;
-  return zg::build_model(config, data.train.sample_shape, data.train.num_classes, gen);
+// What a task trains: the model, its objective and its SGD settings.
+//   mlp, cnn: train/models.cpp's networks, cross-entropy, lr 0.1, momentum 0.9, batch 128.
+//   atlas: the margin atlas's network (2-D features) with its "softmax" head (a linear layer with
+//   bias, cross-entropy) or "arcface" head (a cosine head, ArcFace s = 10, m = 0.2, the margin
+//   growing over the first epoch as the atlas grows it), lr 0.05, momentum 0.9, weight decay 5e-4,
+//   batch 64.
+struct Task {
+  std::shared_ptr<zg::Sequential> model;
+  zg::Objective objective;
+  zg::SGDOptions sgd;
+  std::int64_t batch_size;
+};
+
+Task make_task(const std::string& name, const std::string& head, const FashionMnist& data, zg::Generator& gen) {
+  if (name != "atlas") {
+    zg::TrainConfig config;
+    config.model = name;
+    return {zg::build_model(config, data.train.sample_shape, data.train.num_classes, gen),
+            zg::Objective("cross_entropy", {}), {.lr = 0.1, .momentum = 0.9}, 128};
+  }
+  auto model = zg::margins_backbone(data.train.sample_shape, 2, gen);
+  zg::Objective objective = head == "arcface" ? zg::Objective("arcface_loss", {{"s", 10}, {"m", 0.2}})
+                                              : zg::Objective("cross_entropy", {});
+  if (objective.needs_head())
+    model->push_back(objective.make_head(2, data.train.num_classes, gen));
+  else
+    model->push_back(std::make_shared<zg::Linear>(2, data.train.num_classes, true, gen));
+  objective.warm_up_margins((data.train.size() + 63) / 64);
+  return {model, objective, {.lr = 0.05, .momentum = 0.9, .weight_decay = 5e-4}, 64};
+}
+
+// Floating-point operations per image of the convolutions and linear layers (2 per multiply-add),
+// forward only and for a training step (the backward makes the weight gradients, and the input
+// gradients of every layer but the first).
+struct Flops {
+  double inference = 0, training = 0;
+};
+
+Flops flops_per_image(zg::Sequential& model, const zg::Shape& sample) {
+  zg::NoGradGuard no_grad;
+  model.eval();
+  zg::Shape batch = sample;
+  batch.insert(batch.begin(), 1);
+  zg::Tensor x = zg::zeros(batch);
+  Flops f;
+  bool first = true;
+  for (std::size_t i = 0; i < model.size(); ++i) {
+    zg::Tensor y = model[i](x);
+    double macs = 0;
+    if (auto* conv = dynamic_cast<zg::Conv2d*>(&model[i]))
+      macs = static_cast<double>(y.numel() * conv->weight.numel() / conv->weight.size(0));
+    else if (auto* linear = dynamic_cast<zg::Linear*>(&model[i]))
+      macs = static_cast<double>(linear->weight.numel());
+    if (macs > 0) {
+      f.inference += 2 * macs;
+      f.training += 2 * macs * (first ? 2 : 3);
+      first = false;
+    }
+    x = y;
+  }
+  model.train();
+  return f;
 }
 
 // What train_task starts from for a seed: the initial weights, and every epoch's batch order as an
 // (epochs, 60000) "order" tensor. bench/torch_bench.py --init starts from the same, so that the
 // two frameworks' accuracies differ by their arithmetic rather than by their random draws.
-nlohmann::json init_task(const std::string& model_name, const std::string& dir, int epochs, std::uint64_t seed,
-                         const std::string& out) {
+nlohmann::json init_task(const std::string& name, const std::string& head, const std::string& dir, int epochs,
+                         std::uint64_t seed, const std::string& out) {
   FashionMnist data = load(dir);
   zg::Generator gen(seed);  // drawn from in the order train_task draws
-  auto model = build(model_name, data, gen);
-  zg::DataLoader loader(data.train, 128, true, gen);
+  Task task = make_task(name, head, data, gen);
+  zg::DataLoader loader(data.train, task.batch_size, true, gen);
   std::vector<std::int64_t> order;
   for (int e = 0; e < epochs; ++e)
     for (const auto& indices : loader.epoch_indices()) order.insert(order.end(), indices.begin(), indices.end());
-  zg::NamedTensors tensors = model->named_parameters();
+  zg::NamedTensors tensors = task.model->named_parameters();
   tensors.emplace_back("order", zg::from_data(std::span<const std::int64_t>(order), {epochs, data.train.size()}));
   zg::save_safetensors(out, tensors);
-  return {{"task", "init"}, {"model", model_name}, {"file", out}};
+  return {{"task", "init"}, {"model", name}, {"file", out}};
 }
 
-nlohmann::json train_task(const std::string& model_name, const std::string& dir, int epochs, std::uint64_t seed) {
+nlohmann::json train_task(const std::string& name, const std::string& head, const std::string& dir, int epochs,
+                          std::uint64_t seed) {
   FashionMnist data = load(dir);
   zg::Generator gen(seed);
-  auto model = build(model_name, data, gen);
-  zg::SGD optimizer(model->parameters(), {.lr = 0.1, .momentum = 0.9});
+  Task task = make_task(name, head, data, gen);
+  zg::Sequential& model = *task.model;
+  zg::SGD optimizer(model.parameters(), task.sgd);
   const zg::Normalize norm = zg::pixel_stats(data.train);
-  zg::DataLoader loader(data.train, 128, true, gen, norm);
+  zg::DataLoader loader(data.train, task.batch_size, true, gen, norm);
 
   std::vector<double> epoch_seconds, inference_seconds;
   double accuracy = 0;
+  std::int64_t step = 0;
   for (int e = 0; e < epochs; ++e) {
     auto start = Clock::now();
     for (const auto& indices : loader.epoch_indices()) {
       zg::Batch b = loader.batch(indices);
-      zg::Tensor loss = zg::cross_entropy(model->forward(b.x), b.y);
+      zg::Tensor loss = task.objective(model, b.x, b.y, step++).loss;
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
     }
     epoch_seconds.push_back(seconds_since(start));
     start = Clock::now();
-    accuracy = test_accuracy(*model, data.test, norm);
+    accuracy = test_accuracy(model, data.test, norm);
     inference_seconds.push_back(seconds_since(start));
   }
-  return {{"task", model_name},
-          {"epoch_seconds", epoch_seconds},
-          {"inference_seconds", inference_seconds},
-          {"test_accuracy", accuracy},
-          {"peak_rss_mib", peak_rss_mib()},
-          {"peak_tensor_mib", static_cast<double>(zg::memory_stats().peak_bytes) / (1 << 20)}};
+  nlohmann::json result = {{"task", name},
+                           {"epoch_seconds", epoch_seconds},
+                           {"inference_seconds", inference_seconds},
+                           {"train_images", data.train.size()},
+                           {"test_images", data.test.size()},
+                           {"test_accuracy", accuracy},
+                           {"peak_rss_mib", peak_rss_mib()},
+                           {"peak_tensor_mib", static_cast<double>(zg::memory_stats().peak_bytes) / (1 << 20)}};
+  if (name == "atlas") {
+    const Flops flops = flops_per_image(model, data.train.sample_shape);
+    result["head"] = head;
+    result["flops_per_image"] = {{"training", flops.training}, {"inference", flops.inference}};
+  }
+  return result;
 }
 
 nlohmann::json load_task(const std::string& dir, int repeats) {
@@ -129,16 +201,18 @@ nlohmann::json load_task(const std::string& dir, int repeats) {
 
 int main(int argc, char** argv) {
   CLI::App app{"zoograd's side of the benchmark against PyTorch (bench/run starts it)"};
-  std::string task, dir = "/usr/share/datasets/fashion-mnist", model = "mlp", out;
+  std::string task, dir = "/usr/share/datasets/fashion-mnist", model = "mlp", head = "softmax", out;
   int epochs = 3;
   std::uint64_t seed = 0;
-  app.add_option("task", task, "mlp, cnn, load, or init (the start of a seed's mlp or cnn run, for PyTorch)")
+  app.add_option("task", task, "mlp, cnn, atlas, load, or init (the start of a seed's training run, for PyTorch)")
       ->required()
-      ->check(CLI::IsMember({"mlp", "cnn", "load", "init"}));
+      ->check(CLI::IsMember({"mlp", "cnn", "atlas", "load", "init"}));
   app.add_option("--data", dir, "folder with Fashion-MNIST's four .gz IDX files")->check(CLI::ExistingDirectory);
   app.add_option("--epochs", epochs, "training epochs (or load repetitions)")->check(CLI::Range(1, 1000));
   app.add_option("--seed", seed, "initialization and shuffling seed");
-  app.add_option("--model", model, "init: the model whose start to write")->check(CLI::IsMember({"mlp", "cnn"}));
+  app.add_option("--model", model, "init: the model whose start to write")->check(CLI::IsMember({"mlp", "cnn", "atlas"}));
+  app.add_option("--head", head, "atlas: the head and loss, softmax or arcface")
+      ->check(CLI::IsMember({"softmax", "arcface"}));
   app.add_option("--out", out, "init: the safetensors file to write");
   CLI11_PARSE(app, argc, argv);
   if (task == "init" && out.empty()) {
@@ -147,8 +221,8 @@ int main(int argc, char** argv) {
   }
   try {
     nlohmann::json result = task == "load"   ? load_task(dir, epochs)
-                            : task == "init" ? init_task(model, dir, epochs, seed, out)
-                                             : train_task(task, dir, epochs, seed);
+                            : task == "init" ? init_task(model, head, dir, epochs, seed, out)
+                                             : train_task(task, head, dir, epochs, seed);
     result["framework"] = "zoograd";
     const char* threads = std::getenv("OPENBLAS_NUM_THREADS");
     result["openblas_num_threads"] = threads ? threads : "unset";

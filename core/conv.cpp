@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -10,6 +11,7 @@
 
 #include "core/autograd.h"
 #include "core/kernels.h"
+#include "core/kernels/direct_conv.h"
 #include "core/ops.h"
 #include "core/parallel.h"
 
@@ -241,6 +243,14 @@ void conv_backward(const Geometry& g, std::int64_t o, const T* x, const T* w, co
   }
 }
 
+// The direct kernels' view of a stride-1 convolution they take (core/kernels/direct_conv.h).
+std::optional<kernel::DirectConv> direct_conv(const Geometry& g, std::int64_t o) {
+  const kernel::DirectConv s{g.n, g.c, g.h, g.w, o, g.kh, g.kw, g.ph, g.pw};
+  if (g.sh != 1 || g.sw != 1 || !kernel::direct_conv_fits(s)) return std::nullopt;
+  if (std::getenv("ZG_NO_DIRECT")) return std::nullopt;  // TEMP A/B
+  return s;
+}
+
 }  // namespace
 
 // cols[(c,i,j), (n,y,x)] = x[n, c, y·s - p + i, x·s - p + j] (0 outside)   dx = col2im(g)
@@ -287,13 +297,16 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
   }
   const Size2 kernel{weight.size(2), weight.size(3)};
   const Geometry g = geometry(x.shape(), kernel, stride, padding, "conv2d");
+  const std::optional<kernel::DirectConv> direct = direct_conv(g, o);
   Tensor out = empty({g.n, o, g.oh, g.ow}, x.dtype());
   dispatch_float(x.dtype(), "conv2d", [&]<class T>() {
-    conv_forward(g, o, x.data<T>(), weight.data<T>(), bias.defined() ? bias.data<T>() : nullptr, out.data<T>());
+    const T* b = bias.defined() ? bias.data<T>() : nullptr;
+    if (direct) kernel::direct_conv_forward(*direct, x.data<T>(), weight.data<T>(), b, out.data<T>());
+    else conv_forward(g, o, x.data<T>(), weight.data<T>(), b, out.data<T>());
   });
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
-  return record("conv2d", out, inputs, [g, kernel, stride, padding, o](const Node& n, const Tensor& gy) {
+  return record("conv2d", out, inputs, [g, kernel, stride, padding, o, direct](const Node& n, const Tensor& gy) {
     const Tensor &xs = n.in(0), &w = n.in(1);
     Tensor dx, dw;
     if (is_grad_enabled()) {
@@ -301,11 +314,17 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
       if (n.needs_grad(0)) dx = col2im(mm(reshape(w, {o, -1}), grad2d, true, false), xs.shape(), kernel, stride, padding);
       if (n.needs_grad(1)) dw = reshape(mm(grad2d, im2col(xs, kernel, stride, padding), false, true), w.shape());
     } else {
-      if (n.needs_grad(0)) dx = zeros(xs.shape(), xs.dtype());
+      if (n.needs_grad(0)) dx = direct ? empty(xs.shape(), xs.dtype()) : zeros(xs.shape(), xs.dtype());
       if (n.needs_grad(1)) dw = empty(w.shape(), w.dtype());
       dispatch_float(xs.dtype(), "conv2d backward", [&]<class T>() {
-        conv_backward(g, o, xs.data<T>(), w.data<T>(), gy.data<T>(), dx.defined() ? dx.data<T>() : nullptr,
-                      dw.defined() ? dw.data<T>() : nullptr);
+        T* pdx = dx.defined() ? dx.data<T>() : nullptr;
+        T* pdw = dw.defined() ? dw.data<T>() : nullptr;
+        if (direct) {
+          if (pdx) kernel::direct_conv_input_grad(*direct, gy.data<T>(), w.data<T>(), pdx);
+          if (pdw) kernel::direct_conv_weight_grad(*direct, xs.data<T>(), gy.data<T>(), pdw);
+        } else {
+          conv_backward(g, o, xs.data<T>(), w.data<T>(), gy.data<T>(), pdx, pdw);
+        }
       });
     }
     if (n.inputs.size() == 2) return Grads{dx, dw};

@@ -1,9 +1,11 @@
 // Elementwise ops: arithmetic with broadcasting, functions, activations, where and comparisons.
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
 
 #include "core/kernels.h"
+#include "core/kernels/channel.h"
 #include "core/ops.h"
 
 namespace zg {
@@ -272,6 +274,46 @@ Tensor leaky_relu(const Tensor& x, double slope) {
                                  return v > 0 ? decltype(v)(1) : static_cast<decltype(v)>(slope);
                                })};
                 });
+}
+
+// y = x for x > 0, a·x otherwise, with a = weight: one slope (shape (1)) for every element, or one
+// per channel of dimension 1 (shape (C))
+//   dy/dx = 1 (x > 0) or a   dy/da = 0 (x > 0) or x, summed over what shares the slope
+// One pass each way; under create_graph the backward is written with where, mul and sum.
+Tensor prelu(const Tensor& x, const Tensor& weight0) {
+  const bool shared = weight0.numel() == 1;
+  if (weight0.dim() != 1 || !is_floating(weight0.dtype()) ||
+      (!shared && (x.dim() < 2 || x.size(1) != weight0.numel())))
+    throw std::invalid_argument("prelu: weight " + to_string(weight0.shape()) +
+                                " should hold one slope (shape [1]) or one per channel of dimension 1 of the input " +
+                                to_string(x.shape()));
+  const Tensor weight = weight0.to(x.dtype());
+  const std::int64_t c = shared ? 1 : x.size(1), n = shared || x.numel() == 0 ? 1 : x.size(0);
+  const kernel::ChannelView v{n, c, x.numel() / std::max<std::int64_t>(n * c, 1)};
+  Tensor out = empty(x.shape(), x.dtype());
+  dispatch_float(x.dtype(), "prelu", [&]<class T>() {
+    kernel::prelu_forward(v, x.data<T>(), weight.data<T>(), shared, out.data<T>());
+  });
+  return record("prelu", out, {x, weight}, [v, shared](const Node& nd, const Tensor& g) {
+    const Tensor &xs = nd.in(0), &a = nd.in(1);
+    if (is_grad_enabled()) {
+      Shape cs(static_cast<std::size_t>(xs.dim()), 1);
+      if (!shared) cs[1] = a.numel();
+      const Tensor negative = le(xs, 0.0);
+      Tensor dx = nd.needs_grad(0) ? where(negative, g * reshape(a, shared ? Shape{} : cs), g) : Tensor();
+      Tensor da = nd.needs_grad(1) ? reshape(sum_to(negative * g * xs, shared ? Shape{} : cs), a.shape()) : Tensor();
+      return Grads{dx, da};
+    }
+    Grads grads(2);
+    std::vector<double> da(static_cast<std::size_t>(v.c));
+    dispatch_float(xs.dtype(), "prelu backward", [&]<class T>() {
+      if (nd.needs_grad(0)) grads[0] = empty(xs.shape(), xs.dtype());
+      kernel::prelu_backward(v, g.data<T>(), xs.data<T>(), a.data<T>(), shared,
+                             nd.needs_grad(0) ? grads[0].data<T>() : nullptr, nd.needs_grad(1) ? da.data() : nullptr);
+    });
+    if (nd.needs_grad(1)) grads[1] = tensor(da, a.shape(), a.dtype());
+    return grads;
+  });
 }
 
 // y = 1/(1 + e^-x), evaluated without overflow   dy/dx = y(1 - y)

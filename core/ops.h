@@ -53,6 +53,9 @@ Tensor relu(const Tensor& x);
 Tensor& relu_(Tensor& x);  // in place; x must not require grad while grad mode is on
 Tensor relu_backward(const Tensor& grad, const Tensor& x);  // grad where x > 0, else 0
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+// y = x for x > 0, weight·x otherwise; weight: one slope, shape (1), or one per channel of
+// dimension 1, shape (C) (PyTorch's F.prelu).
+Tensor prelu(const Tensor& x, const Tensor& weight);
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor gelu(const Tensor& x);     // exact: x·Φ(x)
@@ -129,6 +132,20 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape);  // materializes
 Tensor sum_to(const Tensor& x, const Shape& shape);         // undoes broadcast_to by summing
 // x / max(‖x‖_p, eps) along dim.
 Tensor normalize(const Tensor& x, double p = 2.0, std::int64_t dim = 1, double eps = 1e-12);
+
+// ---- normalization ----
+struct BatchNormOptions {
+  bool training = false;  // batch statistics (and running averages updated) rather than the running ones
+  double momentum = 0.1;
+  double eps = 1e-5;
+};
+// y = (x - μ)/√(σ² + eps)·weight + bias per channel of dimension 1 of x (N, C, *), PyTorch's
+// F.batch_norm. Training: μ, σ² are the batch's mean and biased variance over every dimension but
+// 1, and running_mean/var (if defined) become (1 - momentum)·running + momentum·(μ, n/(n-1)·σ²)
+// in place; evaluation: μ, σ² are running_mean, running_var. weight and bias may be undefined
+// (1 and 0). Differentiable in x, weight and bias.
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, const BatchNormOptions& options = {});
 
 // ---- convolution and pooling, NCHW ----
 struct Size2 {

@@ -23,16 +23,10 @@ PReLU::PReLU(std::int64_t num_parameters, double init) {
 }
 
 Tensor PReLU::forward(const Tensor& x) {
-  Tensor a = weight;
-  if (weight.numel() > 1) {
-    if (x.dim() < 2 || x.size(1) != weight.numel())
-      throw std::invalid_argument("PReLU: input of shape " + to_string(x.shape()) + " does not have " +
-                                  std::to_string(weight.numel()) + " channels in dimension 1");
-    Shape s(static_cast<std::size_t>(x.dim()), 1);
-    s[1] = weight.numel();
-    a = reshape(weight, s);
-  }
-  return where(gt(x, 0.0), x, a * x);
+  if (weight.numel() > 1 && (x.dim() < 2 || x.size(1) != weight.numel()))
+    throw std::invalid_argument("PReLU: input of shape " + to_string(x.shape()) + " does not have " +
+                                std::to_string(weight.numel()) + " channels in dimension 1");
+  return prelu(x, weight);
 }
 
 }  // namespace zg

@@ -25,31 +25,13 @@ Tensor BatchNorm::forward(const Tensor& x) {
                                 " channels in dimension 1 and rank " + std::to_string(min_rank_) +
                                 (max_rank_ > min_rank_ ? " or " + std::to_string(max_rank_) : "") + ", got shape " +
                                 to_string(x.shape()));
-  Dims dims{0};
-  for (std::int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
-  Shape channel(static_cast<std::size_t>(x.dim()), 1);
-  channel[1] = c;
-  Tensor mu, var;
-  if (is_training()) {
-    std::int64_t n = x.numel() / c;
-    if (n < 2)
-      throw std::invalid_argument(std::string(name_) + ": training needs more than one value per channel, got input " +
-                                  to_string(x.shape()));
-    mu = mean(x, dims, true);
-    Tensor centered = x - mu;
-    var = mean(centered * centered, dims, true);
-    NoGradGuard no_grad;
-    double unbias = static_cast<double>(n) / static_cast<double>(n - 1);
-    Tensor new_mean = running_mean * (1 - momentum) + reshape(mu, {c}).to(running_mean.dtype()) * momentum;
-    Tensor new_var = running_var * (1 - momentum) + reshape(var, {c}).to(running_var.dtype()) * (momentum * unbias);
-    running_mean.copy_(new_mean);
-    running_var.copy_(new_var);
-    num_batches_tracked.data<std::int64_t>()[0] += 1;
-  } else {
-    mu = reshape(running_mean, channel);
-    var = reshape(running_var, channel);
-  }
-  return (x - mu) / sqrt(var + eps) * reshape(weight, channel) + reshape(bias, channel);
+  if (is_training() && x.numel() / c < 2)
+    throw std::invalid_argument(std::string(name_) + ": training needs more than one value per channel, got input " +
+                                to_string(x.shape()));
+  Tensor y = batch_norm(x, running_mean, running_var, weight, bias,
+                        {.training = is_training(), .momentum = momentum, .eps = eps});
+  if (is_training()) num_batches_tracked.data<std::int64_t>()[0] += 1;
+  return y;
 }
 
 }  // namespace zg

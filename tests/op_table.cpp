@@ -255,6 +255,12 @@ void elementwise_cases(Table& t) {
         [](const Inputs& x) { return relu_backward(x[0], x[1]); });
   add_unary_cases(t, "leaky_relu", [](const Inputs& x) { return leaky_relu(x[0]); },
                   [](Sampler& s, const Shape& sh) { return s.nonzero(sh); });
+  t.add("prelu/shared", [](Sampler& s) { return Inputs{s.nonzero({3, 4}), s.normal({1})}; },
+        [](const Inputs& x) { return prelu(x[0], x[1]); });
+  t.add("prelu/per_channel", [](Sampler& s) { return Inputs{s.nonzero({2, 3, 2, 2}), s.normal({3})}; },
+        [](const Inputs& x) { return prelu(x[0], x[1]); });
+  t.add("prelu/batch1_rank2", [](Sampler& s) { return Inputs{s.nonzero({1, 3}), s.normal({3})}; },
+        [](const Inputs& x) { return prelu(x[0], x[1]); });
   t.add("leaky_relu/slope_0_2", [](Sampler& s) { return Inputs{s.nonzero({3, 4})}; },
         [](const Inputs& x) { return leaky_relu(x[0], 0.2); });
   add_unary_cases(t, "sigmoid", [](const Inputs& x) { return sigmoid(x[0]); },
@@ -557,6 +563,20 @@ void conv_cases(Table& t) {
         [](const Inputs& x) { return conv2d(x[0], x[1], Tensor(), 3, 1); });
   t.add("conv2d/constant_input", [](Sampler& s) { return Inputs{s.normal({2, 1, 3, 3}, false), s.normal({2, 1, 2, 2}), s.normal({2})}; },
         [](const Inputs& x) { return conv2d(x[0], x[1], x[2]); });
+  // batch_norm without running statistics in training, so that gradcheck's repeated calls see one function.
+  t.add("batch_norm/training_4d",
+        [](Sampler& s) { return Inputs{s.normal({3, 2, 2, 2}), s.normal({2}), s.normal({2})}; },
+        [](const Inputs& x) { return batch_norm(x[0], {}, {}, x[1], x[2], {.training = true}); });
+  t.add("batch_norm/training_2d_batch2", [](Sampler& s) { return Inputs{s.normal({2, 3}), s.normal({3}), s.normal({3})}; },
+        [](const Inputs& x) { return batch_norm(x[0], {}, {}, x[1], x[2], {.training = true, .eps = 1e-3}); });
+  t.add("batch_norm/training_no_affine", [](Sampler& s) { return Inputs{s.normal({2, 2, 3})}; },
+        [](const Inputs& x) { return batch_norm(x[0], {}, {}, {}, {}, {.training = true}); });
+  t.add("batch_norm/evaluation",
+        [](Sampler& s) {
+          return Inputs{s.normal({2, 3, 2, 2}), s.normal({3}, false), s.uniform({3}, 0.5, 2.0, false), s.normal({3}),
+                        s.normal({3})};
+        },
+        [](const Inputs& x) { return batch_norm(x[0], x[1], x[2], x[3], x[4]); });
   t.add("max_pool2d/kernel2", [](Sampler& s) { return Inputs{s.distinct({1, 2, 4, 4})}; },
         [](const Inputs& x) { return max_pool2d(x[0], 2); });
   t.add("max_pool2d/overlap_padding", [](Sampler& s) { return Inputs{s.distinct({2, 1, 4, 3})}; },

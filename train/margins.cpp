@@ -92,13 +92,7 @@ std::vector<MarginPanel> MarginsOptions::resolved_panels() const {
   return chosen;
 }
 
-namespace {
-
-// A LeNet-style backbone ending in the feature layer (no activation, so features may point
-// anywhere): conv 5x5 →8, PReLU, max-pool, conv 5x5 →16, PReLU, max-pool, conv 3x3 →32, PReLU,
-// max-pool (each conv with BatchNorm), linear → dim, BatchNorm. Kept small so the whole atlas
-// trains in minutes on two cores.
-std::shared_ptr<Sequential> backbone(const Shape& sample, std::int64_t dim, Generator& gen) {
+std::shared_ptr<Sequential> margins_backbone(const Shape& sample, std::int64_t dim, Generator& gen) {
   if (sample.size() != 3 || sample[1] < 16 || sample[2] < 16)
     throw std::invalid_argument("zoograd margins needs images of at least 16x16, got samples of shape " +
                                 to_string(sample));
@@ -120,6 +114,8 @@ std::shared_ptr<Sequential> backbone(const Shape& sample, std::int64_t dim, Gene
   net->push_back(std::make_shared<BatchNorm1d>(dim));
   return net;
 }
+
+namespace {
 
 // Features (through the backbone) and head scores of a whole split, in eval mode without a graph.
 struct Pass {
@@ -180,7 +176,7 @@ PanelResult train_panel(const MarginPanel& chosen, const MarginsOptions& o, cons
   const std::int64_t settle_steps = std::max<std::int64_t>(1, total_steps * 3 / 5);  // λ and margins in full
   const MarginPanel panel = with_fitted_anneal(chosen, settle_steps);
   Generator gen(o.seed);  // the same backbone weights and batch order for every panel
-  auto model = backbone(data.train.sample_shape, o.dim, gen);
+  auto model = margins_backbone(data.train.sample_shape, o.dim, gen);
   Objective objective(panel.loss, panel.params, panel.anneal);
   // Like λ, the additive margins come in over the first 60% of the run: on a circle a class
   // cannot pass its neighbours, so a margin imposed before the classes have found their order

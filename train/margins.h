@@ -4,6 +4,7 @@
 // decision regions of the losses can be compared side by side; margins_report writes the pictures.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,12 @@ struct MarginPanel {
 // softmax (with bias), modified softmax, NormFace, L-Softmax m = 1…4, A-Softmax m = 4, CosFace,
 // ArcFace and combined margin, with margins small enough for 10 classes on 2-D features.
 const std::vector<MarginPanel>& margin_panels();
+
+// The atlas's network up to its feature layer (no activation, so features may point anywhere):
+// conv 5x5 →8, PReLU, max-pool, conv 5x5 →16, PReLU, max-pool, conv 3x3 →32, PReLU, max-pool
+// (each conv with BatchNorm), linear → dim, BatchNorm. Kept small so the whole atlas trains in
+// minutes on two cores. sample is (C, H, W), at least 16x16.
+std::shared_ptr<Sequential> margins_backbone(const Shape& sample, std::int64_t dim, Generator& gen);
 
 struct MarginsOptions {
   std::string data = "mnist-digits";

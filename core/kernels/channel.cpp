@@ -1,0 +1,151 @@
+#include "core/kernels/channel.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/kernels/simd.h"
+#include "core/parallel.h"
+
+namespace zg::kernel {
+
+namespace {
+
+using simd::kLanes;
+using simd::Vec;
+using Doubles = simd::Vec<double>;
+
+constexpr std::int64_t kValuesPerThread = 1 << 15;
+
+// Adds d = x - kx over [0, n) and d·form(y - ky) (d·form(d) when y is null) into double lanes.
+// float32 vectors are widened half by half, so that nothing is summed in float.
+template <class T, class Form>
+void accumulate(const T* x, T kx, const T* y, T ky, std::int64_t n, Form form, Doubles& sum, Doubles& sum_xy,
+                double& tail, double& tail_xy) {
+  std::int64_t i = 0;
+  for (; i + kLanes<T> <= n; i += kLanes<T>) {
+    const Vec<T> a = simd::load(x + i) - kx, b = form(y ? simd::load(y + i) - ky : a);
+    if constexpr (sizeof(T) == sizeof(double)) {
+      sum += a;
+      sum_xy += a * b;
+    } else {
+      typedef float Half __attribute__((vector_size(32)));
+      for (int h = 0; h < 2; ++h) {
+        Half ah, bh;
+        std::memcpy(&ah, reinterpret_cast<const char*>(&a) + 32 * h, 32);
+        std::memcpy(&bh, reinterpret_cast<const char*>(&b) + 32 * h, 32);
+        const Doubles ad = __builtin_convertvector(ah, Doubles), bd = __builtin_convertvector(bh, Doubles);
+        sum += ad;
+        sum_xy += ad * bd;
+      }
+    }
+  }
+  for (; i < n; ++i) {
+    const T a = x[i] - kx;
+    const double b = form(y ? y[i] - ky : a);
+    tail += a;
+    tail_xy += a * b;
+  }
+}
+
+// Σ (x - kx[c]) and Σ (x - kx[c])·form(y - ky[c]) (y = x when null; null shifts are zero) over
+// every channel, one thread per group of channels.
+template <class T, class Form>
+void channel_products(const ChannelView& v, const T* x, const T* kx, const T* y, const T* ky, Form form, double* sum,
+                      double* sum_xy) {
+  parallel_for(v.c, std::max<std::int64_t>(1, kValuesPerThread / std::max<std::int64_t>(v.n * v.s, 1)),
+               [&](std::int64_t c0, std::int64_t c1) {
+                 for (std::int64_t c = c0; c < c1; ++c) {
+                   Doubles s{}, sxy{};
+                   double tail = 0, tail_xy = 0;
+                   const T sx = kx ? kx[c] : T(0), sy = ky ? ky[c] : T(0);
+                   for (std::int64_t i = 0; i < v.n; ++i) {
+                     const std::int64_t at = (i * v.c + c) * v.s;
+                     accumulate(x + at, sx, y ? y + at : nullptr, sy, v.s, form, s, sxy, tail, tail_xy);
+                   }
+                   sum[c] = simd::hsum<double>(s) + tail;
+                   sum_xy[c] = simd::hsum<double>(sxy) + tail_xy;
+                 }
+               });
+}
+
+const auto identity = [](auto v) { return v; };
+
+// f(plane's channel, offset of the plane) for every (image, channel) plane, in parallel.
+template <class F>
+void for_each_plane(const ChannelView& v, F f) {
+  parallel_for(v.n * v.c, std::max<std::int64_t>(1, kValuesPerThread / std::max<std::int64_t>(v.s, 1)),
+               [&](std::int64_t p0, std::int64_t p1) {
+                 for (std::int64_t p = p0; p < p1; ++p) f(p % v.c, p * v.s);
+               });
+}
+
+}  // namespace
+
+template <class T>
+void channel_moments(const ChannelView& v, const T* x, const T* shift, double* sum, double* sum_sq) {
+  channel_products<T>(v, x, shift, nullptr, nullptr, identity, sum, sum_sq);
+}
+
+template <class T>
+void channel_dot(const ChannelView& v, const T* g, const T* x, const T* shift, double* sum_g, double* sum_gx) {
+  channel_products<T>(v, g, nullptr, x, shift, identity, sum_g, sum_gx);
+}
+
+template <class T>
+void channel_affine(const ChannelView& v, const T* x, const T* a, const T* b, T* y) {
+  for_each_plane(v, [&](std::int64_t c, std::int64_t at) {
+    const T ac = a[c], bc = b[c];
+    for (std::int64_t i = at; i < at + v.s; ++i) y[i] = x[i] * ac + bc;
+  });
+}
+
+template <class T>
+void channel_combine(const ChannelView& v, const T* g, const T* x, const T* a, const T* b, const T* k, T* out) {
+  for_each_plane(v, [&](std::int64_t c, std::int64_t at) {
+    const T ac = a[c], bc = b[c], kc = k[c];
+    for (std::int64_t i = at; i < at + v.s; ++i) out[i] = g[i] * ac + x[i] * bc + kc;
+  });
+}
+
+template <class T>
+void prelu_forward(const ChannelView& v, const T* x, const T* slope, bool shared, T* y) {
+  for_each_plane(v, [&](std::int64_t c, std::int64_t at) {
+    const T a = slope[shared ? 0 : c];
+    for (std::int64_t i = at; i < at + v.s; ++i) y[i] = x[i] > 0 ? x[i] : a * x[i];
+  });
+}
+
+template <class T>
+void prelu_backward(const ChannelView& v, const T* g, const T* x, const T* slope, bool shared, T* dx, double* dslope) {
+  if (dx)
+    for_each_plane(v, [&](std::int64_t c, std::int64_t at) {
+      const T a = slope[shared ? 0 : c];
+      for (std::int64_t i = at; i < at + v.s; ++i) dx[i] = x[i] > 0 ? g[i] : a * g[i];
+    });
+  if (!dslope) return;
+  // Σ g·min(x, 0) per channel: the products where x > 0 are zero.
+  std::vector<double> sum_g(static_cast<std::size_t>(v.c)), sum_gx(static_cast<std::size_t>(v.c));
+  channel_products<T>(v, g, nullptr, x, nullptr, [](auto e) { return e > 0 ? decltype(e){} : e; }, sum_g.data(), sum_gx.data());
+  if (!shared) {
+    std::copy(sum_gx.begin(), sum_gx.end(), dslope);
+    return;
+  }
+  dslope[0] = 0;
+  for (double s : sum_gx) dslope[0] += s;
+}
+
+template void channel_moments(const ChannelView&, const float*, const float*, double*, double*);
+template void channel_dot(const ChannelView&, const float*, const float*, const float*, double*, double*);
+template void channel_affine(const ChannelView&, const float*, const float*, const float*, float*);
+template void channel_combine(const ChannelView&, const float*, const float*, const float*, const float*, const float*, float*);
+template void prelu_forward(const ChannelView&, const float*, const float*, bool, float*);
+template void prelu_backward(const ChannelView&, const float*, const float*, const float*, bool, float*, double*);
+template void channel_moments(const ChannelView&, const double*, const double*, double*, double*);
+template void channel_dot(const ChannelView&, const double*, const double*, const double*, double*, double*);
+template void channel_affine(const ChannelView&, const double*, const double*, const double*, double*);
+template void channel_combine(const ChannelView&, const double*, const double*, const double*, const double*, const double*, double*);
+template void prelu_forward(const ChannelView&, const double*, const double*, bool, double*);
+template void prelu_backward(const ChannelView&, const double*, const double*, const double*, bool, double*, double*);
+
+}  // namespace zg::kernel

@@ -1,0 +1,215 @@
+#include "core/kernels/direct_conv.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "core/kernels/simd.h"
+#include "core/parallel.h"
+
+namespace zg::kernel {
+
+namespace {
+
+using simd::kLanes;
+using simd::Vec;
+
+constexpr int kOutTile = 8;   // output channels per forward tile
+constexpr int kMaxVecs = 3;   // vectors of positions per forward tile: 8·3 accumulators + 3 inputs
+constexpr int kGradTile = 4;  // output channels per weight-gradient tile
+constexpr int kMaxTaps = 5;   // taps of a kernel row per weight-gradient tile: 4·5 accumulators
+constexpr std::int64_t kImagesPerThread = 4;
+
+// One image's planes, zero-padded and flattened with row pitch `pitch`: `positions` outputs
+// (oh rows of `pitch`), covered by `vecs` vectors (`padded` values); `plane` values per channel
+// leave room for every tap's read past the last vector.
+struct Grid {
+  std::int64_t pitch, positions, vecs, padded, plane;
+};
+
+template <class T>
+Grid grid_of(const DirectConv& s) {
+  const std::int64_t lanes = kLanes<T>;
+  Grid g{};
+  g.pitch = s.w + 2 * s.pw;
+  g.positions = s.oh() * g.pitch;
+  g.vecs = (g.positions + lanes - 1) / lanes;
+  g.padded = g.vecs * lanes;
+  g.plane = (g.padded + (s.kh - 1) * g.pitch + s.kw - 1 + lanes - 1) / lanes * lanes;
+  return g;
+}
+
+// Writes image x (c, h, w) into the interior of planes xp; the padding stays as it was (zero).
+template <class T>
+void pad_image(const DirectConv& s, const Grid& g, const T* x, T* xp) {
+  for (std::int64_t c = 0; c < s.c; ++c)
+    for (std::int64_t y = 0; y < s.h; ++y)
+      std::copy_n(x + (c * s.h + y) * s.w, s.w, xp + c * g.plane + (y + s.ph) * g.pitch + s.pw);
+}
+
+// acc[o][v] = Σ over in-channels and taps of w[o] · x at the tap's offset, for 8 output channels
+// and V vectors of positions, kept in registers throughout.
+//   x: the first position's input, planes `plane` apart; w: [in channel][tap][8]; out: [8][padded]
+template <class T, int V>
+void forward_tile(const T* x, std::int64_t plane, const T* w, std::int64_t in_channels, const std::int64_t* offsets,
+                  std::int64_t taps, T* out, std::int64_t padded) {
+  Vec<T> acc[kOutTile][V] = {};
+  for (std::int64_t c = 0; c < in_channels; ++c, x += plane)
+    for (std::int64_t t = 0; t < taps; ++t, w += kOutTile) {
+      Vec<T> xv[V];
+      for (int v = 0; v < V; ++v) xv[v] = simd::load(x + offsets[t] + v * kLanes<T>);
+      for (int o = 0; o < kOutTile; ++o) {
+        const T wo = w[o];
+        for (int v = 0; v < V; ++v) acc[o][v] += wo * xv[v];
+      }
+    }
+  for (int o = 0; o < kOutTile; ++o)
+    for (int v = 0; v < V; ++v) simd::store(out + o * padded + v * kLanes<T>, acc[o][v]);
+}
+
+// A convolution's weights (out, in, taps) reordered for forward_tile: [tile of 8 out][in][tap][8],
+// zero past `out`. With flip_transpose the weight is read as (in, out, taps) with the taps
+// reversed: the kernel of the input gradient.
+template <class T>
+std::vector<T> tiled_weights(const T* weight, std::int64_t out, std::int64_t in, std::int64_t taps,
+                             bool flip_transpose) {
+  const std::int64_t tiles = (out + kOutTile - 1) / kOutTile;
+  std::vector<T> r(static_cast<std::size_t>(tiles * in * taps * kOutTile), T(0));
+  for (std::int64_t o = 0; o < out; ++o)
+    for (std::int64_t c = 0; c < in; ++c)
+      for (std::int64_t t = 0; t < taps; ++t)
+        r[static_cast<std::size_t>((((o / kOutTile) * in + c) * taps + t) * kOutTile + o % kOutTile)] =
+            flip_transpose ? weight[(c * out + o) * taps + (taps - 1 - t)] : weight[(o * in + c) * taps + t];
+  return r;
+}
+
+// y (n, s.o, oh, ow) = the convolution of x (n, s.c, h, w) with tiled weights, plus bias.
+template <class T>
+void convolve(const DirectConv& s, const T* x, const std::vector<T>& tiled, const T* bias, T* y) {
+  const Grid g = grid_of<T>(s);
+  const std::int64_t taps = s.kh * s.kw, tiles = (s.o + kOutTile - 1) / kOutTile, oh = s.oh(), ow = s.ow();
+  std::vector<std::int64_t> offsets;
+  for (std::int64_t ki = 0; ki < s.kh; ++ki)
+    for (std::int64_t kj = 0; kj < s.kw; ++kj) offsets.push_back(ki * g.pitch + kj);
+  parallel_for(s.n, kImagesPerThread, [&](std::int64_t b0, std::int64_t b1) {
+    std::vector<T> xp(static_cast<std::size_t>(s.c * g.plane), T(0));
+    std::vector<T> out(static_cast<std::size_t>(tiles * kOutTile * g.padded));
+    for (std::int64_t img = b0; img < b1; ++img) {
+      pad_image(s, g, x + img * s.c * s.h * s.w, xp.data());
+      for (std::int64_t tile = 0; tile < tiles; ++tile) {
+        const T* w = tiled.data() + tile * s.c * taps * kOutTile;
+        T* o = out.data() + tile * kOutTile * g.padded;
+        for (std::int64_t v = 0; v < g.vecs; v += kMaxVecs) {
+          const T* xv = xp.data() + v * kLanes<T>;
+          T* ov = o + v * kLanes<T>;
+          switch (std::min<std::int64_t>(kMaxVecs, g.vecs - v)) {
+            case 1: forward_tile<T, 1>(xv, g.plane, w, s.c, offsets.data(), taps, ov, g.padded); break;
+            case 2: forward_tile<T, 2>(xv, g.plane, w, s.c, offsets.data(), taps, ov, g.padded); break;
+            default: forward_tile<T, 3>(xv, g.plane, w, s.c, offsets.data(), taps, ov, g.padded); break;
+          }
+        }
+      }
+      for (std::int64_t o = 0; o < s.o; ++o) {
+        const T shift = bias ? bias[o] : T(0);
+        T* dst = y + (img * s.o + o) * oh * ow;
+        for (std::int64_t r = 0; r < oh; ++r)
+          for (std::int64_t c = 0; c < ow; ++c) dst[r * ow + c] = out[o * g.padded + r * g.pitch + c] + shift;
+      }
+    }
+  });
+}
+
+// acc[o][j] += Σ over the image's positions of g[o] · x at tap j of a kernel row, for 4 output
+// channels and J taps, accumulated in registers over the positions.
+//   g: [4][padded] output gradients on the grid (zero at the dropped positions); x: the row's first
+//   tap's input; acc: [4 output channels, `stride` apart][J] running vector sums
+template <class T, int J>
+void weight_tile(const T* g, std::int64_t padded, const T* x, std::int64_t vecs, Vec<T>* acc, std::int64_t stride) {
+  Vec<T> a[kGradTile][J];
+  for (int o = 0; o < kGradTile; ++o)
+    for (int j = 0; j < J; ++j) a[o][j] = acc[o * stride + j];
+  for (std::int64_t v = 0; v < vecs; ++v) {
+    Vec<T> gv[kGradTile];
+    for (int o = 0; o < kGradTile; ++o) gv[o] = simd::load(g + o * padded + v * kLanes<T>);
+    for (int j = 0; j < J; ++j) {
+      const Vec<T> xv = simd::load(x + v * kLanes<T> + j);
+      for (int o = 0; o < kGradTile; ++o) a[o][j] += gv[o] * xv;
+    }
+  }
+  for (int o = 0; o < kGradTile; ++o)
+    for (int j = 0; j < J; ++j) acc[o * stride + j] = a[o][j];
+}
+
+template <class T>
+void weight_row(int taps, const T* g, std::int64_t padded, const T* x, std::int64_t vecs, Vec<T>* acc,
+                std::int64_t stride) {
+  switch (taps) {
+    case 1: weight_tile<T, 1>(g, padded, x, vecs, acc, stride); break;
+    case 2: weight_tile<T, 2>(g, padded, x, vecs, acc, stride); break;
+    case 3: weight_tile<T, 3>(g, padded, x, vecs, acc, stride); break;
+    case 4: weight_tile<T, 4>(g, padded, x, vecs, acc, stride); break;
+    default: weight_tile<T, 5>(g, padded, x, vecs, acc, stride); break;
+  }
+}
+
+}  // namespace
+
+bool direct_conv_fits(const DirectConv& s) {
+  return s.ph <= s.kh - 1 && s.pw <= s.kw - 1 && s.oh() >= 1 && s.ow() >= 1;
+}
+
+template <class T>
+void direct_conv_forward(const DirectConv& s, const T* x, const T* weight, const T* bias, T* y) {
+  convolve(s, x, tiled_weights(weight, s.o, s.c, s.kh * s.kw, false), bias, y);
+}
+
+template <class T>
+void direct_conv_input_grad(const DirectConv& s, const T* gy, const T* weight, T* dx) {
+  // dx = gy (n, o, oh, ow) padded by k - 1 - p, convolved with the flipped, transposed kernel.
+  const DirectConv t{s.n, s.o, s.oh(), s.ow(), s.c, s.kh, s.kw, s.kh - 1 - s.ph, s.kw - 1 - s.pw};
+  convolve(t, gy, tiled_weights(weight, s.c, s.o, s.kh * s.kw, true), static_cast<const T*>(nullptr), dx);
+}
+
+template <class T>
+void direct_conv_weight_grad(const DirectConv& s, const T* x, const T* gy, T* dweight) {
+  const Grid g = grid_of<T>(s);
+  const std::int64_t taps = s.kh * s.kw, oh = s.oh(), ow = s.ow();
+  const std::int64_t out_padded = (s.o + kGradTile - 1) / kGradTile * kGradTile;
+  std::mutex mutex;
+  std::map<std::int64_t, std::vector<T>> parts;  // by first image
+  parallel_for(s.n, kImagesPerThread, [&](std::int64_t b0, std::int64_t b1) {
+    std::vector<T> xp(static_cast<std::size_t>(s.c * g.plane), T(0));
+    std::vector<T> gg(static_cast<std::size_t>(out_padded * g.padded), T(0));
+    std::vector<Vec<T>> acc(static_cast<std::size_t>(out_padded * s.c * taps), Vec<T>{});
+    for (std::int64_t img = b0; img < b1; ++img) {
+      pad_image(s, g, x + img * s.c * s.h * s.w, xp.data());
+      for (std::int64_t o = 0; o < s.o; ++o)
+        for (std::int64_t r = 0; r < oh; ++r)
+          std::copy_n(gy + ((img * s.o + o) * oh + r) * ow, ow, gg.data() + o * g.padded + r * g.pitch);
+      for (std::int64_t o = 0; o < out_padded; o += kGradTile)
+        for (std::int64_t c = 0; c < s.c; ++c)
+          for (std::int64_t ki = 0; ki < s.kh; ++ki)
+            for (std::int64_t kj = 0; kj < s.kw; kj += kMaxTaps)
+              weight_row(static_cast<int>(std::min<std::int64_t>(kMaxTaps, s.kw - kj)), gg.data() + o * g.padded,
+                         g.padded, xp.data() + c * g.plane + ki * g.pitch + kj, g.vecs,
+                         acc.data() + ((o * s.c + c) * s.kh + ki) * s.kw + kj, s.c * taps);
+    }
+    std::vector<T> part(static_cast<std::size_t>(s.o * s.c * taps));
+    for (std::size_t e = 0; e < part.size(); ++e) part[e] = simd::hsum<T>(acc[e]);
+    std::lock_guard lock(mutex);
+    parts.emplace(b0, std::move(part));
+  });
+  std::fill_n(dweight, s.o * s.c * taps, T(0));
+  for (const auto& entry : parts)
+    for (std::size_t e = 0; e < entry.second.size(); ++e) dweight[e] += entry.second[e];
+}
+
+template void direct_conv_forward(const DirectConv&, const float*, const float*, const float*, float*);
+template void direct_conv_forward(const DirectConv&, const double*, const double*, const double*, double*);
+template void direct_conv_input_grad(const DirectConv&, const float*, const float*, float*);
+template void direct_conv_input_grad(const DirectConv&, const double*, const double*, double*);
+template void direct_conv_weight_grad(const DirectConv&, const float*, const float*, float*);
+template void direct_conv_weight_grad(const DirectConv&, const double*, const double*, double*);
+
+}  // namespace zg::kernel
