@@ -71,7 +71,8 @@ Tensor channel_tensor(const std::vector<double>& v, DType dtype) {
 // y = (x - μ)/√(σ² + eps)·γ + β per channel   x:(N, C, *) γ, β, running stats:(C) -> (N, C, *)
 // Backward with x̂ = (x - μ)·r, r = 1/√(σ² + eps), n values per channel:
 //   dβ = Σ g   dγ = Σ g·x̂   dx = γ·r·(g - dβ/n - x̂·dγ/n) (training), γ·r·g (evaluation)
-// computed as dx = g·a + x·b + k with per-channel a, b, k after one pass for Σ g and Σ g·(x - μ).
+// computed as dx = g·a + (x - μ)·b + k with per-channel a, b, k after one pass for Σ g and
+// Σ g·(x - μ).
 Tensor batch_norm(const Tensor& x0, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight0,
                   const Tensor& bias0, const BatchNormOptions& o) {
   if (x0.dim() < 2 || !is_floating(x0.dtype()))
@@ -89,20 +90,24 @@ Tensor batch_norm(const Tensor& x0, const Tensor& running_mean, const Tensor& ru
   const Tensor bias = bias0.defined() ? bias0.to(dtype) : zeros({c}, dtype);
   const kernel::ChannelView v = channel_view(x);
   const std::int64_t count = v.n * v.s;
-  std::vector<double> mu(static_cast<std::size_t>(c)), var(static_cast<std::size_t>(c));
+  // Each channel's values are taken relative to an anchor of the input's dtype: its first value in
+  // training, the running mean in evaluation. x - anchor is exact for values near it, and μ - anchor
+  // (offset) is kept in double, so a channel far from zero relative to its spread keeps its digits.
+  std::vector<double> mu(static_cast<std::size_t>(c)), var(mu.size()), anchor(mu.size()), offset(mu.size());
   if (o.training) {
     if (count < 2)
       throw std::invalid_argument("batch_norm: training needs more than one value per channel, got input " +
                                   to_string(x.shape()));
     std::vector<double> sum(mu.size()), sum_sq(mu.size());
     dispatch_float(dtype, "batch_norm", [&]<class T>() {
-      std::vector<T> shift(mu.size());  // each channel's first value
-      for (std::int64_t ch = 0; ch < c; ++ch) shift[static_cast<std::size_t>(ch)] = x.data<T>()[ch * v.s];
-      kernel::channel_moments(v, x.data<T>(), shift.data(), sum.data(), sum_sq.data());
+      std::vector<T> first(mu.size());
+      for (std::int64_t ch = 0; ch < c; ++ch) first[static_cast<std::size_t>(ch)] = x.data<T>()[ch * v.s];
+      kernel::channel_moments(v, x.data<T>(), first.data(), sum.data(), sum_sq.data());
       for (std::size_t ch = 0; ch < mu.size(); ++ch) {
-        const double d = sum[ch] / static_cast<double>(count);
-        mu[ch] = shift[ch] + d;
-        var[ch] = std::max(0.0, sum_sq[ch] / static_cast<double>(count) - d * d);
+        anchor[ch] = first[ch];
+        offset[ch] = sum[ch] / static_cast<double>(count);
+        mu[ch] = anchor[ch] + offset[ch];
+        var[ch] = std::max(0.0, sum_sq[ch] / static_cast<double>(count) - offset[ch] * offset[ch]);
       }
     });
     if (running_mean.defined() && running_var.defined()) {
@@ -119,7 +124,8 @@ Tensor batch_norm(const Tensor& x0, const Tensor& running_mean, const Tensor& ru
   } else {
     if (!running_mean.defined() || !running_var.defined())
       throw std::invalid_argument("batch_norm: evaluation (training = false) needs running_mean and running_var");
-    mu = running_mean.to_vector();
+    mu = running_mean.to(dtype).to_vector();
+    anchor = mu;
     var = running_var.to_vector();
   }
   std::vector<double> invstd(mu.size()), scale(mu.size()), shift(mu.size());
@@ -127,12 +133,13 @@ Tensor batch_norm(const Tensor& x0, const Tensor& running_mean, const Tensor& ru
   for (std::size_t ch = 0; ch < mu.size(); ++ch) {
     invstd[ch] = 1 / std::sqrt(var[ch] + o.eps);
     scale[ch] = gamma[ch] * invstd[ch];
-    shift[ch] = beta[ch] - mu[ch] * scale[ch];
+    shift[ch] = beta[ch] - offset[ch] * scale[ch];
   }
   Tensor out = empty(x.shape(), dtype);
-  const Tensor a = channel_tensor(scale, dtype), b = channel_tensor(shift, dtype);
+  const Tensor anchor_t = channel_tensor(anchor, dtype);
+  const Tensor scale_t = channel_tensor(scale, dtype), shift_t = channel_tensor(shift, dtype);
   dispatch_float(dtype, "batch_norm", [&]<class T>() {
-    kernel::channel_affine(v, x.data<T>(), a.data<T>(), b.data<T>(), out.data<T>());
+    kernel::channel_affine(v, x.data<T>(), anchor_t.data<T>(), scale_t.data<T>(), shift_t.data<T>(), out.data<T>());
   });
   const Tensor mean_c = reshape(channel_tensor(mu, dtype), channel_shape(x));
   const Tensor invstd_c = reshape(channel_tensor(invstd, dtype), channel_shape(x));
@@ -144,23 +151,23 @@ Tensor batch_norm(const Tensor& x0, const Tensor& running_mean, const Tensor& ru
     std::vector<double> sum_g(mu.size()), sum_gx(mu.size()), ga(mu.size()), gb(mu.size()), gk(mu.size());
     Grads grads(3);
     dispatch_float(xs.dtype(), "batch_norm backward", [&]<class T>() {
-      const Tensor mean_t = reshape(mean_c, {static_cast<std::int64_t>(mu.size())});
-      kernel::channel_dot(v, g.data<T>(), xs.data<T>(), mean_t.data<T>(), sum_g.data(), sum_gx.data());
+      kernel::channel_dot(v, g.data<T>(), xs.data<T>(), anchor_t.data<T>(), sum_g.data(), sum_gx.data());
+      for (std::size_t ch = 0; ch < mu.size(); ++ch) sum_gx[ch] -= offset[ch] * sum_g[ch];  // Σ g·(x - μ)
       if (!n.needs_grad(0)) return;
       const std::vector<double> gamma_now = n.in(1).to_vector();
       const auto nc = static_cast<double>(count);
       for (std::size_t ch = 0; ch < mu.size(); ++ch) {
         const double r = invstd[ch], gr = gamma_now[ch] * r;
+        // γ·r·(g - Σg/n - x̂·r·Σg(x - μ)/n) with x̂ = (x - μ)·r, as g·a + (x - anchor)·b + k.
         ga[ch] = gr;
-        // γ·r·(g - Σg/n - x̂·r·Σg(x - μ)/n) with x̂ = (x - μ)·r, gathered into g·a + x·b + k.
         gb[ch] = training ? -gr * r * r * sum_gx[ch] / nc : 0.0;
-        gk[ch] = training ? -gr * sum_g[ch] / nc - gb[ch] * mu[ch] : 0.0;
+        gk[ch] = (training ? -gr * sum_g[ch] / nc : 0.0) - offset[ch] * gb[ch];
       }
       const Tensor ta = channel_tensor(ga, xs.dtype()), tb = channel_tensor(gb, xs.dtype()),
                    tk = channel_tensor(gk, xs.dtype());
       grads[0] = empty(xs.shape(), xs.dtype());
-      kernel::channel_combine(v, g.data<T>(), xs.data<T>(), ta.data<T>(), tb.data<T>(), tk.data<T>(),
-                              grads[0].data<T>());
+      kernel::channel_combine(v, g.data<T>(), xs.data<T>(), anchor_t.data<T>(), ta.data<T>(), tb.data<T>(),
+                              tk.data<T>(), grads[0].data<T>());
     });
     if (n.needs_grad(1)) {
       std::vector<double> dgamma(mu.size());

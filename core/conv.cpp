@@ -12,6 +12,7 @@
 #include "core/autograd.h"
 #include "core/kernels.h"
 #include "core/kernels/direct_conv.h"
+#include "core/kernels/pool.h"
 #include "core/ops.h"
 #include "core/parallel.h"
 
@@ -421,9 +422,14 @@ Tensor max_pool2d(const Tensor& x, Size2 kernel, std::optional<Size2> stride0, S
   const bool graph = will_record({x});
   Tensor index = empty(graph ? Shape{g.n, g.c, g.oh * g.ow} : Shape{g.n * g.c, g.ow}, DType::Int64);
   Tensor out = empty({g.n, g.c, g.oh, g.ow}, x.dtype());
+  const bool two_by_two = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0;
   dispatch_float(x.dtype(), "max_pool2d", [&]<class T>() {
     parallel_for(g.n * g.c, kPlanesPerThread, [&](std::int64_t plane0, std::int64_t plane1) {
-      pool_max<T>(g, x.data<T>(), index.data<std::int64_t>(), graph ? g.ow : 0, out.data<T>(), plane0, plane1);
+      if (two_by_two)
+        kernel::max_pool_2x2(x.data<T>(), g.h, g.w, plane0, plane1, out.data<T>(),
+                             graph ? index.data<std::int64_t>() : nullptr);
+      else
+        pool_max<T>(g, x.data<T>(), index.data<std::int64_t>(), graph ? g.ow : 0, out.data<T>(), plane0, plane1);
     });
   });
   Shape image = x.shape();

@@ -50,6 +50,8 @@ class BlockCache {
  public:
   static constexpr std::size_t kMinBytes = std::size_t{1} << 16;
   static constexpr std::size_t kPage = 4096;
+  static constexpr std::size_t kHugePage = std::size_t{2} << 20;
+  static constexpr std::size_t kHugeMin = std::size_t{8} << 20;  // rounding up wastes at most 1/4
   static constexpr std::size_t kMinBudget = std::size_t{64} << 20;
 
   void* take(std::size_t bytes) {
@@ -68,8 +70,7 @@ class BlockCache {
       const std::size_t budget = std::max(kMinBudget, static_cast<std::size_t>(g_peak_bytes.load()));
       if (live + cached_ + bytes > budget) release_oldest(live + cached_ + bytes - budget);
     }
-    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? nullptr : p;
+    return bytes >= kHugeMin ? map_huge(bytes) : map(bytes);
   }
 
   void give(void* p, std::size_t bytes) {
@@ -84,6 +85,25 @@ class BlockCache {
     void* data;
     std::size_t bytes;
   };
+
+  static void* map(std::size_t bytes) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? nullptr : p;
+  }
+
+  // A block of whole 2 MiB pages, 2 MiB-aligned, marked for transparent huge pages: a fresh
+  // 25 MB activation (an inference batch of 1,000 images) then costs 13 page faults rather than
+  // 6,400, which on this VM took a tenth of the atlas network's training time. `bytes` is a
+  // multiple of 2 MiB (rounded_size does that from kHugeMin up).
+  static void* map_huge(std::size_t bytes) {
+    auto* p = static_cast<char*>(map(bytes + kHugePage));
+    if (!p) return nullptr;
+    const std::size_t head = (kHugePage - reinterpret_cast<std::uintptr_t>(p) % kHugePage) % kHugePage;
+    if (head > 0) munmap(p, head);
+    munmap(p + head + bytes, kHugePage - head);
+    madvise(p + head, bytes, MADV_HUGEPAGE);
+    return p + head;
+  }
 
   // Unmaps the longest-kept blocks until at least `bytes` are gone (or none are left).
   void release_oldest(std::size_t bytes) {
@@ -114,7 +134,9 @@ BlockCache& block_cache() {
 bool cached_size(std::size_t rounded) { return kCacheBlocks && rounded >= BlockCache::kMinBytes; }
 
 std::size_t rounded_size(std::size_t n) {
-  std::size_t unit = n >= BlockCache::kMinBytes ? BlockCache::kPage : kAlignment;
+  std::size_t unit = n >= BlockCache::kHugeMin ? BlockCache::kHugePage
+                     : n >= BlockCache::kMinBytes ? BlockCache::kPage
+                                                  : kAlignment;
   return (std::max<std::size_t>(n, 1) + unit - 1) / unit * unit;
 }
 }  // namespace

@@ -93,18 +93,19 @@ void channel_dot(const ChannelView& v, const T* g, const T* x, const T* shift, d
 }
 
 template <class T>
-void channel_affine(const ChannelView& v, const T* x, const T* a, const T* b, T* y) {
+void channel_affine(const ChannelView& v, const T* x, const T* shift, const T* a, const T* b, T* y) {
   for_each_plane(v, [&](std::int64_t c, std::int64_t at) {
-    const T ac = a[c], bc = b[c];
-    for (std::int64_t i = at; i < at + v.s; ++i) y[i] = x[i] * ac + bc;
+    const T sc = shift[c], ac = a[c], bc = b[c];
+    for (std::int64_t i = at; i < at + v.s; ++i) y[i] = (x[i] - sc) * ac + bc;
   });
 }
 
 template <class T>
-void channel_combine(const ChannelView& v, const T* g, const T* x, const T* a, const T* b, const T* k, T* out) {
+void channel_combine(const ChannelView& v, const T* g, const T* x, const T* shift, const T* a, const T* b, const T* k,
+                     T* out) {
   for_each_plane(v, [&](std::int64_t c, std::int64_t at) {
-    const T ac = a[c], bc = b[c], kc = k[c];
-    for (std::int64_t i = at; i < at + v.s; ++i) out[i] = g[i] * ac + x[i] * bc + kc;
+    const T sc = shift[c], ac = a[c], bc = b[c], kc = k[c];
+    for (std::int64_t i = at; i < at + v.s; ++i) out[i] = g[i] * ac + (x[i] - sc) * bc + kc;
   });
 }
 
@@ -137,14 +138,16 @@ void prelu_backward(const ChannelView& v, const T* g, const T* x, const T* slope
 
 template void channel_moments(const ChannelView&, const float*, const float*, double*, double*);
 template void channel_dot(const ChannelView&, const float*, const float*, const float*, double*, double*);
-template void channel_affine(const ChannelView&, const float*, const float*, const float*, float*);
-template void channel_combine(const ChannelView&, const float*, const float*, const float*, const float*, const float*, float*);
+template void channel_affine(const ChannelView&, const float*, const float*, const float*, const float*, float*);
+template void channel_combine(const ChannelView&, const float*, const float*, const float*, const float*, const float*, const float*,
+                              float*);
 template void prelu_forward(const ChannelView&, const float*, const float*, bool, float*);
 template void prelu_backward(const ChannelView&, const float*, const float*, const float*, bool, float*, double*);
 template void channel_moments(const ChannelView&, const double*, const double*, double*, double*);
 template void channel_dot(const ChannelView&, const double*, const double*, const double*, double*, double*);
-template void channel_affine(const ChannelView&, const double*, const double*, const double*, double*);
-template void channel_combine(const ChannelView&, const double*, const double*, const double*, const double*, const double*, double*);
+template void channel_affine(const ChannelView&, const double*, const double*, const double*, const double*, double*);
+template void channel_combine(const ChannelView&, const double*, const double*, const double*, const double*, const double*, const double*,
+                              double*);
 template void prelu_forward(const ChannelView&, const double*, const double*, bool, double*);
 template void prelu_backward(const ChannelView&, const double*, const double*, const double*, bool, double*, double*);
 

@@ -18,12 +18,14 @@ void channel_moments(const ChannelView& v, const T* x, const T* shift, double* s
 // sum_g[c] = Σ g, sum_gx[c] = Σ g·(x - shift[c]) over channel c.
 template <class T>
 void channel_dot(const ChannelView& v, const T* g, const T* x, const T* shift, double* sum_g, double* sum_gx);
-// y = x·a[c] + b[c]
+// y = (x - shift[c])·a[c] + b[c]. Centred first, so that a channel far from zero relative to its
+// spread keeps its digits (x·a + b, with b = -shift·a, would cancel them).
 template <class T>
-void channel_affine(const ChannelView& v, const T* x, const T* a, const T* b, T* y);
-// out = g·a[c] + x·b[c] + k[c]
+void channel_affine(const ChannelView& v, const T* x, const T* shift, const T* a, const T* b, T* y);
+// out = g·a[c] + (x - shift[c])·b[c] + k[c]
 template <class T>
-void channel_combine(const ChannelView& v, const T* g, const T* x, const T* a, const T* b, const T* k, T* out);
+void channel_combine(const ChannelView& v, const T* g, const T* x, const T* shift, const T* a, const T* b, const T* k,
+                     T* out);
 
 // PReLU with slope[c] (slope[0] for every channel when shared): y = x > 0 ? x : slope·x.
 template <class T>

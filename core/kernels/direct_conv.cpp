@@ -20,6 +20,7 @@ constexpr int kMaxVecs = 3;   // vectors of positions per forward tile: 8·3 acc
 constexpr int kGradTile = 4;  // output channels per weight-gradient tile
 constexpr int kMaxTaps = 5;   // taps of a kernel row per weight-gradient tile: 4·5 accumulators
 constexpr std::int64_t kImagesPerThread = 4;
+constexpr std::int64_t kBlockBytes = 192 << 10;  // padded images and gradients per weight-gradient block
 
 // One image's planes, zero-padded and flattened with row pitch `pitch`: `positions` outputs
 // (oh rows of `pitch`), covered by `vecs` vectors (`padded` values); `plane` values per channel
@@ -120,36 +121,39 @@ void convolve(const DirectConv& s, const T* x, const std::vector<T>& tiled, cons
   });
 }
 
-// acc[o][j] += Σ over the image's positions of g[o] · x at tap j of a kernel row, for 4 output
-// channels and J taps, accumulated in registers over the positions.
-//   g: [4][padded] output gradients on the grid (zero at the dropped positions); x: the row's first
-//   tap's input; acc: [4 output channels, `stride` apart][J] running vector sums
+// acc[o][j] += Σ over the images' positions of g[o] · x at tap j of a kernel row, for 4 output
+// channels and J taps, accumulated in registers over the positions of a block of images.
+//   g: [4][padded] output gradients on the grid (zero at the dropped positions), g_step apart per
+//   image; x: the row's first tap's input, x_step apart per image; acc: [4 output channels,
+//   `stride` apart][J] running vector sums
 template <class T, int J>
-void weight_tile(const T* g, std::int64_t padded, const T* x, std::int64_t vecs, Vec<T>* acc, std::int64_t stride) {
+void weight_tile(const T* g, std::int64_t padded, std::int64_t g_step, const T* x, std::int64_t x_step,
+                 std::int64_t images, std::int64_t vecs, Vec<T>* acc, std::int64_t stride) {
   Vec<T> a[kGradTile][J];
   for (int o = 0; o < kGradTile; ++o)
     for (int j = 0; j < J; ++j) a[o][j] = acc[o * stride + j];
-  for (std::int64_t v = 0; v < vecs; ++v) {
-    Vec<T> gv[kGradTile];
-    for (int o = 0; o < kGradTile; ++o) gv[o] = simd::load(g + o * padded + v * kLanes<T>);
-    for (int j = 0; j < J; ++j) {
-      const Vec<T> xv = simd::load(x + v * kLanes<T> + j);
-      for (int o = 0; o < kGradTile; ++o) a[o][j] += gv[o] * xv;
+  for (std::int64_t img = 0; img < images; ++img, g += g_step, x += x_step)
+    for (std::int64_t v = 0; v < vecs; ++v) {
+      Vec<T> gv[kGradTile];
+      for (int o = 0; o < kGradTile; ++o) gv[o] = simd::load(g + o * padded + v * kLanes<T>);
+      for (int j = 0; j < J; ++j) {
+        const Vec<T> xv = simd::load(x + v * kLanes<T> + j);
+        for (int o = 0; o < kGradTile; ++o) a[o][j] += gv[o] * xv;
+      }
     }
-  }
   for (int o = 0; o < kGradTile; ++o)
     for (int j = 0; j < J; ++j) acc[o * stride + j] = a[o][j];
 }
 
 template <class T>
-void weight_row(int taps, const T* g, std::int64_t padded, const T* x, std::int64_t vecs, Vec<T>* acc,
-                std::int64_t stride) {
+void weight_row(int taps, const T* g, std::int64_t padded, std::int64_t g_step, const T* x, std::int64_t x_step,
+                std::int64_t images, std::int64_t vecs, Vec<T>* acc, std::int64_t stride) {
   switch (taps) {
-    case 1: weight_tile<T, 1>(g, padded, x, vecs, acc, stride); break;
-    case 2: weight_tile<T, 2>(g, padded, x, vecs, acc, stride); break;
-    case 3: weight_tile<T, 3>(g, padded, x, vecs, acc, stride); break;
-    case 4: weight_tile<T, 4>(g, padded, x, vecs, acc, stride); break;
-    default: weight_tile<T, 5>(g, padded, x, vecs, acc, stride); break;
+    case 1: weight_tile<T, 1>(g, padded, g_step, x, x_step, images, vecs, acc, stride); break;
+    case 2: weight_tile<T, 2>(g, padded, g_step, x, x_step, images, vecs, acc, stride); break;
+    case 3: weight_tile<T, 3>(g, padded, g_step, x, x_step, images, vecs, acc, stride); break;
+    case 4: weight_tile<T, 4>(g, padded, g_step, x, x_step, images, vecs, acc, stride); break;
+    default: weight_tile<T, 5>(g, padded, g_step, x, x_step, images, vecs, acc, stride); break;
   }
 }
 
@@ -176,23 +180,31 @@ void direct_conv_weight_grad(const DirectConv& s, const T* x, const T* gy, T* dw
   const Grid g = grid_of<T>(s);
   const std::int64_t taps = s.kh * s.kw, oh = s.oh(), ow = s.ow();
   const std::int64_t out_padded = (s.o + kGradTile - 1) / kGradTile * kGradTile;
+  // Images are taken a block at a time, so that the accumulators' round trip to memory between
+  // tiles is paid once per block rather than once per image (a third of the kernel for 7x7 planes).
+  const std::int64_t x_step = s.c * g.plane, g_step = out_padded * g.padded;
+  const std::int64_t block = std::clamp<std::int64_t>(kBlockBytes / ((x_step + g_step) * std::int64_t{sizeof(T)}), 1, 16);
   std::mutex mutex;
   std::map<std::int64_t, std::vector<T>> parts;  // by first image
   parallel_for(s.n, kImagesPerThread, [&](std::int64_t b0, std::int64_t b1) {
-    std::vector<T> xp(static_cast<std::size_t>(s.c * g.plane), T(0));
-    std::vector<T> gg(static_cast<std::size_t>(out_padded * g.padded), T(0));
+    std::vector<T> xp(static_cast<std::size_t>(block * x_step), T(0));
+    std::vector<T> gg(static_cast<std::size_t>(block * g_step), T(0));
     std::vector<Vec<T>> acc(static_cast<std::size_t>(out_padded * s.c * taps), Vec<T>{});
-    for (std::int64_t img = b0; img < b1; ++img) {
-      pad_image(s, g, x + img * s.c * s.h * s.w, xp.data());
-      for (std::int64_t o = 0; o < s.o; ++o)
-        for (std::int64_t r = 0; r < oh; ++r)
-          std::copy_n(gy + ((img * s.o + o) * oh + r) * ow, ow, gg.data() + o * g.padded + r * g.pitch);
+    for (std::int64_t first = b0; first < b1; first += block) {
+      const std::int64_t images = std::min(block, b1 - first);
+      for (std::int64_t b = 0; b < images; ++b) {
+        const std::int64_t img = first + b;
+        pad_image(s, g, x + img * s.c * s.h * s.w, xp.data() + b * x_step);
+        for (std::int64_t o = 0; o < s.o; ++o)
+          for (std::int64_t r = 0; r < oh; ++r)
+            std::copy_n(gy + ((img * s.o + o) * oh + r) * ow, ow, gg.data() + b * g_step + o * g.padded + r * g.pitch);
+      }
       for (std::int64_t o = 0; o < out_padded; o += kGradTile)
         for (std::int64_t c = 0; c < s.c; ++c)
           for (std::int64_t ki = 0; ki < s.kh; ++ki)
             for (std::int64_t kj = 0; kj < s.kw; kj += kMaxTaps)
               weight_row(static_cast<int>(std::min<std::int64_t>(kMaxTaps, s.kw - kj)), gg.data() + o * g.padded,
-                         g.padded, xp.data() + c * g.plane + ki * g.pitch + kj, g.vecs,
+                         g.padded, g_step, xp.data() + c * g.plane + ki * g.pitch + kj, x_step, images, g.vecs,
                          acc.data() + ((o * s.c + c) * s.kh + ki) * s.kw + kj, s.c * taps);
     }
     std::vector<T> part(static_cast<std::size_t>(s.o * s.c * taps));
