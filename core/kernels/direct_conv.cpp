@@ -46,7 +46,7 @@ template <class T>
 void pad_image(const DirectConv& s, const Grid& g, const T* x, T* xp) {
   for (std::int64_t c = 0; c < s.c; ++c)
     for (std::int64_t y = 0; y < s.h; ++y)
-      std::copy_n(x + (c * s.h + y) * s.w, s.w, xp + c * g.plane + (y + s.ph) * g.pitch + s.pw);
+      simd::copy_short(x + (c * s.h + y) * s.w, s.w, xp + c * g.plane + (y + s.ph) * g.pitch + s.pw);
 }
 
 // acc[o][v] = Σ over in-channels and taps of w[o] · x at the tap's offset, for 8 output channels
@@ -94,28 +94,33 @@ void convolve(const DirectConv& s, const T* x, const std::vector<T>& tiled, cons
   for (std::int64_t ki = 0; ki < s.kh; ++ki)
     for (std::int64_t kj = 0; kj < s.kw; ++kj) offsets.push_back(ki * g.pitch + kj);
   parallel_for(s.n, kImagesPerThread, [&](std::int64_t b0, std::int64_t b1) {
-    std::vector<T> xp(static_cast<std::size_t>(s.c * g.plane), T(0));
-    std::vector<T> out(static_cast<std::size_t>(tiles * kOutTile * g.padded));
+    simd::Buffer<T> xp(s.c * g.plane), out(tiles * kOutTile * g.padded);
     for (std::int64_t img = b0; img < b1; ++img) {
       pad_image(s, g, x + img * s.c * s.h * s.w, xp.data());
       for (std::int64_t tile = 0; tile < tiles; ++tile) {
         const T* w = tiled.data() + tile * s.c * taps * kOutTile;
         T* o = out.data() + tile * kOutTile * g.padded;
-        for (std::int64_t v = 0; v < g.vecs; v += kMaxVecs) {
+        // The vectors in as few tiles as kMaxVecs allows, of sizes differing by at most one: a lone
+        // 1-vector tile does a third of the work per weight broadcast.
+        const std::int64_t parts = (g.vecs + kMaxVecs - 1) / kMaxVecs;
+        for (std::int64_t part = 0, v = 0; part < parts; ++part) {
+          const std::int64_t size = g.vecs / parts + (part < g.vecs % parts ? 1 : 0);
           const T* xv = xp.data() + v * kLanes<T>;
           T* ov = o + v * kLanes<T>;
-          switch (std::min<std::int64_t>(kMaxVecs, g.vecs - v)) {
+          switch (size) {
             case 1: forward_tile<T, 1>(xv, g.plane, w, s.c, offsets.data(), taps, ov, g.padded); break;
             case 2: forward_tile<T, 2>(xv, g.plane, w, s.c, offsets.data(), taps, ov, g.padded); break;
             default: forward_tile<T, 3>(xv, g.plane, w, s.c, offsets.data(), taps, ov, g.padded); break;
           }
+          v += size;
         }
       }
       for (std::int64_t o = 0; o < s.o; ++o) {
         const T shift = bias ? bias[o] : T(0);
         T* dst = y + (img * s.o + o) * oh * ow;
-        for (std::int64_t r = 0; r < oh; ++r)
-          for (std::int64_t c = 0; c < ow; ++c) dst[r * ow + c] = out[o * g.padded + r * g.pitch + c] + shift;
+        const T* src = out.data() + o * g.padded;
+        for (std::int64_t r = 0; r < oh; ++r, dst += ow, src += g.pitch)
+          for (std::int64_t c = 0; c < ow; ++c) dst[c] = src[c] + shift;
       }
     }
   });
@@ -137,7 +142,8 @@ void weight_tile(const T* g, std::int64_t padded, std::int64_t g_step, const T* 
       Vec<T> gv[kGradTile];
       for (int o = 0; o < kGradTile; ++o) gv[o] = simd::load(g + o * padded + v * kLanes<T>);
       for (int j = 0; j < J; ++j) {
-        const Vec<T> xv = simd::load(x + v * kLanes<T> + j);
+        Vec<T> xv = simd::load(x + v * kLanes<T> + j);
+        simd::keep_in_register(xv);
         for (int o = 0; o < kGradTile; ++o) a[o][j] += gv[o] * xv;
       }
     }
@@ -175,20 +181,116 @@ void direct_conv_input_grad(const DirectConv& s, const T* gy, const T* weight, T
   convolve(t, gy, tiled_weights(weight, s.c, s.o, s.kh * s.kw, true), static_cast<const T*>(nullptr), dx);
 }
 
+namespace {
+
+// The weight gradient with output channels along the vector lanes: acc[t][v] += x[c] at tap t
+// (broadcast) · g[q][output vector v] over the positions q of a block of images, for one input
+// channel, every tap (KH×KW) and V vectors of output channels, in registers throughout. Unlike
+// weight_tile it spends nothing on the grid's dropped columns, loads each input value once (as a
+// broadcast operand), and needs no horizontal sums.
+//   x: image 0's padded plane c, x_step apart per image; g: image 0's gradients as (positions,
+//   `row` output channels) from output vector v0, g_step apart per image; acc: [tap][V] sums,
+//   `stride` apart per tap
+template <class T, int KH, int KW, int V>
+void channel_tile(const T* x, std::int64_t x_step, std::int64_t pitch, const T* g, std::int64_t g_step,
+                  std::int64_t row, std::int64_t images, std::int64_t oh, std::int64_t ow, Vec<T>* acc,
+                  std::int64_t stride) {
+  Vec<T> a[KH * KW][V];
+  for (int t = 0; t < KH * KW; ++t)
+    for (int v = 0; v < V; ++v) a[t][v] = acc[t * stride + v];
+  for (std::int64_t img = 0; img < images; ++img, x += x_step, g += g_step)
+    for (std::int64_t y = 0; y < oh; ++y) {
+      const T* xr = x + y * pitch;
+      const T* gr = g + y * ow * row;
+      for (std::int64_t c = 0; c < ow; ++c, gr += row) {
+        Vec<T> gv[V];
+        for (int v = 0; v < V; ++v) gv[v] = simd::load(gr + v * kLanes<T>);
+        for (int ki = 0; ki < KH; ++ki)
+          for (int kj = 0; kj < KW; ++kj) {
+            const T xv = xr[ki * pitch + c + kj];
+            for (int v = 0; v < V; ++v) a[ki * KW + kj][v] += xv * gv[v];
+          }
+      }
+    }
+  for (int t = 0; t < KH * KW; ++t)
+    for (int v = 0; v < V; ++v) acc[t * stride + v] = a[t][v];
+}
+
+// Whether channel_tile takes the convolution: 3x3 or 5x5 kernels, at least a vector of outputs.
 template <class T>
-void direct_conv_weight_grad(const DirectConv& s, const T* x, const T* gy, T* dweight) {
+bool by_channel(const DirectConv& s) {
+  return s.o >= kLanes<T> && s.kh == s.kw && (s.kh == 3 || (s.kh == 5));
+}
+
+// Runs part(b0, b1, sums) over parts of the batch in parallel, each adding its images' gradient
+// into its own zeroed sums of `size` values, and adds the parts into out in order, so the result
+// does not depend on which thread finishes first.
+template <class T, class Part>
+void sum_over_images(std::int64_t n, std::int64_t size, T* out, Part part) {
+  std::mutex mutex;
+  std::map<std::int64_t, std::vector<T>> parts;  // by first image
+  parallel_for(n, kImagesPerThread, [&](std::int64_t b0, std::int64_t b1) {
+    std::vector<T> sums(static_cast<std::size_t>(size), T(0));
+    part(b0, b1, sums.data());
+    std::lock_guard lock(mutex);
+    parts.emplace(b0, std::move(sums));
+  });
+  std::fill_n(out, size, T(0));
+  for (const auto& entry : parts)
+    for (std::size_t e = 0; e < entry.second.size(); ++e) out[e] += entry.second[e];
+}
+
+// Images are taken a block at a time, so that the accumulators' round trip to memory between
+// tiles is paid once per block rather than once per image.
+std::int64_t images_per_block(std::int64_t values_per_image, std::size_t element) {
+  return std::clamp<std::int64_t>(kBlockBytes / (values_per_image * static_cast<std::int64_t>(element)), 1, 16);
+}
+
+template <class T>
+void weight_grad_by_channel(const DirectConv& s, const T* x, const T* gy, T* dweight) {
+  const Grid g = grid_of<T>(s);
+  const std::int64_t taps = s.kh * s.kw, oh = s.oh(), ow = s.ow(), vecs = (s.o + kLanes<T> - 1) / kLanes<T>;
+  const std::int64_t row = vecs * kLanes<T>, x_step = s.c * g.plane, g_step = oh * ow * row;
+  const std::int64_t block = images_per_block(x_step + g_step, sizeof(T));
+  // 3x3 tiles take two output vectors (18 accumulators), 5x5 tiles one (25).
+  const std::int64_t per_tile = s.kh == 3 ? 2 : 1;
+  sum_over_images(s.n, s.o * s.c * taps, dweight, [&](std::int64_t b0, std::int64_t b1, T* sums) {
+    simd::Buffer<T> xp(block * x_step), gt(block * g_step);
+    std::vector<Vec<T>> acc(static_cast<std::size_t>(s.c * taps * vecs), Vec<T>{});
+    for (std::int64_t first = b0; first < b1; first += block) {
+      const std::int64_t images = std::min(block, b1 - first);
+      for (std::int64_t b = 0; b < images; ++b) {
+        pad_image(s, g, x + (first + b) * s.c * s.h * s.w, xp.data() + b * x_step);
+        const T* src = gy + (first + b) * s.o * oh * ow;
+        T* dst = gt.data() + b * g_step;
+        for (std::int64_t o = 0; o < s.o; ++o)
+          for (std::int64_t q = 0; q < oh * ow; ++q) dst[q * row + o] = src[o * oh * ow + q];
+      }
+      for (std::int64_t c = 0; c < s.c; ++c)
+        for (std::int64_t v = 0; v < vecs; v += per_tile) {
+          const T* xc = xp.data() + c * g.plane;
+          const T* gv = gt.data() + v * kLanes<T>;
+          Vec<T>* a = acc.data() + c * taps * vecs + v;
+          if (s.kh == 5) channel_tile<T, 5, 5, 1>(xc, x_step, g.pitch, gv, g_step, row, images, oh, ow, a, vecs);
+          else if (v + 1 < vecs) channel_tile<T, 3, 3, 2>(xc, x_step, g.pitch, gv, g_step, row, images, oh, ow, a, vecs);
+          else channel_tile<T, 3, 3, 1>(xc, x_step, g.pitch, gv, g_step, row, images, oh, ow, a, vecs);
+        }
+    }
+    for (std::int64_t o = 0; o < s.o; ++o)
+      for (std::int64_t ct = 0; ct < s.c * taps; ++ct)
+        sums[o * s.c * taps + ct] = acc[static_cast<std::size_t>(ct * vecs + o / kLanes<T>)][o % kLanes<T>];
+  });
+}
+
+template <class T>
+void weight_grad_by_position(const DirectConv& s, const T* x, const T* gy, T* dweight) {
   const Grid g = grid_of<T>(s);
   const std::int64_t taps = s.kh * s.kw, oh = s.oh(), ow = s.ow();
   const std::int64_t out_padded = (s.o + kGradTile - 1) / kGradTile * kGradTile;
-  // Images are taken a block at a time, so that the accumulators' round trip to memory between
-  // tiles is paid once per block rather than once per image (a third of the kernel for 7x7 planes).
   const std::int64_t x_step = s.c * g.plane, g_step = out_padded * g.padded;
-  const std::int64_t block = std::clamp<std::int64_t>(kBlockBytes / ((x_step + g_step) * std::int64_t{sizeof(T)}), 1, 16);
-  std::mutex mutex;
-  std::map<std::int64_t, std::vector<T>> parts;  // by first image
-  parallel_for(s.n, kImagesPerThread, [&](std::int64_t b0, std::int64_t b1) {
-    std::vector<T> xp(static_cast<std::size_t>(block * x_step), T(0));
-    std::vector<T> gg(static_cast<std::size_t>(block * g_step), T(0));
+  const std::int64_t block = images_per_block(x_step + g_step, sizeof(T));
+  sum_over_images(s.n, s.o * s.c * taps, dweight, [&](std::int64_t b0, std::int64_t b1, T* sums) {
+    simd::Buffer<T> xp(block * x_step), gg(block * g_step);
     std::vector<Vec<T>> acc(static_cast<std::size_t>(out_padded * s.c * taps), Vec<T>{});
     for (std::int64_t first = b0; first < b1; first += block) {
       const std::int64_t images = std::min(block, b1 - first);
@@ -197,7 +299,7 @@ void direct_conv_weight_grad(const DirectConv& s, const T* x, const T* gy, T* dw
         pad_image(s, g, x + img * s.c * s.h * s.w, xp.data() + b * x_step);
         for (std::int64_t o = 0; o < s.o; ++o)
           for (std::int64_t r = 0; r < oh; ++r)
-            std::copy_n(gy + ((img * s.o + o) * oh + r) * ow, ow, gg.data() + b * g_step + o * g.padded + r * g.pitch);
+            simd::copy_short(gy + ((img * s.o + o) * oh + r) * ow, ow, gg.data() + b * g_step + o * g.padded + r * g.pitch);
       }
       for (std::int64_t o = 0; o < out_padded; o += kGradTile)
         for (std::int64_t c = 0; c < s.c; ++c)
@@ -207,14 +309,16 @@ void direct_conv_weight_grad(const DirectConv& s, const T* x, const T* gy, T* dw
                          g.padded, g_step, xp.data() + c * g.plane + ki * g.pitch + kj, x_step, images, g.vecs,
                          acc.data() + ((o * s.c + c) * s.kh + ki) * s.kw + kj, s.c * taps);
     }
-    std::vector<T> part(static_cast<std::size_t>(s.o * s.c * taps));
-    for (std::size_t e = 0; e < part.size(); ++e) part[e] = simd::hsum<T>(acc[e]);
-    std::lock_guard lock(mutex);
-    parts.emplace(b0, std::move(part));
+    for (std::int64_t e = 0; e < s.o * s.c * taps; ++e) sums[e] = simd::hsum<T>(acc[static_cast<std::size_t>(e)]);
   });
-  std::fill_n(dweight, s.o * s.c * taps, T(0));
-  for (const auto& entry : parts)
-    for (std::size_t e = 0; e < entry.second.size(); ++e) dweight[e] += entry.second[e];
+}
+
+}  // namespace
+
+template <class T>
+void direct_conv_weight_grad(const DirectConv& s, const T* x, const T* gy, T* dweight) {
+  if (by_channel<T>(s)) weight_grad_by_channel(s, x, gy, dweight);
+  else weight_grad_by_position(s, x, gy, dweight);
 }
 
 template void direct_conv_forward(const DirectConv&, const float*, const float*, const float*, float*);
