@@ -1,7 +1,6 @@
 #include "core/kernels/channel.h"
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include "core/kernels/simd.h"
@@ -13,38 +12,55 @@ namespace {
 
 using simd::kLanes;
 using simd::Vec;
-using Doubles = simd::Vec<double>;
 
 constexpr std::int64_t kValuesPerThread = 1 << 15;
 
-// Adds d = x - kx over [0, n) and d·form(y - ky) (d·form(d) when y is null) into double lanes.
-// float32 vectors are widened half by half, so that nothing is summed in float.
+using Doubles = Vec<double>;
+
+// The lanes of a float32 vector as two double vectors (a float64 vector is one already).
+template <class T>
+void widen(Vec<T> v, Doubles& lo, Doubles& hi) {
+  if constexpr (sizeof(T) == sizeof(double)) {
+    lo = v;
+    hi = Doubles{};
+  } else {
+    typedef float Half __attribute__((vector_size(32)));
+    lo = __builtin_convertvector((Half)__builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7), Doubles);
+    hi = __builtin_convertvector((Half)__builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15), Doubles);
+  }
+}
+
+// Running sums of d and d·e in double lanes, kept as locals of the loop that fills them (as
+// members of an object passed by reference they were stored and reloaded every iteration).
+struct Sums {
+  Doubles d_lo{}, d_hi{}, de_lo{}, de_hi{};
+  double d_tail = 0, de_tail = 0;
+  double d() const { return simd::hsum<double>(d_lo + d_hi) + d_tail; }
+  double de() const { return simd::hsum<double>(de_lo + de_hi) + de_tail; }
+};
+
+// Adds d = x - kx over [0, n) and d·form(y - ky) (d·form(d) when y is null) to sums, in double:
+// nothing is summed in float.
 template <class T, class Form>
-void accumulate(const T* x, T kx, const T* y, T ky, std::int64_t n, Form form, Doubles& sum, Doubles& sum_xy,
-                double& tail, double& tail_xy) {
+void accumulate(const T* x, T kx, const T* y, T ky, std::int64_t n, Form form, Sums& sums) {
+  Doubles s_lo = sums.d_lo, s_hi = sums.d_hi, p_lo = sums.de_lo, p_hi = sums.de_hi;
   std::int64_t i = 0;
   for (; i + kLanes<T> <= n; i += kLanes<T>) {
     const Vec<T> a = simd::load(x + i) - kx, b = form(y ? simd::load(y + i) - ky : a);
-    if constexpr (sizeof(T) == sizeof(double)) {
-      sum += a;
-      sum_xy += a * b;
-    } else {
-      typedef float Half __attribute__((vector_size(32)));
-      for (int h = 0; h < 2; ++h) {
-        Half ah, bh;
-        std::memcpy(&ah, reinterpret_cast<const char*>(&a) + 32 * h, 32);
-        std::memcpy(&bh, reinterpret_cast<const char*>(&b) + 32 * h, 32);
-        const Doubles ad = __builtin_convertvector(ah, Doubles), bd = __builtin_convertvector(bh, Doubles);
-        sum += ad;
-        sum_xy += ad * bd;
-      }
-    }
+    Doubles a_lo, a_hi, b_lo, b_hi;
+    widen<T>(a, a_lo, a_hi);
+    widen<T>(b, b_lo, b_hi);
+    s_lo += a_lo;
+    s_hi += a_hi;
+    p_lo += a_lo * b_lo;
+    p_hi += a_hi * b_hi;
   }
+  sums.d_lo = s_lo, sums.d_hi = s_hi, sums.de_lo = p_lo, sums.de_hi = p_hi;
   for (; i < n; ++i) {
     const T a = x[i] - kx;
     const double b = form(y ? y[i] - ky : a);
-    tail += a;
-    tail_xy += a * b;
+    sums.d_tail += a;
+    sums.de_tail += a * b;
   }
 }
 
@@ -56,15 +72,14 @@ void channel_products(const ChannelView& v, const T* x, const T* kx, const T* y,
   parallel_for(v.c, std::max<std::int64_t>(1, kValuesPerThread / std::max<std::int64_t>(v.n * v.s, 1)),
                [&](std::int64_t c0, std::int64_t c1) {
                  for (std::int64_t c = c0; c < c1; ++c) {
-                   Doubles s{}, sxy{};
-                   double tail = 0, tail_xy = 0;
+                   Sums sums;
                    const T sx = kx ? kx[c] : T(0), sy = ky ? ky[c] : T(0);
                    for (std::int64_t i = 0; i < v.n; ++i) {
                      const std::int64_t at = (i * v.c + c) * v.s;
-                     accumulate(x + at, sx, y ? y + at : nullptr, sy, v.s, form, s, sxy, tail, tail_xy);
+                     accumulate(x + at, sx, y ? y + at : nullptr, sy, v.s, form, sums);
                    }
-                   sum[c] = simd::hsum<double>(s) + tail;
-                   sum_xy[c] = simd::hsum<double>(sxy) + tail_xy;
+                   sum[c] = sums.d();
+                   sum_xy[c] = sums.de();
                  }
                });
 }
