@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <cstdlib>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -248,7 +247,6 @@ void conv_backward(const Geometry& g, std::int64_t o, const T* x, const T* w, co
 std::optional<kernel::DirectConv> direct_conv(const Geometry& g, std::int64_t o) {
   const kernel::DirectConv s{g.n, g.c, g.h, g.w, o, g.kh, g.kw, g.ph, g.pw};
   if (g.sh != 1 || g.sw != 1 || !kernel::direct_conv_fits(s)) return std::nullopt;
-  if (std::getenv("ZG_NO_DIRECT")) return std::nullopt;  // TEMP A/B
   return s;
 }
 
