@@ -5,12 +5,16 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <sstream>
+#include <tuple>
 
 #include "core/ops.h"
 #include "losses/angular.h"
 #include "losses/catalog.h"
+#include "tests/child_process.h"
 #include "tests/test_util.h"
 #include "train/config.h"
 #include "train/loss_tool.h"
@@ -185,6 +189,12 @@ TEST(Values, LossEvalRefusesBadNumbersInItsJson) {
                   "3.4028234663852886e+38], got 1e+300");
   EXPECT_CONTAINS(error_of([&] { eval("mse_loss", R"({"inputs": {"input": [true], "target": [0]}})"); }),
                   "input \"input\" (float64)[0]: expected a finite number, got true");
+  std::istringstream big(nlohmann::json{{"inputs", {{"input", std::vector<double>(4097, 1.0)},
+                                                    {"target", std::vector<double>(4097, 0.0)}}}}.dump());
+  EXPECT_EQ(error_of([&] { loss_eval({.name = "mse_loss", .set = {}, .reduction = "mean", .dtype = "float64",
+                                      .hessian_diag = true}, big); }),
+            "--hessian-diag: input \"input\" has 4097 elements; the diagonal takes a backward pass for each, so at "
+            "most 4096");
   // (1e300)² overflows: the loss is the string "inf" and the gradient 2e300 a number.
   nlohmann::json out = nlohmann::json::parse(eval("mse_loss", R"({"inputs": {"input": [1e300], "target": [0]}})"));
   EXPECT_EQ(out["loss"], "inf");
@@ -192,6 +202,59 @@ TEST(Values, LossEvalRefusesBadNumbersInItsJson) {
   out = nlohmann::json::parse(eval("mse_loss", R"({"inputs": {"input": [-1e308, 1e308], "target": [1e308, -1e308]}})"));
   EXPECT_EQ(out["loss"], "inf");
   EXPECT_EQ(out["grad"]["input"], (nlohmann::json{"-inf", "inf"}));
+}
+
+// The issue's examples, through the program: each was a crash, a hang, a silent change or the
+// wrong exit code; each is now exit code 2 with one line naming the flag or key, value and range.
+TEST(ValueExamples, EachIsRefusedWithExitCodeTwoAndOneLine) {
+  zg_tests::TempDir dir;
+  std::ofstream(dir / "huge-hidden.json") << R"({"hidden": [2305843009213693952]})";
+  std::ofstream(dir / "huge-embedding.json") << R"({"loss": "arcface_loss", "embedding_dim": 9223372036854775807})";
+  std::ofstream(dir / "labels.json") << R"({"inputs": {"input": [[1, 2], [3, 4]], "target": [0.5, 1.9]}})";
+  std::ofstream(dir / "huge-label.json") << R"({"inputs": {"input": [[1, 2]], "target": [1e300]}})";
+  std::ofstream(dir / "angular.json")
+      << R"({"inputs": {"embeddings": [[1, 0], [0, 1]], "weight": [[1, 0], [0, 1]], "target": [0, 1]}})";
+  std::ofstream(dir / "kl.json") << R"({"inputs": {"input": [[-1, -0.5]], "target": [[0.3, 0.7]]}})";
+  std::ofstream(dir / "poisson.json") << R"({"inputs": {"input": [[1, 2]], "target": [[1, 0]]}})";
+  const std::string train_quick = "--data moons --epochs 1 --hidden 4 --quiet --threads 1 --out run";
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"train --hidden 2305843009213693952", "", "--hidden: expected a whole number in [1, 16777216], got 2305843009213693952"},
+      {"train --hidden 3000000000", "", "--hidden: expected a whole number in [1, 16777216], got 3000000000"},
+      {"train --loss arcface_loss --embedding-dim 9223372036854775807", "", "--embedding-dim: expected a whole number"},
+      {"train --config huge-hidden.json", "", "huge-hidden.json: setting \"hidden\": expected a whole number"},
+      {"train --config huge-embedding.json", "", "setting \"embedding_dim\": expected a whole number"},
+      {"loss eval combined_margin_loss --set m1=1e300", "angular.json", "m1: expected a finite number in (0, 100]"},
+      {"loss eval combined_margin_loss --set m2=1e300", "angular.json", "m2: expected a finite number in [0, 100]"},
+      {"train --loss combined_margin_loss --set m1=1e300 " + train_quick, "", "m1: expected a finite number in (0, 100]"},
+      {"train --set ignore_index=0.5 " + train_quick, "", "ignore_index: expected a whole number"},
+      {"train --set ignore_index=nan " + train_quick, "", "ignore_index: expected a whole number"},
+      {"train --set ignore_index=1e300 " + train_quick, "", "ignore_index: expected a whole number"},
+      {"loss eval cross_entropy", "labels.json", "input \"target\" (int64)[0]: expected a whole number"},
+      {"loss eval cross_entropy", "huge-label.json", "got 1e+300"},
+      {"loss eval kl_div --set log_target=nan", "kl.json", "kl_div: log_target: expected 0 or 1, got nan"},
+      {"loss eval poisson_nll_loss --set full=2", "poisson.json", "poisson_nll_loss: full: expected 0 or 1, got 2"},
+      {"loss eval poisson_nll_loss --set log_input=0.5", "poisson.json", "log_input: expected 0 or 1, got 0.5"},
+      {"train --threads 2147483648", "", "--threads: expected a whole number in [0, 1024], got 2147483648"},
+      {"train --threads 4294967296", "", "--threads: expected a whole number in [0, 1024], got 4294967296"},
+      {"train --seed -1", "", "--seed: expected a whole number in [0, 18446744073709551615], got -1"},
+      {"train --epochs 0", "", "--epochs: expected a whole number in [1, 1000000], got 0"},
+      {"margins --epochs 0", "", "--epochs: expected a whole number in [1, 1000000], got 0"},
+      {"margins --threads -1", "", "--threads: expected a whole number in [0, 1024], got -1"},
+      {"train --lr inf", "", "--lr: expected a finite number in (0, 1000], got inf"},
+      {"train --weight-decay inf", "", "--weight-decay: expected a finite number in [0, 1000], got inf"},
+      {"train --loss binary_cross_entropy_with_logits --set pos_weight=nan " + train_quick, "",
+       "pos_weight: expected a finite number, got nan"},
+  };
+  for (const auto& [command, input, expected] : cases) {
+    std::vector<std::string> args;
+    std::istringstream words(command);
+    for (std::string w; words >> w;) args.push_back(w);
+    zg_tests::Finished f = zg_tests::zoograd(args, dir.path(), input.empty() ? "/dev/null" : dir / input);
+    EXPECT_EQ(f.code, 2) << command << "\n" << f.err;
+    EXPECT_EQ(f.err_lines(), 1) << command << "\n" << f.err;
+    EXPECT_CONTAINS(f.err, expected);
+    EXPECT_FALSE(std::filesystem::exists(dir / "run")) << command;
+  }
 }
 
 }  // namespace

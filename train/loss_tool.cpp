@@ -20,6 +20,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr std::int64_t kMaxHessianElements = 4096;
+
 std::string input_text(const LossInput& in) {
   return in.name + " " + in.shape + (in.dtype == DType::Int64 ? " int64" : "");
 }
@@ -100,7 +102,7 @@ std::string loss_list(ListFormat format) {
       in_text += (in_text.empty() ? "" : ", ") + input_text(in);
     }
     for (const LossParam& p : s.params) {
-      params.push_back({{"name", p.name}, {"default", p.default_value}, {"help", p.help}});
+      params.push_back({{"name", p.name}, {"default", p.default_value}, {"accepts", p.range.text()}, {"help", p.help}});
       std::ostringstream d;
       d << p.name << "=" << p.default_value;
       param_text += (param_text.empty() ? "" : ", ") + d.str();
@@ -147,6 +149,11 @@ std::string loss_eval(const LossEvalRequest& request, std::istream& json_in) {
     if (!doc["inputs"].contains(in.name))
       throw std::invalid_argument(spec.name + " needs input \"" + in.name + "\" (" + in.shape + ")");
     Tensor t = from_json(doc["inputs"][in.name], in.dtype == DType::Int64 ? DType::Int64 : dtype, in.name);
+    // The Hessian diagonal takes one backward pass per element: the loop's length is checked here.
+    if (in.differentiable && request.hessian_diag && t.numel() > kMaxHessianElements)
+      throw UsageError("--hessian-diag: input \"" + in.name + "\" has " + std::to_string(t.numel()) +
+                       " elements; the diagonal takes a backward pass for each, so at most " +
+                       std::to_string(kMaxHessianElements));
     if (in.differentiable) t.requires_grad_();
     inputs.push_back(t);
   }
