@@ -65,6 +65,9 @@ class Child {
 
   void send(int signal) const { ::kill(pid_, signal); }
 
+  // Waits until the child's stderr so far contains text (it keeps running); false after `deadline` seconds.
+  bool wait_for_err(const std::string& text, double deadline = 120) const;
+
   // Waits for the end, killing the child after `deadline` seconds.
   Finished wait(double deadline) {
     Finished f;
@@ -99,6 +102,20 @@ class Child {
   std::chrono::steady_clock::time_point start_;
   pid_t pid_ = -1;
 };
+
+// Whether `condition` becomes true within `deadline` seconds (polled).
+template <class F>
+bool eventually(F condition, double deadline = 120) {
+  for (auto start = std::chrono::steady_clock::now(); !condition();) {
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+inline bool Child::wait_for_err(const std::string& text, double deadline) const {
+  return eventually([&] { return slurp(err_).find(text) != std::string::npos; }, deadline);
+}
 
 #ifdef ZG_CLI_PATH
 // Runs zoograd to the end (at most `deadline` seconds).

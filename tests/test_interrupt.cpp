@@ -49,8 +49,7 @@ Finished interrupted_run(const TempDir& dir, int signal) {
   zg_tests::Child run(ZG_CLI_PATH, {"train", "--data", "spirals", "--epochs", "1000", "--hidden", "32", "--quiet",
                                     "--threads", "1", "--out", "run"},
                       dir.path());
-  while (!fs::exists(dir / "run/checkpoint-000002.safetensors")) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  run.send(signal);
+  if (zg_tests::eventually([&] { return fs::exists(dir / "run/checkpoint-000002.safetensors"); })) run.send(signal);
   return run.wait(120);
 }
 
@@ -85,6 +84,20 @@ TEST(Interrupt, SigtermStopsTheSameWayWithExitCode143) {
   EXPECT_CONTAINS(f.err, "zoograd: interrupted by SIGTERM during epoch ");
   EXPECT_CONTAINS(f.err, "continue with: zoograd train --resume run");
   EXPECT_EQ(temporaries(dir / "run"), std::vector<std::string>{});
+}
+
+TEST(Interrupt, TheAtlasStopsTooAndWritesNothing) {
+  TempDir dir;
+  const std::string data = zg_tests::stroke_images(dir.path(), 300, 60);
+  zg_tests::Child atlas(ZG_CLI_PATH, {"margins", "--data", data, "--losses", "softmax,cosface", "--epochs", "1000", "--jobs",
+                                      "2", "--threads", "1", "--out", "atlas"},
+                        dir.path());
+  ASSERT_TRUE(atlas.wait_for_err("epoch 1/1000"));  // training: the handlers are in place
+  atlas.send(SIGINT);
+  Finished f = atlas.wait(120);
+  EXPECT_EQ(f.code, 130) << f.err;
+  EXPECT_CONTAINS(f.err, "zoograd: interrupted by SIGINT; the atlas was not written, nothing was changed in atlas\n");
+  EXPECT_FALSE(fs::exists(dir / "atlas"));
 }
 
 // A real SIGINT arriving in the middle of writing model.safetensors: the handler only records it,

@@ -122,7 +122,7 @@ TEST(RunFolder, ASecondProcessIsKeptOutByTheLock) {
   zg_tests::Child first(ZG_CLI_PATH, {"train", "--data", "spirals", "--epochs", "1000", "--hidden", "32", "--quiet",
                                       "--threads", "1", "--out", "busy"},
                         dir.path());
-  while (!fs::exists(dir / "busy/run.json")) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(zg_tests::eventually([&] { return fs::exists(dir / "busy/run.json"); }));
   expect_one_line_refusal(zoograd(dir, with(blobs_run("busy", 1), {"--overwrite"})), "busy is in use");
   expect_one_line_refusal(zoograd(dir, {"train", "--resume", "busy", "--epochs", "2000"}), "busy is in use");
   first.send(SIGTERM);

@@ -83,7 +83,6 @@ struct TrainFlags {
 int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("zoograd"));
   spdlog::set_pattern("%H:%M:%S %v");
-  zg::install_interrupt_handlers();
 
   CLI::App app{"zoograd: a small deep-learning framework and its loss-function zoo"};
   app.require_subcommand(1);
@@ -109,8 +108,10 @@ int main(int argc, char** argv) {
   train_flags.add(train_cmd);
   train_cmd->add_option("--resume", resume_dir, "continue the run saved in this folder (flags that contradict it are refused)");
   train_cmd->add_option("--config", config_file, "read settings from a config.json (flags given override it)");
-  CLI::Option* overwrite = train_cmd->add_flag("--overwrite")->description(
-      "replace the run in --out (a folder holding files of anything else is never replaced)");
+  CLI::Option* overwrite = train_cmd->add_flag("--overwrite")
+                              ->description("replace the run in --out (a folder holding files of anything else is "
+                                            "never replaced)")
+                              ->excludes("--resume");
 
   std::string eval_dir, eval_data;
   CLI::App* eval_cmd = app.add_subcommand("eval", "evaluate a trained run on a test set");
@@ -178,6 +179,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "zoograd: %s (see --help)\n", e.what());
     return 2;
   }
+  // The commands that run long or write files stop at a safe point on SIGINT or SIGTERM; the
+  // others (reading stdin, printing) end at once, as a plain program would.
+  if (*demo_cmd || *train_cmd || *margins_cmd || *loss_plot) zg::install_interrupt_handlers();
   try {
     door.apply();
     if (*demo_cmd) {

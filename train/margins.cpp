@@ -23,6 +23,7 @@
 #include "layers/sequential.h"
 #include "optim/sgd.h"
 #include "train/progress.h"
+#include "train/interrupt.h"
 #include "train/trainer.h"
 #include "train/values.h"
 
@@ -289,8 +290,15 @@ MarginsResult run_margins(const MarginsOptions& options) {
     for (std::size_t j = 1; j < jobs; ++j) pool.emplace_back(worker);
     worker();
   }
-  for (const std::exception_ptr& e : errors)
-    if (e) std::rethrow_exception(e);
+  for (const std::exception_ptr& e : errors) {
+    if (!e) continue;
+    try {
+      std::rethrow_exception(e);
+    } catch (const Interrupted& stop) {
+      throw Interrupted(stop.signal, std::string(stop.what()) + "; the atlas was not written, nothing was changed in " +
+                                         options.out);
+    }
+  }
   MarginsResult result;
   result.class_names = data.train.class_names;
   for (std::optional<PanelResult>& r : results) result.panels.push_back(std::move(*r));
