@@ -18,6 +18,7 @@
 #include "tests/test_util.h"
 #include "train/config.h"
 #include "train/loss_tool.h"
+#include "train/models.h"
 #include "train/values.h"
 
 namespace {
@@ -171,6 +172,24 @@ TEST(Values, TensorByteCountsThatOverflowAreRefusedBeforeAllocation) {
                   "empty: shape [2305843009213693952] of float64 needs more bytes than an int64 can count");
   EXPECT_CONTAINS(error_of([] { numel({std::int64_t{1} << 40, std::int64_t{1} << 40}); }), "[1099511627776, 1099511627776]");
   EXPECT_EQ(numel({std::int64_t{1} << 31, std::int64_t{1} << 31}), std::int64_t{1} << 62);
+}
+
+// Sizes within the flags' bounds may still add up to more than the machine holds: refused before
+// anything is allocated (--hidden 3000000000 once grew past 9 GB).
+TEST(Values, AModelThatCannotFitInMemoryIsRefusedBeforeItIsBuilt) {
+  TrainConfig c;
+  EXPECT_EQ(error_of([&] { check_model_fits(c, {1, 28, 28}, 10, 128); }), "");
+  c.hidden = {16777216, 16777216};
+  EXPECT_CONTAINS(error_of([&] { check_model_fits(c, {1, 28, 28}, 10, 128); }), "lower --hidden, --embedding-dim or --batch-size");
+  EXPECT_THROW(check_model_fits(c, {1, 28, 28}, 10, 128), UsageError);
+  c.hidden = {512};
+  c.loss = "arcface_loss";
+  c.embedding_dim = 16777216;
+  EXPECT_CONTAINS(error_of([&] { check_model_fits(c, {1, 28, 28}, 10, 128); }), "parameters and a batch of 128");
+  c.model = "cnn";
+  c.embedding_dim = 64;
+  EXPECT_EQ(error_of([&] { check_model_fits(c, {1, 28, 28}, 10, 128); }), "");
+  EXPECT_CONTAINS(error_of([&] { check_model_fits(c, {3, 1024, 1024}, 10, 16777216); }), "needs about");
 }
 
 // loss eval's JSON passes the same door: a fractional or huge class index and a float beyond the

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <stdexcept>
 
@@ -30,11 +32,13 @@ void check_model_fits(const TrainConfig& config, const Shape& sample_shape, std:
       activations += 2 * static_cast<double>(h);  // the layer's output and its ReLU's
       width = static_cast<double>(h);
     }
-  } else {
+  } else if (sample_shape.size() == 3) {  // build_model refuses other shapes for a cnn
     // The two convolutions' outputs and their im2col columns (25 values per output pixel and input channel).
     activations += 3 * width * (16 + 25);
-    width = 512;  // at most, for the images a cnn takes; the exact size is build_model's
-    parameters += 16 * 25 * static_cast<double>(sample_shape.empty() ? 1 : sample_shape[0]) + 32 * 16 * 25;
+    const double channels = static_cast<double>(sample_shape[0]);
+    parameters += 16 * (25 * channels + 1) + 32 * (25 * 16 + 1);
+    width = 32 * std::max(0.0, std::floor((std::floor((static_cast<double>(sample_shape[1]) - 4) / 2) - 4) / 2)) *
+            std::max(0.0, std::floor((std::floor((static_cast<double>(sample_shape[2]) - 4) / 2) - 4) / 2));
   }
   parameters += (width + 1) * outputs;
   const double bytes = 4 * (4 * parameters + 2 * activations * static_cast<double>(batch));
