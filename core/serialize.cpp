@@ -14,6 +14,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 
@@ -97,6 +98,54 @@ bool verify_crc(const std::string& bytes, const std::string& text, const nlohman
   return true;
 }
 
+// A piece of a file and the fault-hook step it is written under.
+struct FilePart {
+  std::string_view bytes;
+  std::string_view step;
+};
+
+// The one atomic, durable write: a temporary file beside path, the parts, fsync, rename, fsync of
+// the folder. On any failure the temporary file is removed and the error names path and the OS's
+// reason; a file already at path is untouched.
+void write_parts_atomic(const std::string& path, std::span<const FilePart> parts) {
+  std::filesystem::path target(path);
+  std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
+  std::string tmp_name = target.filename().string();
+  tmp_name.insert(0, 1, '.').append(".tmp.XXXXXX");
+  std::string tmp_template = (dir / tmp_name).string();
+  fault_point("create");
+  int fd = ::mkstemp(tmp_template.data());
+  if (fd < 0) fail(path, std::string("cannot create a temporary file in ") + dir.string() + ": " + std::strerror(errno));
+  try {
+    // mkstemp creates the file 0600; give it the permissions a plain create would have.
+    mode_t mask = ::umask(0);
+    ::umask(mask);
+    if (::fchmod(fd, 0666 & ~mask) != 0) fail(path, std::string("fchmod failed: ") + std::strerror(errno));
+    for (const FilePart& part : parts) write_all(fd, part.bytes.data(), part.bytes.size(), part.step, path);
+    fault_point("fsync");
+    if (::fsync(fd) != 0) fail(path, std::string("fsync failed: ") + std::strerror(errno));
+    fault_point("close");
+    if (::close(fd) != 0) {
+      fd = -1;
+      fail(path, std::string("close failed: ") + std::strerror(errno));
+    }
+    fd = -1;
+    fault_point("rename");
+    if (std::rename(tmp_template.c_str(), path.c_str()) != 0)
+      fail(path, std::string("rename failed: ") + std::strerror(errno));
+  } catch (...) {
+    if (fd >= 0) ::close(fd);
+    std::remove(tmp_template.c_str());
+    throw;
+  }
+  fault_point("fsync folder");
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dfd >= 0) {
+    ::fsync(dfd);  // makes the rename itself durable
+    ::close(dfd);
+  }
+}
+
 }  // namespace
 
 void save_safetensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata) {
@@ -128,45 +177,17 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors, cons
     crc = crc_update(crc, t.impl().storage->data, static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype()));
   head.replace(digits, kCrcZeros.size(), hex8(crc));
 
-  std::filesystem::path target(path);
-  std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
-  std::string tmp_name = target.filename().string();
-  tmp_name.insert(0, 1, '.').append(".tmp.XXXXXX");
-  std::string tmp_template = (dir / tmp_name).string();
-  fault_point("create");
-  int fd = ::mkstemp(tmp_template.data());
-  if (fd < 0) fail(path, std::string("cannot create a temporary file in ") + dir.string() + ": " + std::strerror(errno));
-  try {
-    // mkstemp creates the file 0600; give it the permissions a plain create would have.
-    mode_t mask = ::umask(0);
-    ::umask(mask);
-    if (::fchmod(fd, 0666 & ~mask) != 0) fail(path, std::string("fchmod failed: ") + std::strerror(errno));
-    write_all(fd, head.data(), 8, "write prefix", path);
-    write_all(fd, head.data() + 8, head.size() - 8, "write header", path);
-    for (const auto& [name, t] : tensors)
-      write_all(fd, t.impl().storage->data, static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype()), "write data", path);
-    fault_point("fsync");
-    if (::fsync(fd) != 0) fail(path, std::string("fsync failed: ") + std::strerror(errno));
-    fault_point("close");
-    if (::close(fd) != 0) {
-      fd = -1;
-      fail(path, std::string("close failed: ") + std::strerror(errno));
-    }
-    fd = -1;
-    fault_point("rename");
-    if (std::rename(tmp_template.c_str(), path.c_str()) != 0)
-      fail(path, std::string("rename failed: ") + std::strerror(errno));
-  } catch (...) {
-    if (fd >= 0) ::close(fd);
-    std::remove(tmp_template.c_str());
-    throw;
-  }
-  fault_point("fsync folder");
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    ::fsync(dfd);  // makes the rename itself durable
-    ::close(dfd);
-  }
+  std::vector<FilePart> parts = {{std::string_view(head).substr(0, 8), "write prefix"},
+                                 {std::string_view(head).substr(8), "write header"}};
+  for (const auto& [name, t] : tensors)
+    parts.push_back({{static_cast<const char*>(t.impl().storage->data), static_cast<std::size_t>(t.numel()) * dtype_size(t.dtype())},
+                     "write data"});
+  write_parts_atomic(path, parts);
+}
+
+void write_file_atomic(const std::string& path, std::string_view bytes) {
+  const FilePart part{bytes, "write data"};
+  write_parts_atomic(path, {&part, 1});
 }
 
 SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& name) {

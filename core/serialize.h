@@ -22,10 +22,14 @@ struct SafetensorsFile {
   bool checksummed = false;  // the file carried a crc32 and matched it
 };
 
-// Writes atomically: a temporary file in the same folder, fsync, rename, fsync of the folder.
-// Throws naming the path on any I/O error; an existing file at path is untouched on failure.
-// "crc32" is a reserved metadata key.
+// Writes with write_file_atomic. "crc32" is a reserved metadata key.
 void save_safetensors(const std::string& path, const NamedTensors& tensors, const Metadata& metadata = {});
+
+// Writes bytes to path atomically and durably: a temporary file beside it (".NAME.tmp.XXXXXX"),
+// fsync, rename over path, fsync of the folder. On any failure it removes the temporary file and
+// throws std::runtime_error naming path and the OS's reason ("No space left on device"); a file
+// already at path is then untouched. Every file zoograd writes goes through it.
+void write_file_atomic(const std::string& path, std::string_view bytes);
 
 // Reads and validates strictly before allocating: the crc32 when the metadata has one (files of
 // other tools have none), header length within the file and at most 100 MB, a JSON object, known
@@ -37,10 +41,10 @@ SafetensorsFile load_safetensors(const std::string& path);
 // The same validation over bytes in memory (what load_safetensors reads); `name` labels errors.
 SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& name);
 
-// Test seam: save_safetensors calls the hook, when set, before each step that touches the disk
-// ("create", "write prefix", "write header", "write data" per chunk of at most 64 KiB, "fsync",
-// "close", "rename", "fsync folder"), so a test can kill the process at any of them. Not
-// thread-safe; pass {} to remove it.
+// Test seam: write_file_atomic and save_safetensors call the hook, when set, before each step that
+// touches the disk ("create", then "write prefix", "write header" (safetensors only), "write data"
+// per chunk of at most 64 KiB, "fsync", "close", "rename", "fsync folder"), so a test can kill the
+// process at any of them. Not thread-safe; pass {} to remove it.
 void set_save_fault_hook(std::function<void(std::string_view step)> hook);
 
 }  // namespace zg

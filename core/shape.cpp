@@ -7,7 +7,9 @@ namespace zg {
 
 std::int64_t numel(const Shape& s) {
   std::int64_t n = 1;
-  for (std::int64_t d : s) n *= d;
+  for (std::int64_t d : s)
+    if (__builtin_mul_overflow(n, d, &n))  // a wrapped count would size a buffer far too small
+      throw std::invalid_argument("shape " + to_string(s) + " has more elements than an int64 can count");
   return n;
 }
 

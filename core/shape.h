@@ -8,7 +8,7 @@ namespace zg {
 
 using Shape = std::vector<std::int64_t>;
 
-std::int64_t numel(const Shape& s);
+std::int64_t numel(const Shape& s);  // throws when the product overflows int64
 std::string to_string(const Shape& s);  // "[2, 3]"
 
 // The broadcast shape of a and b (NumPy rules); throws naming op, both shapes and the clashing dimension.

@@ -201,8 +201,14 @@ Tensor Tensor::detach() const {
 Tensor empty(const Shape& shape, DType dtype) {
   for (std::int64_t d : shape)
     if (d < 0) throw std::invalid_argument("empty: negative dimension in shape " + to_string(shape));
+  // Checked before anything is allocated: a byte count that wrapped around would get a small buffer
+  // that the caller then fills to the full shape.
+  std::int64_t bytes = 0;
+  if (__builtin_mul_overflow(numel(shape), static_cast<std::int64_t>(dtype_size(dtype)), &bytes))
+    throw std::invalid_argument("empty: shape " + to_string(shape) + " of " + dtype_name(dtype) +
+                                " needs more bytes than an int64 can count");
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(numel(shape)) * dtype_size(dtype));
+  impl->storage = std::make_shared<Storage>(static_cast<std::size_t>(bytes));
   impl->shape = shape;
   impl->dtype = dtype;
   return Tensor(std::move(impl));

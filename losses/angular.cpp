@@ -42,7 +42,9 @@ void check_floating(const std::string& fn, const Tensor& cos_theta) {
 }
 
 void check_lsoftmax_m(const std::string& fn, std::int64_t m) {
-  if (m < 1) throw std::invalid_argument(fn + ": m must be a whole number >= 1, got " + std::to_string(m));
+  if (m < 1 || m > kMaxAngularMargin)
+    throw std::invalid_argument(fn + ": m must be a whole number in [1, " + std::to_string(kMaxAngularMargin) +
+                                "], got " + std::to_string(m));
 }
 
 void check_lambda(const std::string& fn, double lambda) {
@@ -56,9 +58,11 @@ void check_arcface_margin(const std::string& fn, double m) {
 }
 
 void check_combined_margins(const std::string& fn, double m1, double m2, double m3) {
-  if (!(m1 > 0) || !std::isfinite(m1))
-    throw std::invalid_argument(fn + ": m1 must be positive and finite, got " + number(m1));
-  check_nonnegative(fn, "m2", m2);
+  const auto most = static_cast<double>(kMaxAngularMargin);
+  if (!(m1 > 0 && m1 <= most))
+    throw std::invalid_argument(fn + ": m1 must be in (0, " + number(most) + "], got " + number(m1));
+  if (!(m2 >= 0 && m2 <= most))
+    throw std::invalid_argument(fn + ": m2 must be in [0, " + number(most) + "], got " + number(m2));
   check_nonnegative(fn, "m3", m3);
 }
 
@@ -205,8 +209,8 @@ Tensor combined_margin_target_logit(const Tensor& c, double s, double m1, double
   // As SphereFace's ψ, continue with (-1)^k cos t - 2k on [kπ, (k+1)π); k and the sign are
   // piecewise constant, so they carry no gradient.
   Tensor k = zeros_like(c), sign = ones_like(c);
-  for (int j = 1; j * std::numbers::pi <= m1 * std::numbers::pi + m2; ++j) {
-    Tensor passed = ge(t, j * std::numbers::pi);
+  for (std::int64_t j = 1; static_cast<double>(j) * std::numbers::pi <= m1 * std::numbers::pi + m2; ++j) {
+    Tensor passed = ge(t, static_cast<double>(j) * std::numbers::pi);
     k = k + passed;
     sign = sign * (1.0 - 2.0 * passed);
   }
@@ -339,7 +343,8 @@ std::vector<LossSpec> angular_losses() {
       row("lsoftmax_loss",
           "-log softmax(z)_y,  z_y = ‖W_y‖‖x‖(λ cos θ_y + ψ(θ_y))/(1+λ),  ψ(θ) = (-1)^k cos(mθ) - 2k on "
           "[kπ/m, (k+1)π/m],  z_j = W_j·x",
-          {{"m", static_cast<double>(lsoftmax.m), "integer angular margin, >= 1 (1: plain softmax)"},
+          {{"m", static_cast<double>(lsoftmax.m), "integer angular margin, >= 1 (1: plain softmax)",
+            ValueRange::whole(1, kMaxAngularMargin)},
            {"lambda", lsoftmax.lambda, "weight of the plain logit λ cos θ; 0 is the paper's loss"}},
           [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
             LSoftmaxOptions o;
@@ -351,8 +356,9 @@ std::vector<LossSpec> angular_losses() {
       row("sphereface_loss",
           "-log softmax(z)_y,  z_y = ‖x‖(λ cos θ_y + ψ(θ_y))/(1+λ),  z_j = ‖x‖ cos θ_j,  "
           "λ = max(λ_min, base·(1+γ·iteration)^-power)",
-          {{"m", static_cast<double>(sphereface.m), "integer angular margin, >= 1"},
-           {"iteration", static_cast<double>(sphereface.iteration), "training iteration, drives λ"},
+          {{"m", static_cast<double>(sphereface.m), "integer angular margin, >= 1", ValueRange::whole(1, kMaxAngularMargin)},
+           {"iteration", static_cast<double>(sphereface.iteration), "training iteration, drives λ",
+            ValueRange::whole(0, 9007199254740992.0)},
            {"base", sphereface.base, "λ at iteration 0"},
            {"gamma", sphereface.gamma, "decay rate of λ"},
            {"power", sphereface.power, "decay exponent of λ"},
@@ -382,7 +388,8 @@ std::vector<LossSpec> angular_losses() {
           "-log softmax(z)_y,  z_y = s cos(θ_y + m) (s(cos θ_y - m sin m) once θ_y ≥ π - m),  z_j = s cos θ_j",
           {{"s", arcface.s, "scale of the cosine logits"},
            {"m", arcface.m, "additive angular margin in radians, [0, π)"},
-           {"easy_margin", arcface.easy_margin ? 1.0 : 0.0, "1: apply the margin only where cos θ_y > 0"}},
+           {"easy_margin", arcface.easy_margin ? 1.0 : 0.0, "1: apply the margin only where cos θ_y > 0",
+            ValueRange::boolean()}},
           [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
             ArcFaceOptions o;
             o.s = p.at("s");
@@ -395,8 +402,10 @@ std::vector<LossSpec> angular_losses() {
           "-log softmax(z)_y,  z_y = s(ψ(m1 θ_y + m2) - m3),  ψ(t) = (-1)^k cos t - 2k on [kπ, (k+1)π) (cos t up to π),  "
           "z_j = s cos θ_j",
           {{"s", combined.s, "scale of the cosine logits"},
-           {"m1", combined.m1, "multiplicative angular margin (SphereFace-like), > 0"},
-           {"m2", combined.m2, "additive angular margin in radians (ArcFace-like), >= 0"},
+           {"m1", combined.m1, "multiplicative angular margin (SphereFace-like), > 0",
+            ValueRange::positive(kMaxAngularMargin)},
+           {"m2", combined.m2, "additive angular margin in radians (ArcFace-like), >= 0",
+            ValueRange::non_negative(kMaxAngularMargin)},
            {"m3", combined.m3, "additive cosine margin (CosFace-like), >= 0"}},
           [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
             CombinedMarginOptions o;

@@ -13,6 +13,11 @@
 
 namespace zg {
 
+// The largest L-Softmax/SphereFace m and combined-margin m1, m2 accepted: the transforms loop once
+// per branch of ψ (about m, or m1 + m2/π, times), so the bound keeps that loop short. The papers use
+// m <= 4 and m1 < 2.
+constexpr std::int64_t kMaxAngularMargin = 100;
+
 // ---- the transforms (elementwise on cos θ; any shape) ----
 
 // cos θ_nj = (x_n/‖x_n‖)·(W_j/‖W_j‖)   -> (N, C). A zero vector has cos θ = 0 with every class

@@ -1,5 +1,8 @@
 #include "losses/catalog.h"
 
+#include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 namespace zg {
@@ -37,9 +40,41 @@ const LossSpec& find_loss(const std::string& name) {
   throw std::invalid_argument("unknown loss \"" + name + "\"; known losses: " + known);
 }
 
+bool ValueRange::contains(double v) const {
+  if (!std::isfinite(v) || v < min || v > max || (open_min && v == min) || (open_max && v == max)) return false;
+  return kind == Kind::Real || (v == std::floor(v) && (kind == Kind::Whole || v == 0 || v == 1));
+}
+
+std::string number_text(double v) {
+  char buf[32];
+  // Whole numbers in full ("1000000", not "1e+06"), up to where a double stops holding every integer.
+  if (v == std::floor(v) && std::abs(v) <= 9007199254740992.0) std::snprintf(buf, sizeof buf, "%.0f", v);
+  else *std::to_chars(buf, buf + sizeof buf - 1, v).ptr = '\0';
+  return buf;
+}
+
+std::string ValueRange::text() const {
+  if (kind == Kind::Boolean) return "0 or 1";
+  const double huge = std::numeric_limits<double>::max();
+  std::string what = kind == Kind::Whole ? "a whole number" : "a finite number";
+  if (min == -huge && max == huge) return what;
+  if (max == huge) return what + (open_min ? " > " : " >= ") + number_text(min);
+  if (min == -huge) return what + (open_max ? " < " : " <= ") + number_text(max);
+  return what + " in " + (open_min ? "(" : "[") + number_text(min) + ", " + number_text(max) + (open_max ? ")" : "]");
+}
+
+void check_value(const std::string& what, double value, const ValueRange& range, const std::string& as_given) {
+  if (!range.contains(value))
+    throw std::invalid_argument(what + ": expected " + range.text() + ", got " +
+                                (as_given.empty() ? number_text(value) : as_given));
+}
+
 LossParams with_defaults(const std::string& loss, const std::vector<LossParam>& declared, const LossParams& given) {
   LossParams values;
-  for (const LossParam& p : declared) values[p.name] = given.contains(p.name) ? given.at(p.name) : p.default_value;
+  for (const LossParam& p : declared) {
+    values[p.name] = given.contains(p.name) ? given.at(p.name) : p.default_value;
+    check_value(loss + ": " + p.name, values[p.name], p.range);
+  }
   for (const auto& [name, value] : given)
     if (!values.contains(name)) {
       std::string names;

@@ -4,6 +4,7 @@
 // tests, the `zoograd loss` tool and the README's zoo table. Each family file contributes its rows
 // through a function (regression_losses(), ...); catalog.cpp concatenates them.
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -22,10 +23,41 @@ struct LossInput {
   bool differentiable;    // gradients are taken (and gradchecked) with respect to it
 };
 
+// The values a number accepts: its kind and its bounds. The catalog checks every loss parameter
+// against its range before the loss runs (with_defaults), so a value from the command line, a
+// config file or loss eval never reaches a loss, a loop count or a size unchecked; the programs'
+// own flags are checked with the same type (train/values.h). Non-finite values are never accepted.
+struct ValueRange {
+  enum class Kind { Real, Whole, Boolean };
+  Kind kind = Kind::Real;
+  double min = -std::numeric_limits<double>::max(), max = std::numeric_limits<double>::max();
+  bool open_min = false, open_max = false;  // whether min, max themselves are excluded
+
+  static ValueRange real(double min, double max) { return {Kind::Real, min, max}; }
+  static ValueRange positive(double max = std::numeric_limits<double>::max()) { return {Kind::Real, 0, max, true}; }
+  static ValueRange non_negative(double max = std::numeric_limits<double>::max()) { return {Kind::Real, 0, max}; }
+  static ValueRange probability() { return {Kind::Real, 0, 1}; }
+  static ValueRange whole(double min, double max) { return {Kind::Whole, min, max}; }
+  // A class index, negative ones included (ignore_index = -100): any whole number a double holds exactly.
+  static ValueRange index() { return whole(-9007199254740992.0, 9007199254740992.0); }
+  static ValueRange boolean() { return {Kind::Boolean, 0, 1}; }
+
+  bool contains(double v) const;
+  std::string text() const;  // "a number in (0, 1000]", "a whole number in [1, 100]", "0 or 1", ...
+};
+
+// Throws std::invalid_argument "<what>: expected <range.text()>, got <as_given>" when range does not
+// contain value; as_given is the value as the user wrote it (default: value printed).
+void check_value(const std::string& what, double value, const ValueRange& range, const std::string& as_given = "");
+
+// A number as text, shortest form that reads back to the same double ("0.1", "1e+300", "nan").
+std::string number_text(double v);
+
 struct LossParam {
   std::string name;       // PyTorch's argument name where PyTorch has the loss: "margin", "beta", ...
   double default_value;   // booleans are 0/1, integers are whole numbers
   std::string help;
+  ValueRange range = {};  // what it accepts; by default any finite number
 };
 
 using LossParams = std::map<std::string, double>;  // name -> value; missing names take the default
@@ -76,7 +108,7 @@ double param(const LossSpec& spec, const LossParams& params, const std::string& 
 
 // Every declared parameter's value: the given one or its default. A name the loss does not declare
 // is refused (naming it and the declared ones) rather than ignored, since a typo would otherwise
-// leave the default in place.
+// leave the default in place; a value outside the parameter's range is refused by check_value.
 LossParams with_defaults(const std::string& loss, const std::vector<LossParam>& declared, const LossParams& given);
 
 // Each family's rows as written; loss_catalog() wraps every call in with_defaults, so a row's call

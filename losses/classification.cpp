@@ -349,15 +349,16 @@ Tensor binary_labels(DType dtype, Generator& gen) { return randint(0, 2, {kN, kC
 
 std::vector<LossSpec> classification_losses() {
   std::vector<LossSpec> rows;
-  const LossParam ignore_index{"ignore_index", -100, "a target equal to it counts for nothing"};
-  const LossParam gamma{"gamma", 2, "focusing γ >= 0: (1 - p_t)^γ down-weights easy examples; 0 gives cross-entropy"};
+  const LossParam ignore_index{"ignore_index", -100, "a target equal to it counts for nothing", ValueRange::index()};
+  const LossParam gamma{"gamma", 2, "focusing γ >= 0: (1 - p_t)^γ down-weights easy examples; 0 gives cross-entropy",
+                       ValueRange::non_negative()};
 
   rows.push_back(row(
       "cross_entropy",
       "ℓ_n = (1-ε)·w_{y_n}·(-log softmax(x_n)_{y_n}) + (ε/C)·Σ_c w_c·(-log softmax(x_n)_c); mean = Σ ℓ_n / Σ w_{y_n}",
       {ScoresAs::Logits, LabelsAs::Index},
       {logits(), class_index()},
-      {ignore_index, {"label_smoothing", 0, "ε in [0, 1]: the target becomes (1-ε)·one-hot + ε/C"}}, kNoneMeanSum,
+      {ignore_index, {"label_smoothing", 0, "ε in [0, 1]: the target becomes (1-ε)·one-hot + ε/C", ValueRange::probability()}}, kNoneMeanSum,
       [](DType dt, Generator& gen) {
         return std::vector<Tensor>{randn({kN, kC}, dt, gen), randint(0, kC, {kN}, gen)};
       },
@@ -414,7 +415,9 @@ std::vector<LossSpec> classification_losses() {
       {ScoresAs::Logits, LabelsAs::OneHot},
       {{"inputs", "(N, *) logits", DType::Float32, true},
        {"targets", "same as inputs, 0/1 labels", DType::Float32, false}},
-      {{"alpha", 0.25, "weight α in [0, 1] of the positives (1-α for negatives); negative: no weighting"}, gamma},
+      {{"alpha", 0.25, "weight α in [0, 1] of the positives (1-α for negatives); negative: no weighting",
+        ValueRange::real(-std::numeric_limits<double>::max(), 1)},
+       gamma},
       kNoneMeanSum,
       [](DType dt, Generator& gen) {
         return std::vector<Tensor>{randn({kN, kC}, dt, gen), binary_labels(dt, gen)};
@@ -439,7 +442,7 @@ std::vector<LossSpec> classification_losses() {
       {ScoresAs::LogSoftmax, LabelsAs::OneHot},
       {logits("(N, C) log-probabilities"),
        {"target", "same as input, probabilities (log-probabilities if log_target)", DType::Float32, true}},
-      {{"log_target", 0, "1: the target holds log-probabilities, ℓ = e^t·(t - input)"}},
+      {{"log_target", 0, "1: the target holds log-probabilities, ℓ = e^t·(t - input)", ValueRange::boolean()}},
       {Reduction::None, Reduction::Mean, Reduction::Sum, Reduction::BatchMean},
       [](DType dt, Generator& gen) {
         return std::vector<Tensor>{log_softmax(randn({kN, kC}, dt, gen), 1).detach(),

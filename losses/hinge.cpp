@@ -207,7 +207,7 @@ std::vector<LossSpec> hinge_losses() {
                   },
                   ClassifierUse{ScoresAs::Logits, LabelsAs::Signs}});
 
-  params = {{"p", 1.0, "the power of each violation: 1 or 2"}, kMargin};
+  params = {{"p", 1.0, "the power of each violation: 1 or 2", ValueRange::whole(1, 2)}, kMargin};
   rows.push_back({"multi_margin_loss", "hinge", "Σ_{i≠y} max(0, margin - x_y + x_i)^p / C", kClassInputs, params,
                   kReductions, class_sample,
                   [](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {

@@ -407,7 +407,8 @@ std::vector<LossParam> circle_params() {
   return {{"m", 0.25, "the relaxation margin: optima s_p = 1 - m, s_n = m"},
           {"gamma", 256.0, "the scale factor γ > 0"},
           {"detach_weights", 1.0,
-           "1 (paper): α_p, α_n get no gradient, so the gradient is not the derivative of the value; 0: they do"}};
+           "1 (paper): α_p, α_n get no gradient, so the gradient is not the derivative of the value; 0: they do",
+           ValueRange::boolean()}};
 }
 
 CircleLossOptions circle_options(const std::string& loss, const LossParams& v, Reduction r) {
@@ -434,7 +435,7 @@ std::vector<LossSpec> metric_losses() {
       {{"margin", 1.0, "the required gap between the negative's and the positive's distance"},
        {"p", 2.0, "the norm degree of the distance"},
        {"eps", 1e-6, "added to the difference before the norm, as torch.pairwise_distance"},
-       {"swap", 0.0, "1: use min(d(a, n), d(p, n)) as the negative's distance (Balntas et al.)"}},
+       {"swap", 0.0, "1: use min(d(a, n), d(p, n)) as the negative's distance (Balntas et al.)", ValueRange::boolean()}},
       triplet_sample, [](const std::vector<Tensor>& in, const LossParams& v, Reduction r) {
         return triplet_margin_loss(in[0], in[1], in[2],
                                    {.margin = v.at("margin"), .p = v.at("p"), .eps = v.at("eps"),

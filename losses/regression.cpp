@@ -284,7 +284,7 @@ std::vector<LossSpec> regression_losses() {
        reductions, error_pair,
        [](const Inputs& in, const LossParams&, Reduction r) { return log_cosh_loss(in[0], in[1], {r}); }},
       {"quantile_loss", "regression", "max(τd, (τ - 1)d),  d = y - x", {input, target},
-       {{"tau", quantile.tau, "the quantile to predict, in (0, 1); 0.5 is half the L1 loss"}},
+       {{"tau", quantile.tau, "the quantile to predict, in (0, 1); 0.5 is half the L1 loss", {.min = 0, .max = 1, .open_min = true, .open_max = true}}},
        reductions, error_pair,
        [](const Inputs& in, const LossParams& p, Reduction r) {
          return quantile_loss(in[0], in[1], {.reduction = r, .tau = p.at("tau")});
@@ -292,8 +292,8 @@ std::vector<LossSpec> regression_losses() {
       {"poisson_nll_loss", "regression",
        "exp(x) - y·x  (log_input) or x - y·log(x + eps);  full: + y·log y - y + ½log(2πy) where y > 1",
        {input, {"target", "same as input, counts >= 0", DType::Float32, false}},
-       {{"log_input", poisson.log_input ? 1.0 : 0.0, "1: input is log λ; 0: input is the rate λ >= 0"},
-        {"full", poisson.full ? 1.0 : 0.0, "1: add Stirling's approximation of log(y!)"},
+       {{"log_input", poisson.log_input ? 1.0 : 0.0, "1: input is log λ; 0: input is the rate λ >= 0", ValueRange::boolean()},
+        {"full", poisson.full ? 1.0 : 0.0, "1: add Stirling's approximation of log(y!)", ValueRange::boolean()},
         {"eps", poisson.eps, "added to the rate under the log when log_input = 0"}},
        reductions, poisson_sample,
        [](const Inputs& in, const LossParams& p, Reduction r) {
@@ -305,7 +305,7 @@ std::vector<LossSpec> regression_losses() {
        }},
       {"gaussian_nll_loss", "regression", "½(log max(var, eps) + (x - y)²/max(var, eps));  full: + ½log 2π",
        {input, target, {"var", "same as input, or its last dim 1 or dropped", DType::Float32, true}},
-       {{"full", gaussian.full ? 1.0 : 0.0, "1: add the constant ½log 2π"},
+       {{"full", gaussian.full ? 1.0 : 0.0, "1: add the constant ½log 2π", ValueRange::boolean()},
         {"eps", gaussian.eps, "var is clamped (in value) to at least eps"}},
        reductions, gaussian_sample,
        [](const Inputs& in, const LossParams& p, Reduction r) {

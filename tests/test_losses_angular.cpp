@@ -767,7 +767,7 @@ TEST(AngularLosses, BadParametersAreRejected) {
                   "arcface_loss: m must be an angle in [0, pi) radians, got 3.2");
   EXPECT_CONTAINS(error_of([&] { arcface_loss(x, w, y, {.m = NAN}); }), "arcface_loss: m must be an angle");
   EXPECT_CONTAINS(error_of([&] { lsoftmax_loss(x, w, y, {.m = 0}); }),
-                  "lsoftmax_loss: m must be a whole number >= 1, got 0");
+                  "lsoftmax_loss: m must be a whole number in [1, 100], got 0");
   EXPECT_CONTAINS(error_of([&] { lsoftmax_loss(x, w, y, {.lambda = -1}); }),
                   "lsoftmax_loss: lambda must be finite and >= 0, got -1");
   EXPECT_CONTAINS(error_of([&] { sphereface_loss(x, w, y, {.iteration = -5}); }),
@@ -775,24 +775,24 @@ TEST(AngularLosses, BadParametersAreRejected) {
   EXPECT_CONTAINS(error_of([&] { sphereface_loss(x, w, y, {.gamma = -0.1}); }),
                   "sphereface_loss: gamma must be finite and >= 0");
   EXPECT_CONTAINS(error_of([&] { combined_margin_loss(x, w, y, {.m1 = 0}); }),
-                  "combined_margin_loss: m1 must be positive and finite, got 0");
+                  "combined_margin_loss: m1 must be in (0, 100], got 0");
   EXPECT_CONTAINS(error_of([&] { combined_margin_loss(x, w, y, {.m3 = -0.2}); }),
                   "combined_margin_loss: m3 must be finite and >= 0");
   EXPECT_CONTAINS(error_of([] { lsoftmax_lambda(0, -1, 0.12, 1, 5); }),
                   "lsoftmax_lambda: base must be finite and >= 0, got -1");
   Tensor c = tensor({0.5}, DType::Float64);
   EXPECT_CONTAINS(error_of([&] { arcface_target_logit(c, -1, 0.5); }), "arcface_target_logit: s must be positive");
-  EXPECT_CONTAINS(error_of([&] { lsoftmax_psi(c, 0); }), "lsoftmax_psi: m must be a whole number >= 1");
+  EXPECT_CONTAINS(error_of([&] { lsoftmax_psi(c, 0); }), "lsoftmax_psi: m must be a whole number in [1, 100]");
   // Through the catalog: whole numbers, flags and parameter names.
   std::vector<Tensor> in{x, w, y};
   EXPECT_CONTAINS(error_of([&] {
                     find_loss("lsoftmax_loss").call(in, {{"m", 2.5}}, Reduction::Mean);
                   }),
-                  "lsoftmax_loss: m must be a whole number, got 2.5");
+                  "lsoftmax_loss: m: expected a whole number in [1, 100], got 2.5");
   EXPECT_CONTAINS(error_of([&] {
                     find_loss("arcface_loss").call(in, {{"easy_margin", 2}}, Reduction::Mean);
                   }),
-                  "arcface_loss: easy_margin must be 0 or 1, got 2");
+                  "arcface_loss: easy_margin: expected 0 or 1, got 2");
   EXPECT_CONTAINS(error_of([&] {
                     find_loss("cosface_loss").call(in, {{"margin", 0.2}}, Reduction::Mean);
                   }),

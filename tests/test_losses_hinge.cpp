@@ -195,7 +195,7 @@ TEST(HingeCatalog, CallPassesParametersAndRefusesUnknownOnes) {
                                                               {{"margin", 1.0}}, Reduction::Mean); }),
                   "(it takes none)");
   EXPECT_CONTAINS(error_of([&] { find_loss("multi_margin_loss").call(in, {{"p", 1.5}}, Reduction::Mean); }),
-                  "multi_margin_loss: p must be 1 or 2 (as in PyTorch), got 1.5");
+                  "multi_margin_loss: p: expected a whole number in [1, 2], got 1.5");
 }
 
 // ---- reference values and gradients, float64, to 1e-10 ----

@@ -401,7 +401,7 @@ TEST(MetricCatalog, CallPassesParametersAndRefusesUnknownOnes) {
   EXPECT_CONTAINS(e, "triplet_margin_loss: unknown parameter \"margn\"");
   EXPECT_CONTAINS(e, "its parameters: margin, p, eps, swap");
   EXPECT_CONTAINS(error_of([&] { find_loss("triplet_margin_loss").call(in, {{"swap", 0.5}}, Reduction::Mean); }),
-                  "triplet_margin_loss: swap is a switch, 0 or 1, got 0.5");
+                  "triplet_margin_loss: swap: expected 0 or 1, got 0.5");
   EXPECT_CONTAINS(error_of([&] { find_loss("triplet_margin_loss").call({in[0], in[1]}, {}, Reduction::Mean); }),
                   "triplet_margin_loss: expects 3 input tensors, got 2");
   std::vector<Tensor> s = sample(find_loss("circle_loss"), DType::Float64);

@@ -18,37 +18,7 @@ namespace fs = std::filesystem;
 using namespace zg;
 using zg_tests::error_of;
 
-void write_idx(const std::string& path, const std::vector<std::uint8_t>& data, const std::vector<std::uint32_t>& dims) {
-  std::ofstream out(path, std::ios::binary);
-  out.put(0), out.put(0), out.put(8), out.put(static_cast<char>(dims.size()));
-  for (std::uint32_t d : dims)
-    for (int shift : {24, 16, 8, 0}) out.put(static_cast<char>((d >> shift) & 0xff));
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-}
-
-// Three classes of noisy 16x16 strokes (a horizontal bar, a vertical bar, a diagonal) as IDX
-// files; returns the idx: data spec.
-std::string stroke_images(const fs::path& dir) {
-  Generator gen(3);
-  auto split = [&](const std::string& name, std::uint32_t n) {
-    std::vector<std::uint8_t> images, labels;
-    for (std::uint32_t k = 0; k < n; ++k) {
-      auto cls = static_cast<std::uint8_t>(k % 3);
-      int offset = static_cast<int>(gen.below(8)) + 4;
-      for (int y = 0; y < 16; ++y)
-        for (int x = 0; x < 16; ++x) {
-          bool on = cls == 0 ? std::abs(y - offset) <= 1 : cls == 1 ? std::abs(x - offset) <= 1 : std::abs(x - y) <= 1;
-          images.push_back(static_cast<std::uint8_t>(std::min(255.0, (on ? 200 : 0) + 50 * gen.uniform())));
-        }
-      labels.push_back(cls);
-    }
-    write_idx((dir / (name + "-images")).string(), images, {n, 16, 16});
-    write_idx((dir / (name + "-labels")).string(), labels, {n});
-    return (dir / (name + "-images")).string() + "," + (dir / (name + "-labels")).string();
-  };
-  std::string train = split("train", 300);
-  return "idx:" + train + "," + split("test", 150);
-}
+using zg_tests::stroke_images;
 
 TEST(Margins, PanelsCoverTheIssuesLosses) {
   std::vector<std::string> names;
@@ -89,7 +59,7 @@ struct SmallAtlas {
   std::vector<std::string> files;
 
   explicit SmallAtlas(std::int64_t dim) {
-    options.data = stroke_images(dir.path());
+    options.data = stroke_images(dir.path(), 300, 150);
     options.losses = {"softmax", "cosface"};
     options.dim = dim;
     options.epochs = 10;
@@ -134,7 +104,7 @@ TEST(Margins, ASmallSeededAtlasLearnsAndWritesItsReport) {
 TEST(Margins, PanelsTrainedSideBySideMatchPanelsTrainedOneAtATime) {
   zg_tests::TempDir dir;
   MarginsOptions o;
-  o.data = stroke_images(dir.path());
+  o.data = stroke_images(dir.path(), 300, 150);
   o.losses = {"softmax", "sphereface", "arcface"};
   o.epochs = 2;
   o.batch_size = 32;
@@ -155,7 +125,7 @@ TEST(Margins, PanelsTrainedSideBySideMatchPanelsTrainedOneAtATime) {
 TEST(Margins, AnnealedLambdaSettlesAtSixtyPercentOfTheRun) {
   zg_tests::TempDir dir;
   MarginsOptions o;
-  o.data = stroke_images(dir.path());  // 300 training images: 10 steps an epoch
+  o.data = stroke_images(dir.path(), 300, 150);  // 300 training images: 10 steps an epoch
   o.losses = {"lsoftmax-m2", "sphereface"};
   o.epochs = 5;
   o.batch_size = 32;

@@ -143,7 +143,7 @@ TEST(Objective, RefusesLossesThatCannotClassifyAndBadSettings) {
   EXPECT_CONTAINS(error_of([] { Objective("cosface_loss", {{"margin", 1}}); }),
                   "unknown parameter \"margin\"; its parameters: s, m");
   EXPECT_CONTAINS(error_of([] { Objective("cosface_loss", {{"m", -1}}); }), "m must be finite and >= 0, got -1");
-  EXPECT_CONTAINS(error_of([] { Objective("lsoftmax_loss", {{"m", 2.5}}); }), "m must be a whole number, got 2.5");
+  EXPECT_CONTAINS(error_of([] { Objective("lsoftmax_loss", {{"m", 2.5}}); }), "lsoftmax_loss: m: expected a whole number in [1, 100], got 2.5");
 }
 
 TEST(Objective, EveryLossTrainsTwoMoons) {

@@ -59,9 +59,9 @@ TEST(Train, ReachesHighAccuracyOnMoonsAndWritesTheRunFolder) {
   EXPECT_GE(r.test_accuracy, 0.97);
   for (const char* f : {"config.json", "metrics.csv", "metrics.jsonl", "model.safetensors", "checkpoint-000009.safetensors",
                         "checkpoint-000010.safetensors", "loss.svg", "accuracy.svg", "confusion.svg", "confusion.csv",
-                        "index.html"})
+                        "index.html", "run.json", ".lock"})
     EXPECT_TRUE(fs::exists(dir / f)) << f;
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 11);  // only the two newest checkpoints
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 13);  // only the two newest checkpoints
   std::ifstream csv(dir / "metrics.csv");
   std::string header;
   std::getline(csv, header);
@@ -99,7 +99,7 @@ TEST(Train, ResumeIsBitIdenticalToAStraightRun) {
   fs::path straight = fresh_dir("straight"), split = fresh_dir("split");
   run_train(moons_config(straight, 4));
   run_train(moons_config(split, 2));
-  run_train(moons_config(split, 4), split.string());
+  run_train(moons_config(split, 4), {.resume = split.string()});
   SafetensorsFile a = load_safetensors((straight / "model.safetensors").string());
   SafetensorsFile b = load_safetensors((split / "model.safetensors").string());
   EXPECT_EQ(zg_tests::values_of(a.tensors), zg_tests::values_of(b.tensors));
@@ -114,7 +114,7 @@ TEST(Train, ResumeOfAFolderWithoutCheckpointSaysSo) {
   fs::path dir = fresh_dir("nockpt");
   fs::create_directories(dir);
   try {
-    run_train(moons_config(dir, 2), dir.string());
+    run_train(moons_config(dir, 2), {.resume = dir.string()});
     FAIL();
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("no checkpoint-<epoch>.safetensors in " + dir.string()), std::string::npos)
@@ -129,7 +129,7 @@ TEST(Train, ResumeFallsBackToTheOlderCheckpointWhenTheNewestIsDamaged) {
   run_train(moons_config(split, 3));
   fs::path newest = split / "checkpoint-000003.safetensors";
   fs::resize_file(newest, fs::file_size(newest) - 1);
-  run_train(moons_config(split, 4), split.string());  // epoch 3 again from checkpoint 2, then 4
+  run_train(moons_config(split, 4), {.resume = split.string()});  // epoch 3 again from checkpoint 2, then 4
   EXPECT_EQ(zg_tests::values_of(load_safetensors((straight / "model.safetensors").string()).tensors),
             zg_tests::values_of(load_safetensors((split / "model.safetensors").string()).tensors));
   EXPECT_EQ(metrics_without_timing(straight), metrics_without_timing(split));

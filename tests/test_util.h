@@ -5,13 +5,18 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
+#include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "core/generator.h"
 #include "core/tensor.h"
 
 namespace zg_tests {
@@ -57,6 +62,39 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// An IDX file of unsigned bytes with the given dimensions.
+inline void write_idx(const std::string& path, const std::vector<std::uint8_t>& data, const std::vector<std::uint32_t>& dims) {
+  std::ofstream out(path, std::ios::binary);
+  out.put(0), out.put(0), out.put(8), out.put(static_cast<char>(dims.size()));
+  for (std::uint32_t d : dims)
+    for (int shift : {24, 16, 8, 0}) out.put(static_cast<char>((d >> shift) & 0xff));
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+}
+
+// Three classes of noisy 16x16 strokes (a horizontal bar, a vertical bar, a diagonal) as IDX
+// files in dir; returns the idx: data spec.
+inline std::string stroke_images(const std::filesystem::path& dir, std::uint32_t train, std::uint32_t test) {
+  zg::Generator gen(3);
+  auto split = [&](const std::string& name, std::uint32_t n) {
+    std::vector<std::uint8_t> images, labels;
+    for (std::uint32_t k = 0; k < n; ++k) {
+      auto cls = static_cast<std::uint8_t>(k % 3);
+      int offset = static_cast<int>(gen.below(8)) + 4;
+      for (int y = 0; y < 16; ++y)
+        for (int x = 0; x < 16; ++x) {
+          bool on = cls == 0 ? std::abs(y - offset) <= 1 : cls == 1 ? std::abs(x - offset) <= 1 : std::abs(x - y) <= 1;
+          images.push_back(static_cast<std::uint8_t>(std::min(255.0, (on ? 200 : 0) + 50 * gen.uniform())));
+        }
+      labels.push_back(cls);
+    }
+    write_idx((dir / (name + "-images")).string(), images, {n, 16, 16});
+    write_idx((dir / (name + "-labels")).string(), labels, {n});
+    return (dir / (name + "-images")).string() + "," + (dir / (name + "-labels")).string();
+  };
+  std::string train_files = split("train", train);
+  return "idx:" + train_files + "," + split("test", test);
+}
 
 #ifdef ZG_CLI_PATH
 struct CliRun {

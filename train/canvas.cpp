@@ -1,7 +1,6 @@
 #include "train/canvas.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +13,8 @@
 #define STBI_WRITE_NO_STDIO
 #include <stb/stb_easy_font.h>
 #include <stb/stb_image_write.h>
+
+#include "core/serialize.h"
 
 namespace zg {
 
@@ -186,21 +187,7 @@ std::vector<std::uint8_t> Canvas::encode_png() const {
 
 void Canvas::save_png(const std::string& path) const {
   std::vector<std::uint8_t> png = encode_png();
-  const std::string tmp = path + ".tmp";
-  auto fail = [&](const std::string& reason) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error("cannot write PNG '" + path + "': " + reason);
-  };
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) fail(std::string("cannot create ") + tmp + ": " + std::strerror(errno));
-  bool written = std::fwrite(png.data(), 1, png.size(), f) == png.size();
-  int write_errno = errno;
-  if (std::fclose(f) != 0 && written) {
-    written = false;
-    write_errno = errno;
-  }
-  if (!written) fail(std::string("write failed: ") + std::strerror(write_errno));
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(std::string("rename failed: ") + std::strerror(errno));
+  write_file_atomic(path, {reinterpret_cast<const char*>(png.data()), png.size()});
 }
 
 }  // namespace zg

@@ -60,8 +60,8 @@ class Canvas {
   static int text_height(std::string_view s, int scale = 1);
 
   std::vector<std::uint8_t> encode_png() const;
-  // Writes path + ".tmp", then renames it to path; throws std::runtime_error naming path and the
-  // reason on failure, leaving any existing file at path untouched.
+  // Writes with write_file_atomic (core/serialize.h): throws std::runtime_error naming path and the
+  // reason on failure, leaving any existing file at path untouched and no temporary file.
   void save_png(const std::string& path) const;
 
  private:

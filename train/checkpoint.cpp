@@ -97,6 +97,7 @@ std::string save_checkpoint(const std::string& dir, const Module& model, const S
              {"generator", generator_hex(gen)},
              {"metrics", state.metrics.dump()},
              {"config", config.dump()}};
+  if (!state.run_id.empty()) m["run"] = state.run_id;
   char epoch[24];
   std::snprintf(epoch, sizeof epoch, "%06" PRId64, state.epoch);
   std::string path = (fs::path(dir) / (std::string(kPrefix) + epoch + std::string(kSuffix))).string();
@@ -141,6 +142,7 @@ Checkpoint read_checkpoint(const std::string& path) {
   c.state.step = meta_int(f, "step", path);
   c.state.metrics = meta_json(f, "metrics", path);
   c.config = meta_json(f, "config", path);
+  if (auto run = f.metadata.find("run"); run != f.metadata.end()) c.state.run_id = run->second;
   return c;
 }
 

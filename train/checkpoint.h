@@ -1,7 +1,7 @@
 #pragma once
 // Checkpoints: RUN/checkpoint-<epoch, 6 digits>.safetensors, each holding the model ("model." +
 // state_dict names), the optimizer's momentum buffers ("optimizer." + names), and in the metadata
-// the generator state, epoch, step, metrics so far and the config, under the file's crc32.
+// the generator state, epoch, step, metrics so far, the config and the run's id, under the file's crc32.
 // Every epoch gets a name of its own, written atomically, so a crash at any point leaves the
 // previous checkpoint complete and never a partial file under a final name. The two newest are
 // kept: if the newest is damaged, resuming falls back to the one before.
@@ -21,6 +21,7 @@ struct TrainingState {
   std::int64_t epoch = 0;  // completed epochs
   std::int64_t step = 0;   // optimizer steps taken
   nlohmann::json metrics = nlohmann::json::array();
+  std::string run_id;      // the run folder's (run_folder.h); "" in checkpoints of an older zoograd
 };
 
 // One checkpoint file read and validated in full, not yet applied to a model.

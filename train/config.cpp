@@ -1,10 +1,14 @@
 #include "train/config.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "optim/schedule.h"
 #include "train/objective.h"
+#include "train/values.h"
 
 namespace zg {
 
@@ -18,100 +22,186 @@ nlohmann::json TrainConfig::to_json() const {
 
 namespace {
 using nlohmann::json;
+using Form = TrainSetting::Form;
+using Texts = std::vector<std::string>;
 
-// What a setting whose default is `want` accepts: hidden (the only array) holds integers,
-// loss_params (the only object) numbers; a negative seed is refused, not wrapped around.
-const char* kind_of(const json& want) {
-  if (want.is_number_unsigned()) return "a non-negative integer";
-  if (want.is_number_integer()) return "an integer";
-  if (want.is_number_float()) return "a number";
-  if (want.is_array()) return "an array of integers";
-  if (want.is_object()) return "an object of numbers";
-  return want.is_string() ? "a string" : "a boolean";
+constexpr std::size_t kMaxLayers = 16;
+
+const std::string& one(const std::string& what, const Texts& texts) {
+  if (texts.size() != 1) throw UsageError(what + ": expected one value, got " + std::to_string(texts.size()));
+  return texts[0];
 }
 
-bool fits(const json& want, const json& element) {
-  return want.is_array() ? element.is_number_integer() : element.is_number();
+TrainSetting text(const char* key, const char* flag, std::string TrainConfig::*field, std::string help) {
+  return {key, flag, Form::Text, std::move(help),
+          [field](TrainConfig& c, const std::string& what, const Texts& t) { c.*field = one(what, t); },
+          [field](const TrainConfig& c) { return Texts{c.*field}; }};
 }
 
-// The type of `got`, or of the element that does not fit, when `got` cannot set the setting; "" when it can.
-std::string misfit(const json& want, const json& got) {
-  if (want.is_number_unsigned())
-    return got.is_number_unsigned() ? "" : got.is_number_integer() ? "a negative integer" : got.type_name();
-  if (want.is_number_integer()) return got.is_number_integer() ? "" : got.type_name();
-  if (want.is_number_float()) return got.is_number() ? "" : got.type_name();
-  if (got.type() != want.type()) return got.type_name();
-  if (got.is_array() || got.is_object())
-    for (const json& element : got)
-      if (!fits(want, element)) return std::string(got.type_name()) + " holding " + element.type_name();
-  return "";
+TrainSetting whole(const char* key, const char* flag, std::int64_t TrainConfig::*field, ValueRange range,
+                   std::string help) {
+  return {key, flag, Form::Number, std::move(help),
+          [field, range](TrainConfig& c, const std::string& what, const Texts& t) {
+            c.*field = whole_in(what, one(what, t), range);
+          },
+          [field](const TrainConfig& c) { return Texts{std::to_string(c.*field)}; }};
+}
+
+TrainSetting real(const char* key, const char* flag, double TrainConfig::*field, ValueRange range, std::string help) {
+  return {key, flag, Form::Number, std::move(help),
+          [field, range](TrainConfig& c, const std::string& what, const Texts& t) {
+            c.*field = number_in(what, one(what, t), range);
+          },
+          [field](const TrainConfig& c) { return Texts{number_text(c.*field)}; }};
+}
+
+TrainSetting on_off(const char* key, const char* flag, bool TrainConfig::*field, std::string help) {
+  return {key, flag, Form::Switch, std::move(help),
+          [field](TrainConfig& c, const std::string& what, const Texts& t) { c.*field = switch_from(what, one(what, t)); },
+          [field](const TrainConfig& c) { return Texts{c.*field ? "true" : "false"}; }};
+}
+
+std::string joined(const std::vector<std::string>& names, const char* separator) {
+  std::string s;
+  for (const std::string& n : names) s += (s.empty() ? "" : separator) + n;
+  return s;
+}
+
+std::vector<TrainSetting> make_settings() {
+  using C = TrainConfig;
+  TrainSetting model = text("model", "--model", &C::model, "mlp | cnn (LeNet-style)");
+  model.set = [](C& c, const std::string& what, const Texts& t) {
+    c.model = one(what, t);
+    if (c.model != "mlp" && c.model != "cnn")
+      throw UsageError(what + ": unknown model " + json(c.model).dump() + "; expected mlp or cnn");
+  };
+  TrainSetting hidden{"hidden", "--hidden", Form::List, "mlp hidden widths, e.g. --hidden 512 256",
+                      [](C& c, const std::string& what, const Texts& t) {
+                        if (t.empty() || t.size() > kMaxLayers)
+                          throw UsageError(what + ": expected 1 to " + std::to_string(kMaxLayers) + " widths, got " +
+                                           std::to_string(t.size()));
+                        c.hidden.clear();
+                        for (const std::string& w : t) c.hidden.push_back(whole_in(what, w, kSizeRange));
+                      },
+                      [](const C& c) {
+                        Texts t;
+                        for (std::int64_t w : c.hidden) t.push_back(std::to_string(w));
+                        return t;
+                      }};
+  TrainSetting params{"loss_params", "--set", Form::Params, "loss parameter, key=value (repeatable)",
+                      [](C& c, const std::string& what, const Texts& t) { c.loss_params = loss_settings(what, t); },
+                      [](const C& c) {
+                        Texts t;
+                        for (const auto& [key, value] : c.loss_params) t.push_back(key + "=" + number_text(value));
+                        return t;
+                      }};
+  TrainSetting seed{"seed", "--seed", Form::Number, "random seed (initial weights, shuffling, data split)",
+                    [](C& c, const std::string& what, const Texts& t) { c.seed = seed_from(what, one(what, t)); },
+                    [](const C& c) { return Texts{std::to_string(c.seed)}; }};
+  return {
+      text("data", "--data", &C::data,
+           "fashion-mnist | mnist-digits | moons | spirals | blobs | idx:TRAIN_IMG,TRAIN_LBL,TEST_IMG,TEST_LBL | "
+           "folder:PATH"),
+      model,
+      hidden,
+      text("loss", "--loss", &C::loss, joined(Objective::names(), " | ") + " (see zoograd loss list)"),
+      params,
+      whole("embedding_dim", "--embedding-dim", &C::embedding_dim, kSizeRange,
+            "features before the head of an angular loss"),
+      whole("epochs", "--epochs", &C::epochs, kEpochRange, "epochs in total (with --resume: the new total)"),
+      whole("batch_size", "--batch-size", &C::batch_size, kSizeRange, "samples per step"),
+      real("lr", "--lr", &C::lr, kLearningRateRange, "learning rate"),
+      real("momentum", "--momentum", &C::momentum, kMomentumRange, "SGD momentum"),
+      real("weight_decay", "--weight-decay", &C::weight_decay, kWeightDecayRange, "L2 weight decay"),
+      text("schedule", "--schedule", &C::schedule,
+           "constant | step:S[:G] | multistep:M1,M2[:G] | cosine:T[:MIN], optionally +warmup:W"),
+      seed,
+      whole("threads", "--threads", &C::threads, kThreadRange,
+            "threads for the GEMMs and our loops (0: OPENBLAS_NUM_THREADS, else the cores)"),
+      text("out", "--out", &C::out, "run folder (default runs/<data>-<model>[-N])"),
+      on_off("quiet", "--quiet", &C::quiet, "no progress or per-epoch lines"),
+      on_off("detect_anomaly", "--detect-anomaly", &C::detect_anomaly,
+             "check every op's output and gradient for NaN/Inf and name the first (slow)"),
+  };
+}
+
+// A config value as the texts its setting reads: a string's content, a number as written, an
+// array's or object's elements. A value of the wrong structure throws naming its JSON type.
+Texts texts_of(const TrainSetting& s, const json& v, const std::string& what) {
+  auto wrong = [&](const char* expected) {
+    return UsageError(what + " has the wrong type (" + v.type_name() + ", expected " + expected + ")");
+  };
+  Texts t;
+  switch (s.form) {
+    case Form::Text:
+      if (!v.is_string()) throw wrong("a string");
+      return {v.get<std::string>()};
+    case Form::Number:
+    case Form::Switch: return {v.dump()};  // the door reads a number as written and refuses anything else
+    case Form::List:
+      if (!v.is_array()) throw wrong("an array of whole numbers");
+      for (const json& e : v) t.push_back(e.dump());
+      return t;
+    case Form::Params:
+      if (!v.is_object()) throw wrong("an object of numbers");
+      for (auto it = v.begin(); it != v.end(); ++it) t.push_back(it.key() + "=" + it.value().dump());
+      return t;
+  }
+  return t;
+}
+
+// What validate() checks beyond each setting's own range: the loss with its parameters, the schedule.
+void check_combination(const TrainConfig& c) {
+  Objective{c.loss, c.loss_params};  // throws naming a loss that cannot train a classifier, or a bad --set
+  Schedule::parse(c.schedule);
 }
 }  // namespace
 
+const std::vector<TrainSetting>& train_settings() {
+  static const std::vector<TrainSetting> settings = make_settings();
+  return settings;
+}
+
 TrainConfig TrainConfig::from_json(const nlohmann::json& j, const std::string& source) {
-  if (!j.is_object()) throw std::invalid_argument(source + ": expected a JSON object of settings");
+  if (!j.is_object()) throw UsageError(source + ": expected a JSON object of settings");
   TrainConfig c;
-  nlohmann::json defaults = c.to_json();
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (!defaults.contains(it.key()))
-      throw std::invalid_argument(source + ": unknown setting \"" + it.key() + "\"");
-    const json& want = defaults[it.key()];
-    if (const std::string got = misfit(want, it.value()); !got.empty())
-      throw std::invalid_argument(source + ": setting \"" + it.key() + "\" has the wrong type (" + got + ", expected " +
-                                  kind_of(want) + ")");
+    auto s = std::find_if(train_settings().begin(), train_settings().end(),
+                          [&](const TrainSetting& row) { return row.key == it.key(); });
+    if (s == train_settings().end()) throw UsageError(source + ": unknown setting " + json(it.key()).dump());
+    const std::string what = source + ": setting " + json(it.key()).dump();
+    s->set(c, what, texts_of(*s, it.value(), what));
   }
   try {
-    c.data = j.value("data", c.data);
-    c.model = j.value("model", c.model);
-    c.hidden = j.value("hidden", c.hidden);
-    c.loss = j.value("loss", c.loss);
-    c.loss_params = j.value("loss_params", c.loss_params);
-    c.embedding_dim = j.value("embedding_dim", c.embedding_dim);
-    c.epochs = j.value("epochs", c.epochs);
-    c.batch_size = j.value("batch_size", c.batch_size);
-    c.lr = j.value("lr", c.lr);
-    c.momentum = j.value("momentum", c.momentum);
-    c.weight_decay = j.value("weight_decay", c.weight_decay);
-    c.schedule = j.value("schedule", c.schedule);
-    c.seed = j.value("seed", c.seed);
-    c.threads = j.value("threads", c.threads);
-    c.out = j.value("out", c.out);
-    c.quiet = j.value("quiet", c.quiet);
-    c.detect_anomaly = j.value("detect_anomaly", c.detect_anomaly);
-    c.validate();
-  } catch (const std::exception& e) {
-    throw std::invalid_argument(source + ": " + e.what());
+    check_combination(c);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(source + ": " + e.what());
   }
   return c;
 }
 
 TrainConfig TrainConfig::load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::invalid_argument(path + ": cannot open the config file");
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw UsageError(path + ": is a folder, not a config file (pass the config.json inside it)");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(path + ": cannot open the config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw UsageError(path + ": cannot read the config file");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(text.str());
   } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(path + ": not valid JSON: " + e.what());
+    throw UsageError(path + ": not valid JSON: " + e.what());
   }
   return from_json(j, path);
 }
 
 void TrainConfig::validate() const {
-  auto need = [](bool ok, const std::string& what) {
-    if (!ok) throw std::invalid_argument(what);
-  };
-  need(model == "mlp" || model == "cnn", "--model: unknown model \"" + model + "\"; expected mlp or cnn");
-  Objective{loss, loss_params};  // throws naming a loss that cannot train a classifier, or a bad --set
-  need(embedding_dim >= 1, "--embedding-dim: must be positive, got " + std::to_string(embedding_dim));
-  need(epochs >= 1, "--epochs: must be at least 1, got " + std::to_string(epochs));
-  need(batch_size >= 1, "--batch-size: must be at least 1, got " + std::to_string(batch_size));
-  need(lr > 0, "--lr: must be positive, got " + std::to_string(lr));
-  need(momentum >= 0 && momentum < 1, "--momentum: must be in [0, 1), got " + std::to_string(momentum));
-  need(weight_decay >= 0, "--weight-decay: must be non-negative, got " + std::to_string(weight_decay));
-  need(threads >= 0, "--threads: must be non-negative, got " + std::to_string(threads));
-  for (std::int64_t h : hidden) need(h >= 1, "--hidden: widths must be positive, got " + std::to_string(h));
-  Schedule::parse(schedule);
+  TrainConfig copy = *this;
+  for (const TrainSetting& s : train_settings()) s.set(copy, s.flag, s.get(*this));
+  check_combination(*this);
 }
 
 }  // namespace zg

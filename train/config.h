@@ -2,6 +2,7 @@
 // The settings of a `zoograd train` run: parsed from flags, optionally seeded from a config file,
 // written to the run folder as config.json (replayable with --config).
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -33,7 +34,25 @@ struct TrainConfig {
   // Strict: unknown keys, wrong types and values validate() refuses throw naming the key and `source`.
   static TrainConfig from_json(const nlohmann::json& j, const std::string& source);
   static TrainConfig load(const std::string& path);
-  void validate() const;  // throws naming the bad value and the accepted range
+  // Throws std::invalid_argument naming the flag, the bad value and the accepted range: every
+  // field passes the same door (train/values.h) as a flag's text or a config file's value.
+  void validate() const;
 };
+
+// One setting of TrainConfig: its config key, its flag, and how values set it. A flag's texts and
+// a config file's values (as text: a JSON number as written) pass through the same `set`, so the
+// two are checked alike; `get` gives a field back as the texts that would set it.
+struct TrainSetting {
+  enum class Form { Text, Number, Switch, List, Params };
+  std::string key;   // "batch_size"
+  std::string flag;  // "--batch-size"
+  Form form;
+  std::string help;
+  std::function<void(TrainConfig&, const std::string& what, const std::vector<std::string>& texts)> set;
+  std::function<std::vector<std::string>(const TrainConfig&)> get;
+};
+
+// Every setting, in the order of TrainConfig's fields.
+const std::vector<TrainSetting>& train_settings();
 
 }  // namespace zg

@@ -10,6 +10,7 @@
 #include "core/generator.h"
 #include "core/ops.h"
 #include "datasets/synthetic.h"
+#include "train/interrupt.h"
 
 namespace zg {
 
@@ -58,6 +59,7 @@ double run_demo(const DemoOptions& o) {
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
   for (std::int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
+    stop_if_interrupted();  // nothing to save: the demo keeps no files
     gen.shuffle(order);
     // cosine decay of the learning rate over the run: large steps first, a quiet finish
     double lr = 0.5 * o.lr * (1.0 + std::cos(std::numbers::pi * static_cast<double>(epoch - 1) / static_cast<double>(o.epochs)));

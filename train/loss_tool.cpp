@@ -1,6 +1,8 @@
 #include "train/loss_tool.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <optional>
 #include <functional>
 #include <istream>
@@ -10,6 +12,7 @@
 
 #include "core/ops.h"
 #include "losses/catalog.h"
+#include "train/values.h"
 
 namespace zg {
 
@@ -17,45 +20,57 @@ namespace {
 
 using nlohmann::json;
 
+constexpr std::int64_t kMaxHessianElements = 4096;
+
 std::string input_text(const LossInput& in) {
   return in.name + " " + in.shape + (in.dtype == DType::Int64 ? " int64" : "");
 }
 
-// A nested JSON array as a tensor: the shape from the nesting, every row the same length.
+// A nested JSON array as a tensor: the shape from the nesting, every row the same length, every
+// number through the door: a class index whole, a float finite in the dtype's range.
 Tensor from_json(const json& j, DType dtype, const std::string& name) {
   Shape shape;
   for (const json* level = &j; level->is_array(); level = &(*level)[0]) {
     shape.push_back(static_cast<std::int64_t>(level->size()));
     if (level->empty()) break;
   }
+  const double most = dtype == DType::Float32 ? std::numeric_limits<float>::max() : std::numeric_limits<double>::max();
+  const ValueRange range = dtype == DType::Int64 ? ValueRange::index() : ValueRange::real(-most, most);
+  const std::string what = "input " + json(name).dump() + " (" + dtype_name(dtype) + ")";
   std::vector<double> values;
-  std::function<void(const json&, std::size_t)> walk = [&](const json& v, std::size_t depth) {
+  std::function<void(const json&, std::size_t, const std::string&)> walk = [&](const json& v, std::size_t depth,
+                                                                              const std::string& at) {
     if (depth == shape.size()) {
-      if (!v.is_number()) throw std::invalid_argument("input \"" + name + "\": expected a number, got " + v.dump());
-      values.push_back(v.get<double>());
+      values.push_back(number_in(what + at, v.dump(), range));
       return;
     }
     if (!v.is_array() || static_cast<std::int64_t>(v.size()) != shape[depth])
-      throw std::invalid_argument("input \"" + name + "\": ragged nested array (expected shape " + to_string(shape) + ")");
-    for (const json& x : v) walk(x, depth + 1);
+      throw UsageError("input \"" + name + "\": ragged nested array (expected shape " + to_string(shape) + ")");
+    for (std::size_t i = 0; i < v.size(); ++i) walk(v[i], depth + 1, at + "[" + std::to_string(i) + "]");
   };
-  walk(j, 0);
+  walk(j, 0, "");
   return reshape(tensor(values, Shape{static_cast<std::int64_t>(values.size())}, dtype), shape);
+}
+
+// A number of the output; JSON has no infinities or NaN, so those are the strings "inf", "-inf", "nan".
+json number_json(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return v;
 }
 
 json to_json(const Tensor& t) {
   std::vector<double> v = t.to_vector();
-  if (t.dim() == 0) return v[0];
+  if (t.dim() == 0) return number_json(v[0]);
   std::function<json(std::size_t, std::size_t&)> build = [&](std::size_t depth, std::size_t& at) -> json {
     json arr = json::array();
     for (std::int64_t i = 0; i < t.shape()[depth]; ++i)
-      arr.push_back(depth + 1 == t.shape().size() ? json(v[at++]) : build(depth + 1, at));
+      arr.push_back(depth + 1 == t.shape().size() ? number_json(v[at++]) : build(depth + 1, at));
     return arr;
   };
   std::size_t at = 0;
   return build(0, at);
 }
-
 
 std::string classifier_text(const std::optional<ClassifierUse>& use) {
   if (!use) return "";
@@ -87,7 +102,7 @@ std::string loss_list(ListFormat format) {
       in_text += (in_text.empty() ? "" : ", ") + input_text(in);
     }
     for (const LossParam& p : s.params) {
-      params.push_back({{"name", p.name}, {"default", p.default_value}, {"help", p.help}});
+      params.push_back({{"name", p.name}, {"default", p.default_value}, {"accepts", p.range.text()}, {"help", p.help}});
       std::ostringstream d;
       d << p.name << "=" << p.default_value;
       param_text += (param_text.empty() ? "" : ", ") + d.str();
@@ -106,26 +121,14 @@ std::string loss_list(ListFormat format) {
   return format == ListFormat::Markdown ? table : text.str();
 }
 
-LossParams parse_loss_settings(const std::vector<std::string>& settings) {
-  LossParams params;
-  for (const std::string& kv : settings) {
-    auto eq_at = kv.find('=');
-    if (eq_at == std::string::npos || eq_at == 0) throw std::invalid_argument("--set " + kv + ": expected key=value");
-    try {
-      std::size_t used = 0;
-      params[kv.substr(0, eq_at)] = std::stod(kv.substr(eq_at + 1), &used);
-      if (used != kv.size() - eq_at - 1) throw std::invalid_argument("trailing text");
-    } catch (const std::exception&) {
-      throw std::invalid_argument("--set " + kv + ": the value is not a number");
-    }
-  }
-  return params;
-}
-
 std::string loss_eval(const LossEvalRequest& request, std::istream& json_in) {
   const LossSpec& spec = find_loss(request.name);
-  LossParams params = parse_loss_settings(request.set);
-  for (const auto& [key, value] : params) param(spec, {}, key);  // throws for a parameter the loss does not have
+  LossParams params = loss_settings("--set", request.set);
+  try {
+    with_defaults(spec.name, spec.params, params);  // an unknown name or a value out of its range
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--set: ") + e.what());
+  }
   Reduction reduction = parse_reduction(request.reduction);
   if (std::find(spec.reductions.begin(), spec.reductions.end(), reduction) == spec.reductions.end())
     throw std::invalid_argument(spec.name + " does not support reduction " + request.reduction);
@@ -146,6 +149,11 @@ std::string loss_eval(const LossEvalRequest& request, std::istream& json_in) {
     if (!doc["inputs"].contains(in.name))
       throw std::invalid_argument(spec.name + " needs input \"" + in.name + "\" (" + in.shape + ")");
     Tensor t = from_json(doc["inputs"][in.name], in.dtype == DType::Int64 ? DType::Int64 : dtype, in.name);
+    // The Hessian diagonal takes one backward pass per element: the loop's length is checked here.
+    if (in.differentiable && request.hessian_diag && t.numel() > kMaxHessianElements)
+      throw UsageError("--hessian-diag: input \"" + in.name + "\" has " + std::to_string(t.numel()) +
+                       " elements; the diagonal takes a backward pass for each, so at most " +
+                       std::to_string(kMaxHessianElements));
     if (in.differentiable) t.requires_grad_();
     inputs.push_back(t);
   }

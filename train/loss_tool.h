@@ -13,9 +13,6 @@ namespace zg {
 enum class ListFormat { Text, Json, Markdown };
 std::string loss_list(ListFormat format);
 
-// "key=value" settings (--set) as loss parameters; throws naming a malformed one.
-LossParams parse_loss_settings(const std::vector<std::string>& settings);
-
 struct LossEvalRequest {
   std::string name;
   std::vector<std::string> set;  // "key=value"
@@ -27,7 +24,10 @@ struct LossEvalRequest {
 // Reads {"inputs": {"<input name>": nested array, ...}} and returns
 // {"loss": number or nested array, "grad": {"<input>": nested array}} (gradients of the summed
 // loss), plus "hessian_diag" (of the summed loss, per element of each differentiable input) when
-// asked. Bad JSON, shapes or parameters throw std::invalid_argument with one clear line.
+// asked, for inputs of at most 4096 elements. JSON has no infinities or NaN: a non-finite result
+// is printed as the string "inf", "-inf" or "nan". Bad JSON, shapes, numbers (a fractional or
+// huge class index, a float beyond the dtype's range) or parameters throw std::invalid_argument
+// with one clear line.
 std::string loss_eval(const LossEvalRequest& request, std::istream& json_in);
 
 }  // namespace zg

@@ -1,16 +1,21 @@
 // zoograd: the command-line program. Results go to stdout; logs and progress to stderr.
-// Exit codes: 0 success, 1 error, 2 bad command line, 3 training diverged (a NaN or Inf).
+// Exit codes: 0 success, 1 error, 2 bad command line or value (one line on stderr), 3 training
+// diverged (a NaN or Inf), 128 + signal when SIGINT (130) or SIGTERM (143) stopped it.
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
-#include <iostream>
+#include <deque>
 #include <exception>
 #include <functional>
+#include <iostream>
+#include <map>
+#include <new>
 
 #include "datasets/registry.h"
 #include "train/demo.h"
+#include "train/interrupt.h"
 #include "train/loss_plot.h"
 #include "train/margins.h"
 #include "train/margins_report.h"
@@ -19,25 +24,57 @@
 #include "train/objective.h"
 #include "train/report.h"
 #include "train/trainer.h"
+#include "train/values.h"
 
 namespace {
 
-// Binds a flag to a field of a scratch config; after parsing, only flags actually given
-// override the defaults or the --config file.
-struct FlagBinder {
-  CLI::App* app;
-  zg::TrainConfig& scratch;
-  std::vector<std::pair<CLI::Option*, std::function<void(zg::TrainConfig&)>>> flags;
-
-  template <class T>
-  CLI::Option* add(const std::string& name, T zg::TrainConfig::*field, const std::string& help) {
-    CLI::Option* opt = app->add_option(name, scratch.*field, help)->capture_default_str();
-    flags.emplace_back(opt, [this, field](zg::TrainConfig& c) { c.*field = scratch.*field; });
+// Flags read as text and converted through the door (train/values.h) once parsing is done, so a
+// bad value is refused naming the flag, the value and the accepted range.
+class DoorFlags {
+ public:
+  using Convert = std::function<void(const std::string& flag, const std::string& text)>;
+  CLI::Option* add(CLI::App* cmd, const std::string& flag, const std::string& help, const std::string& default_text,
+                   Convert convert) {
+    std::string& text = texts_.emplace_back();
+    CLI::Option* opt = cmd->add_option(flag, text, help)->default_str(default_text);
+    conversions_.emplace_back(opt, [convert, flag, &text] { convert(flag, text); });
     return opt;
   }
+  void apply() const {
+    for (const auto& [opt, convert] : conversions_)
+      if (opt->count() > 0) convert();
+  }
+
+ private:
+  std::deque<std::string> texts_;  // stable addresses for CLI11 to write to
+  std::vector<std::pair<CLI::Option*, std::function<void()>>> conversions_;
+};
+
+// The train command's flags, one per TrainSetting: after parsing, each flag given sets its setting
+// through the same door as a config file's key.
+struct TrainFlags {
+  std::vector<std::pair<const zg::TrainSetting*, CLI::Option*>> flags;
+  std::map<std::string, std::vector<std::string>> texts;
+
+  void add(CLI::App* cmd) {
+    for (const zg::TrainSetting& s : zg::train_settings()) {
+      CLI::Option* opt;
+      if (s.form == zg::TrainSetting::Form::Switch) {
+        opt = cmd->add_flag(s.flag)->description(s.help);
+      } else {
+        opt = cmd->add_option(s.flag, texts[s.key], s.help);
+        if (s.form == zg::TrainSetting::Form::List) opt->expected(1, 16)->delimiter(',');
+        else if (s.form != zg::TrainSetting::Form::Params) opt->expected(1);
+        std::string default_text;
+        for (const std::string& t : s.get(zg::TrainConfig{})) default_text += (default_text.empty() ? "" : ",") + t;
+        opt->default_str(default_text);
+      }
+      flags.emplace_back(&s, opt);
+    }
+  }
   void apply(zg::TrainConfig& c) const {
-    for (const auto& [opt, set] : flags)
-      if (opt->count() > 0) set(c);
+    for (const auto& [setting, opt] : flags)
+      if (opt->count() > 0) setting->set(c, setting->flag, opt->results());
   }
 };
 
@@ -49,44 +86,32 @@ int main(int argc, char** argv) {
 
   CLI::App app{"zoograd: a small deep-learning framework and its loss-function zoo"};
   app.require_subcommand(1);
+  DoorFlags door;
+  auto text = [](const auto& v) { return std::to_string(v); };
+  auto real = [](double v) { return zg::number_text(v); };
 
   zg::DemoOptions demo;
   CLI::App* demo_cmd = app.add_subcommand("demo", "train a small MLP on synthetic 2-D spirals and print its test accuracy");
-  demo_cmd->add_option("--epochs", demo.epochs, "training epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  demo_cmd->add_option("--hidden", demo.hidden, "hidden units per layer")->capture_default_str()->check(CLI::PositiveNumber);
-  demo_cmd->add_option("--lr", demo.lr, "peak learning rate")->capture_default_str()->check(CLI::PositiveNumber);
-  demo_cmd->add_option("--momentum", demo.momentum, "SGD momentum")->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  demo_cmd->add_option("--seed", demo.seed, "random seed")->capture_default_str();
+  door.add(demo_cmd, "--epochs", "training epochs", text(demo.epochs),
+           [&](auto& f, auto& t) { demo.epochs = zg::whole_in(f, t, zg::kEpochRange); });
+  door.add(demo_cmd, "--hidden", "hidden units per layer", text(demo.hidden),
+           [&](auto& f, auto& t) { demo.hidden = zg::whole_in(f, t, zg::ValueRange::whole(1, 4096)); });
+  door.add(demo_cmd, "--lr", "peak learning rate", real(demo.lr),
+           [&](auto& f, auto& t) { demo.lr = zg::number_in(f, t, zg::kLearningRateRange); });
+  door.add(demo_cmd, "--momentum", "SGD momentum", real(demo.momentum),
+           [&](auto& f, auto& t) { demo.momentum = zg::number_in(f, t, zg::kMomentumRange); });
+  door.add(demo_cmd, "--seed", "random seed", text(demo.seed), [&](auto& f, auto& t) { demo.seed = zg::seed_from(f, t); });
 
-  zg::TrainConfig scratch;
   std::string config_file, resume_dir;
   CLI::App* train_cmd = app.add_subcommand("train", "train a classifier and write a run folder (metrics, model, report)");
-  FlagBinder bind{train_cmd, scratch, {}};
-  bind.add("--data", &zg::TrainConfig::data,
-           "fashion-mnist | mnist-digits | moons | spirals | blobs | idx:TRAIN_IMG,TRAIN_LBL,TEST_IMG,TEST_LBL | folder:PATH");
-  bind.add("--model", &zg::TrainConfig::model, "mlp | cnn (LeNet-style)");
-  bind.add("--hidden", &zg::TrainConfig::hidden, "mlp hidden widths, e.g. --hidden 512 256")->expected(1, 16)->delimiter(',');
-  std::string loss_names;
-  for (const std::string& n : zg::Objective::names()) loss_names += (loss_names.empty() ? "" : " | ") + n;
-  bind.add("--loss", &zg::TrainConfig::loss, loss_names + " (see zoograd loss list)");
-  std::vector<std::string> loss_settings;
-  CLI::Option* set_opt = train_cmd->add_option("--set", loss_settings, "loss parameter, key=value (repeatable)");
-  bind.add("--embedding-dim", &zg::TrainConfig::embedding_dim, "features before the head of an angular loss");
-  bind.add("--epochs", &zg::TrainConfig::epochs, "epochs in total (with --resume: the new total)");
-  bind.add("--batch-size", &zg::TrainConfig::batch_size, "samples per step");
-  bind.add("--lr", &zg::TrainConfig::lr, "learning rate");
-  bind.add("--momentum", &zg::TrainConfig::momentum, "SGD momentum");
-  bind.add("--weight-decay", &zg::TrainConfig::weight_decay, "L2 weight decay");
-  bind.add("--schedule", &zg::TrainConfig::schedule,
-           "constant | step:S[:G] | multistep:M1,M2[:G] | cosine:T[:MIN], optionally +warmup:W");
-  bind.add("--seed", &zg::TrainConfig::seed, "random seed (initial weights, shuffling, data split)");
-  bind.add("--threads", &zg::TrainConfig::threads, "threads for the GEMMs and our loops (0: OPENBLAS_NUM_THREADS, else the cores)");
-  bind.add("--out", &zg::TrainConfig::out, "run folder (default runs/<data>-<model>[-N])");
-  train_cmd->add_flag("--quiet", scratch.quiet, "no progress or per-epoch lines");
-  train_cmd->add_flag("--detect-anomaly", scratch.detect_anomaly,
-                      "check every op's output and gradient for NaN/Inf and name the first (slow)");
-  train_cmd->add_option("--resume", resume_dir, "continue the run saved in this folder");
+  TrainFlags train_flags;
+  train_flags.add(train_cmd);
+  train_cmd->add_option("--resume", resume_dir, "continue the run saved in this folder (flags that contradict it are refused)");
   train_cmd->add_option("--config", config_file, "read settings from a config.json (flags given override it)");
+  CLI::Option* overwrite = train_cmd->add_flag("--overwrite")
+                              ->description("replace the run in --out (a folder holding files of anything else is "
+                                            "never replaced)")
+                              ->excludes("--resume");
 
   std::string eval_dir, eval_data;
   CLI::App* eval_cmd = app.add_subcommand("eval", "evaluate a trained run on a test set");
@@ -103,15 +128,23 @@ int main(int argc, char** argv) {
   margins_cmd->add_option("--losses", margins.losses, "panels to run, comma-separated: " + panel_names)
       ->delimiter(',');
   margins_cmd->add_option("--set", margins.set, "a panel's loss parameter, PANEL.key=value (repeatable)");
-  margins_cmd->add_option("--dim", margins.dim, "feature dimension, 2 or 3")->capture_default_str();
-  margins_cmd->add_option("--epochs", margins.epochs, "epochs per loss (default 6; 30 with --full)");
+  door.add(margins_cmd, "--dim", "feature dimension, 2 or 3", text(margins.dim),
+           [&](auto& f, auto& t) { margins.dim = zg::whole_in(f, t, zg::ValueRange::whole(2, 3)); });
+  door.add(margins_cmd, "--epochs", "epochs per loss (default 6; 30 with --full)", "",
+           [&](auto& f, auto& t) { margins.epochs = zg::whole_in(f, t, zg::kEpochRange); });
   margins_cmd->add_flag("--full", margins.full, "longer, sharper runs");
-  margins_cmd->add_option("--batch-size", margins.batch_size, "samples per step")->capture_default_str();
-  margins_cmd->add_option("--lr", margins.lr, "peak learning rate (cosine schedule)")->capture_default_str();
-  margins_cmd->add_option("--weight-decay", margins.weight_decay, "L2 penalty of SGD")->capture_default_str();
-  margins_cmd->add_option("--seed", margins.seed, "random seed")->capture_default_str();
-  margins_cmd->add_option("--threads", margins.threads, "threads for the GEMMs and our loops (0: OPENBLAS_NUM_THREADS, else the cores)")->capture_default_str();
-  margins_cmd->add_option("--jobs", margins.jobs, "panels trained at once (0: one per core)")->capture_default_str();
+  door.add(margins_cmd, "--batch-size", "samples per step", text(margins.batch_size),
+           [&](auto& f, auto& t) { margins.batch_size = zg::whole_in(f, t, zg::kSizeRange); });
+  door.add(margins_cmd, "--lr", "peak learning rate (cosine schedule)", real(margins.lr),
+           [&](auto& f, auto& t) { margins.lr = zg::number_in(f, t, zg::kLearningRateRange); });
+  door.add(margins_cmd, "--weight-decay", "L2 penalty of SGD", real(margins.weight_decay),
+           [&](auto& f, auto& t) { margins.weight_decay = zg::number_in(f, t, zg::kWeightDecayRange); });
+  door.add(margins_cmd, "--seed", "random seed", text(margins.seed),
+           [&](auto& f, auto& t) { margins.seed = zg::seed_from(f, t); });
+  door.add(margins_cmd, "--threads", "threads for the GEMMs and our loops (0: OPENBLAS_NUM_THREADS, else the cores)",
+           text(margins.threads), [&](auto& f, auto& t) { margins.threads = zg::whole_in(f, t, zg::kThreadRange); });
+  door.add(margins_cmd, "--jobs", "panels trained at once (0: one per core)", text(margins.jobs),
+           [&](auto& f, auto& t) { margins.jobs = zg::whole_in(f, t, zg::kThreadRange); });
   margins_cmd->add_option("--out", margins.out, "report folder")->capture_default_str();
   margins_cmd->add_flag("--quiet", margins.quiet, "no progress or per-epoch lines");
 
@@ -131,7 +164,8 @@ int main(int argc, char** argv) {
   loss_plot->add_option("--out", plot_dir, "folder to write into (created if missing)")->required();
   zg::LossEvalRequest eval_req;
   CLI::App* loss_eval = loss_cmd->add_subcommand(
-      "eval", "read {\"inputs\": {name: nested array}} on stdin; print the loss and the gradients of its sum");
+      "eval", "read {\"inputs\": {name: nested array}} on stdin; print the loss and the gradients of its sum "
+              "(a non-finite number as the string \"inf\", \"-inf\" or \"nan\")");
   loss_eval->add_option("name", eval_req.name, "loss name (see zoograd loss list)")->required();
   loss_eval->add_option("--set", eval_req.set, "parameter, key=value (repeatable)");
   loss_eval->add_option("--reduction", eval_req.reduction, "none | mean | sum | batchmean")->capture_default_str();
@@ -145,23 +179,29 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "zoograd: %s (see --help)\n", e.what());
     return 2;
   }
+  // The commands that run long or write files stop at a safe point on SIGINT or SIGTERM; the
+  // others (reading stdin, printing) end at once, as a plain program would.
+  if (*demo_cmd || *train_cmd || *margins_cmd || *loss_plot) zg::install_interrupt_handlers();
   try {
+    door.apply();
     if (*demo_cmd) {
       std::printf("test accuracy: %.4f\n", zg::run_demo(demo));
     } else if (*train_cmd) {
       zg::TrainConfig config;
       try {  // a bad setting is a bad command line: exit 2, like an unknown flag
-        config = config_file.empty() ? zg::TrainConfig{} : zg::TrainConfig::load(config_file);
-        bind.apply(config);
-        if (train_cmd->count("--quiet")) config.quiet = scratch.quiet;
-        if (train_cmd->count("--detect-anomaly")) config.detect_anomaly = scratch.detect_anomaly;
-        if (set_opt->count() > 0) config.loss_params = zg::parse_loss_settings(loss_settings);
+        if (!resume_dir.empty()) config = zg::resumed_config(resume_dir);  // its flags then say what to change
+        if (!config_file.empty()) {
+          zg::TrainConfig file = zg::TrainConfig::load(config_file);
+          if (!resume_dir.empty()) file.out = resume_dir;
+          config = file;
+        }
+        train_flags.apply(config);
         config.validate();
       } catch (const std::invalid_argument& e) {
         std::fprintf(stderr, "zoograd: %s\n", e.what());
         return 2;
       }
-      zg::TrainResult r = zg::run_train(config, resume_dir);
+      zg::TrainResult r = zg::run_train(config, {.resume = resume_dir, .overwrite = overwrite->count() > 0});
       std::printf("test accuracy: %.4f\nrun folder: %s\n", r.test_accuracy, r.run_dir.c_str());
     } else if (*margins_cmd) {
       try {
@@ -205,15 +245,30 @@ int main(int argc, char** argv) {
         std::printf("%-14s %-10s %-12s %s\n", d.name.c_str(), status.c_str(), size.c_str(), where.c_str());
       }
     }
+  } catch (const zg::UsageError& e) {
+    std::fprintf(stderr, "zoograd: %s\n", e.what());
+    return 2;
+  } catch (const zg::Interrupted& e) {
+    std::fprintf(stderr, "zoograd: %s\n", e.what());
+    return 128 + e.signal;
   } catch (const zg::DivergenceError& e) {
     std::fprintf(stderr, "zoograd: %s\n", e.what());
     return 3;
   } catch (const zg::AnomalyError& e) {
     std::fprintf(stderr, "zoograd: training diverged: %s\n", e.what());
     return 3;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "zoograd: error: out of memory; lower the sizes (--hidden, --batch-size, ...)\n");
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "zoograd: error: %s\n", e.what());
     return 1;
+  }
+  if (int signal = zg::pending_interrupt()) {  // it came after the last safe point: the work is complete
+    std::fflush(stdout);
+    std::fprintf(stderr, "zoograd: interrupted by %s after the work was done; its output is complete\n",
+                 zg::signal_name(signal).c_str());
+    return 128 + signal;
   }
   return 0;
 }

@@ -22,9 +22,10 @@
 #include "layers/pooling.h"
 #include "layers/sequential.h"
 #include "optim/sgd.h"
-#include "train/loss_tool.h"
 #include "train/progress.h"
+#include "train/interrupt.h"
 #include "train/trainer.h"
+#include "train/values.h"
 
 namespace zg {
 
@@ -80,15 +81,16 @@ std::vector<MarginPanel> MarginsOptions::resolved_panels() const {
     if (it == chosen.end())
       throw std::invalid_argument("--set " + kv + ": no panel \"" + kv.substr(0, dot) + "\" among " +
                                   (losses.empty() ? known : "the chosen --losses"));
-    for (const auto& [key, value] : parse_loss_settings({kv.substr(dot + 1)})) it->params[key] = value;
+    for (const auto& [key, value] : loss_settings("--set " + it->name, {kv.substr(dot + 1)})) it->params[key] = value;
   }
   for (const MarginPanel& p : chosen) Objective{p.loss, p.params, p.anneal};  // throws on a bad setting
-  if (epochs_to_run() < 1) throw std::invalid_argument("--epochs: must be positive, got " + std::to_string(epochs));
-  if (batch_size < 1) throw std::invalid_argument("--batch-size: must be positive, got " + std::to_string(batch_size));
-  if (!(lr > 0)) throw std::invalid_argument("--lr: must be positive, got " + std::to_string(lr));
-  if (jobs < 0) throw std::invalid_argument("--jobs: must be zero (one per core) or positive, got " + std::to_string(jobs));
-  if (!(weight_decay >= 0))
-    throw std::invalid_argument("--weight-decay: must be zero or positive, got " + std::to_string(weight_decay));
+  // The ranges of the command line's flags (train/values.h), for callers of the library too.
+  check_value("--epochs", static_cast<double>(epochs_to_run()), kEpochRange);
+  check_value("--batch-size", static_cast<double>(batch_size), kSizeRange);
+  check_value("--lr", lr, kLearningRateRange);
+  check_value("--weight-decay", weight_decay, kWeightDecayRange);
+  check_value("--threads", static_cast<double>(threads), kThreadRange);
+  check_value("--jobs", static_cast<double>(jobs), kThreadRange);
   return chosen;
 }
 
@@ -254,6 +256,10 @@ MarginsResult run_margins(const MarginsOptions& options) {
   if (options.threads > 0) set_num_threads(static_cast<int>(options.threads));
   else if (jobs > 1) set_num_threads(1);
   DataSplit data = load_dataset(options.data, options.seed);
+  for (const Dataset* d : {&data.train, &data.test})
+    if (d->size() == 0)
+      throw std::runtime_error("data set " + options.data + ": the " + (d == &data.train ? "train" : "test") +
+                               " split is empty; the atlas trains on the one and measures the other");
   Normalize norm = pixel_stats(data.train);
 
   std::vector<std::optional<PanelResult>> results(panels.size());
@@ -280,8 +286,15 @@ MarginsResult run_margins(const MarginsOptions& options) {
     for (std::size_t j = 1; j < jobs; ++j) pool.emplace_back(worker);
     worker();
   }
-  for (const std::exception_ptr& e : errors)
-    if (e) std::rethrow_exception(e);
+  for (const std::exception_ptr& e : errors) {
+    if (!e) continue;
+    try {
+      std::rethrow_exception(e);
+    } catch (const Interrupted& stop) {
+      throw Interrupted(stop.signal, std::string(stop.what()) + "; the atlas was not written, nothing was changed in " +
+                                         options.out);
+    }
+  }
   MarginsResult result;
   result.class_names = data.train.class_names;
   for (std::optional<PanelResult>& r : results) result.panels.push_back(std::move(*r));

@@ -16,4 +16,10 @@ namespace zg {
 std::shared_ptr<Sequential> build_model(const TrainConfig& config, const Shape& sample_shape, std::int64_t classes,
                                     Generator& gen);
 
+// Whether the model build_model would make, trained on batches of `batch` samples, fits in this
+// machine's memory: its parameters four times over (weights, gradients, momentum, a checkpoint's
+// copy) and, roughly, a batch's activations and their gradients. Checked before anything is
+// allocated; throws UsageError naming the flags to lower and both sizes.
+void check_model_fits(const TrainConfig& config, const Shape& sample_shape, std::int64_t classes, std::int64_t batch);
+
 }  // namespace zg

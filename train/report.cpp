@@ -2,22 +2,12 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <stdexcept>
-
+#include "core/serialize.h"
 #include "train/svg.h"
 
 namespace zg {
 
-void write_file(const std::string& path, const std::string& text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw std::runtime_error(path + ": cannot write");
-  }
-  std::filesystem::rename(tmp, path);
-}
+void write_file(const std::string& path, const std::string& text) { write_file_atomic(path, text); }
 
 std::string confusion_text(const Confusion& confusion, const std::vector<std::string>& names) {
   std::string s = "true \\ predicted";

@@ -16,7 +16,8 @@ using Confusion = std::vector<std::vector<std::int64_t>>;
 void write_run_report(const std::string& dir, const nlohmann::json& config, const nlohmann::json& metrics,
                       const Confusion& confusion, const std::vector<std::string>& class_names);
 
-// Writes text to path atomically (temporary file + rename).
+// write_file_atomic (core/serialize.h): synced and renamed into place; a failure names the file and
+// the OS's reason and leaves no temporary file.
 void write_file(const std::string& path, const std::string& text);
 
 std::string confusion_text(const Confusion& confusion, const std::vector<std::string>& class_names);

@@ -14,9 +14,12 @@
 #include "optim/schedule.h"
 #include "optim/sgd.h"
 #include "train/checkpoint.h"
+#include "train/interrupt.h"
 #include "train/models.h"
 #include "train/objective.h"
 #include "train/progress.h"
+#include "train/run_folder.h"
+#include "train/values.h"
 
 namespace zg {
 
@@ -35,6 +38,8 @@ std::string format_value(double v) {
 
 Evaluation evaluate(Sequential& model, const Dataset& data, const Normalize& norm, const Objective& objective,
                     std::int64_t step, std::int64_t batch_size) {
+  if (data.size() == 0)
+    throw std::invalid_argument("evaluate: data set " + data.name + " is empty, so its loss and accuracy are undefined");
   NoGradGuard no_grad;
   bool was_training = model.is_training();
   model.eval();
@@ -69,6 +74,10 @@ EpochTotals train_epoch(Sequential& model, const Objective& objective, SGD& opti
   EpochTotals t;
   model.train();
   for (const auto& indices : loader.epoch_indices()) {
+    if (pending_interrupt()) {  // the safe point: between two steps
+      progress.finish();
+      stop_if_interrupted();
+    }
     if (lr_at_step)
       for (ParamGroup& group : optimizer.param_groups()) group.options.lr = lr_at_step(step);
     Batch b = loader.batch(indices);
@@ -96,36 +105,116 @@ EpochTotals train_epoch(Sequential& model, const Objective& objective, SGD& opti
 
 namespace {
 
-std::string pick_run_dir(const TrainConfig& c) {
-  if (!c.out.empty()) return c.out;
+// Opens a new run's folder: config.out, or the first free runs/<data>-<model>[-N].
+void open_new_folder(std::optional<RunFolder>& folder, const TrainConfig& c, bool overwrite) {
+  if (!c.out.empty()) {
+    folder.emplace(c.out, overwrite ? RunFolder::Start::Overwrite : RunFolder::Start::New);
+    return;
+  }
   std::string base = "runs/" + c.data + "-" + c.model;
   for (char& ch : base)
     if (ch == ':' || ch == ',') ch = '_';
-  std::string dir = base;
-  for (int k = 2; fs::exists(dir); ++k) dir = base + "-" + std::to_string(k);
-  return dir;
+  for (int k = 1;; ++k) {
+    std::string dir = k == 1 ? base : base + "-" + std::to_string(k);
+    if (fs::exists(dir)) continue;
+    try {
+      folder.emplace(dir, RunFolder::Start::New);
+      return;
+    } catch (const UsageError&) {
+      if (!fs::exists(dir)) throw;  // else another process took the name first: try the next
+    }
+  }
+}
+
+// The settings a resumed run may change; every other one must match the saved run.
+bool changeable(const std::string& key) {
+  return key == "epochs" || key == "threads" || key == "quiet" || key == "detect_anomaly";
+}
+
+std::string flag_text(const TrainSetting& s, const TrainConfig& c) {
+  std::string text;
+  for (const std::string& t : s.get(c)) text += (text.empty() ? "" : ",") + t;
+  return s.flag + " " + (text.empty() ? "\"\"" : text);
+}
+
+// The saved run's settings with the changeable ones requested applied (logged); throws UsageError
+// listing every requested setting that contradicts the saved run.
+TrainConfig reconcile(const TrainConfig& requested, const TrainConfig& saved, const std::string& dir,
+                      std::int64_t epochs_done) {
+  TrainConfig config = saved;
+  std::string contradictions;
+  std::vector<std::string> changes;
+  for (const TrainSetting& s : train_settings()) {
+    if (s.get(requested) == s.get(saved)) continue;
+    if (s.key == "out") {
+      std::error_code ec;
+      if (requested.out.empty() || fs::weakly_canonical(requested.out, ec) == fs::weakly_canonical(dir, ec)) continue;
+    } else if (changeable(s.key)) {
+      s.set(config, s.flag, s.get(requested));
+      changes.push_back(flag_text(s, requested) + " (the saved run has " + flag_text(s, saved) + ")");
+      continue;
+    }
+    contradictions += (contradictions.empty() ? "" : ", ") + flag_text(s, requested) + " (the run has " +
+                      flag_text(s, saved) + ")";
+  }
+  if (!contradictions.empty())
+    throw UsageError("--resume " + dir + ": " + contradictions +
+                     " contradict the saved run, which keeps its set-up; drop them, or start a new run with "
+                     "another --out");
+  if (config.epochs <= epochs_done)
+    throw UsageError("--resume " + dir + ": the run has trained " + std::to_string(epochs_done) + " of its " +
+                     std::to_string(config.epochs) + " epochs; pass --epochs N with N > " + std::to_string(epochs_done) +
+                     " to train on");
+  for (const std::string& change : changes) spdlog::info("resuming {} with {}", dir, change);
+  config.out = dir;
+  return config;
+}
+
+void require_samples(const DataSplit& data, const std::string& spec) {
+  for (const Dataset* d : {&data.train, &data.test})
+    if (d->size() == 0)
+      throw std::runtime_error("data set " + spec + ": the " + (d == &data.train ? "train" : "test") +
+                               " split is empty; zoograd trains on the one and reports accuracy on the other");
 }
 
 }  // namespace
 
-TrainResult run_train(const TrainConfig& requested, const std::string& resume_dir) {
+TrainConfig resumed_config(const std::string& dir) {
+  Checkpoint saved = read_latest_checkpoint(dir);
+  TrainConfig config = TrainConfig::from_json(saved.config, saved.path);
+  config.out = dir;
+  return config;
+}
+
+TrainResult run_train(const TrainConfig& requested, const RunStart& start) {
+  requested.validate();
   TrainConfig config = requested;
+  std::optional<RunFolder> folder;
   std::optional<Checkpoint> resume;
-  if (!resume_dir.empty()) {
-    resume = read_latest_checkpoint(resume_dir);
-    TrainConfig saved = TrainConfig::from_json(resume->config, resume->path);
-    saved.epochs = requested.epochs;
-    saved.quiet = requested.quiet;
-    saved.detect_anomaly = requested.detect_anomaly;
-    saved.out = resume_dir;
-    config = saved;
+  if (!start.resume.empty()) {
+    folder.emplace(start.resume, RunFolder::Start::Resume);
+    resume = read_latest_checkpoint(start.resume);
+    if (const std::string& id = resume->state.run_id; !id.empty()) {
+      if (recorded_run_id(start.resume).empty()) folder->adopt(id);  // run.json was not written yet
+      if (folder->id() != id)
+        throw UsageError("--resume " + start.resume + ": " + resume->path + " belongs to run " + id + ", not to run " +
+                         folder->id() + " of run.json; the folder mixes two runs, so it resumes neither");
+    }
+    config = reconcile(requested, TrainConfig::from_json(resume->config, resume->path), start.resume,
+                       resume->state.epoch);
+  } else {
+    open_new_folder(folder, config, start.overwrite);
   }
-  config.validate();
+  const std::string dir = folder->path();
+  config.out = dir;
   if (config.threads > 0) set_num_threads(static_cast<int>(config.threads));
   std::optional<DetectAnomalyGuard> anomaly;
   if (config.detect_anomaly) anomaly.emplace();
 
   DataSplit data = load_dataset(config.data, config.seed);
+  require_samples(data, config.data);
+  check_model_fits(config, data.train.sample_shape, data.train.num_classes,
+                   std::min(config.batch_size, std::max<std::int64_t>(data.train.size(), 1000)));
   Normalize norm = pixel_stats(data.train);
   Generator gen(config.seed);
   std::shared_ptr<Sequential> model = build_model(config, data.train.sample_shape, data.train.num_classes, gen);
@@ -139,43 +228,48 @@ TrainResult run_train(const TrainConfig& requested, const std::string& resume_di
     spdlog::info("resuming {} after epoch {} (step {})", resume->path, state.epoch, state.step);
     resume.reset();  // frees the file's copy of the weights
   }
-  std::string dir = pick_run_dir(config);
-  config.out = dir;
-  fs::create_directories(dir);
+  state.run_id = folder->id();
   nlohmann::json config_json = config.to_json();
 
   DataLoader loader(data.train, config.batch_size, true, gen, norm);
   Evaluation test;
-  for (std::int64_t epoch = state.epoch + 1; epoch <= config.epochs; ++epoch) {
-    double lr = schedule.lr_at(config.lr, epoch - 1);
-    optimizer.param_groups()[0].options.lr = lr;
-    auto start = std::chrono::steady_clock::now();
-    Progress progress(epoch, config.epochs, data.train.size(), !config.quiet);
-    EpochTotals totals = train_epoch(*model, objective, optimizer, loader, state.step, progress);
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    test = evaluate(*model, data.test, norm, objective, state.step);
-    nlohmann::json m = {{"epoch", epoch},
-                        {"step", state.step},
-                        {"lr", lr},
-                        {"train_loss", totals.mean_loss()},
-                        {"train_accuracy", totals.accuracy()},
-                        {"test_loss", test.loss},
-                        {"test_accuracy", test.accuracy},
-                        {"seconds", seconds},
-                        {"samples_per_second", static_cast<double>(totals.seen) / seconds}};
-    if (std::optional<double> lambda = objective.lambda(state.step)) m["lambda"] = *lambda;
-    state.metrics.push_back(m);
-    state.epoch = epoch;
-    if (!config.quiet)
-      spdlog::info("epoch {}/{}  lr {:.4g}  train loss {:.4f} acc {:.4f}  test loss {:.4f} acc {:.4f}  {:.1f} s ({:.0f} samples/s)",
-                   epoch, config.epochs, lr, m["train_loss"].get<double>(), m["train_accuracy"].get<double>(), test.loss,
-                   test.accuracy, seconds, m["samples_per_second"].get<double>());
-    save_safetensors((fs::path(dir) / "model.safetensors").string(), model->state_dict(),
-                     {{"config", config_json.dump()}, {"step", std::to_string(state.step)}});
-    save_checkpoint(dir, *model, optimizer, gen, state, config_json);
-    write_run_report(dir, config_json, state.metrics, test.confusion, data.train.class_names);
+  try {
+    for (std::int64_t epoch = state.epoch + 1; epoch <= config.epochs; ++epoch) {
+      double lr = schedule.lr_at(config.lr, epoch - 1);
+      optimizer.param_groups()[0].options.lr = lr;
+      auto begin = std::chrono::steady_clock::now();
+      Progress progress(epoch, config.epochs, data.train.size(), !config.quiet);
+      EpochTotals totals = train_epoch(*model, objective, optimizer, loader, state.step, progress);
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+      test = evaluate(*model, data.test, norm, objective, state.step);
+      nlohmann::json m = {{"epoch", epoch},
+                          {"step", state.step},
+                          {"lr", lr},
+                          {"train_loss", totals.mean_loss()},
+                          {"train_accuracy", totals.accuracy()},
+                          {"test_loss", test.loss},
+                          {"test_accuracy", test.accuracy},
+                          {"seconds", seconds},
+                          {"samples_per_second", static_cast<double>(totals.seen) / seconds}};
+      if (std::optional<double> lambda = objective.lambda(state.step)) m["lambda"] = *lambda;
+      state.metrics.push_back(m);
+      state.epoch = epoch;
+      if (!config.quiet)
+        spdlog::info("epoch {}/{}  lr {:.4g}  train loss {:.4f} acc {:.4f}  test loss {:.4f} acc {:.4f}  {:.1f} s ({:.0f} samples/s)",
+                     epoch, config.epochs, lr, m["train_loss"].get<double>(), m["train_accuracy"].get<double>(), test.loss,
+                     test.accuracy, seconds, m["samples_per_second"].get<double>());
+      folder->record();  // run.json first: a folder with a checkpoint always says whose it is
+      save_safetensors((fs::path(dir) / "model.safetensors").string(), model->state_dict(),
+                       {{"config", config_json.dump()}, {"step", std::to_string(state.step)}, {"run", state.run_id}});
+      save_checkpoint(dir, *model, optimizer, gen, state, config_json);
+      write_run_report(dir, config_json, state.metrics, test.confusion, data.train.class_names);
+    }
+  } catch (const Interrupted& e) {
+    throw Interrupted(e.signal, std::string(e.what()) + " during epoch " + std::to_string(state.epoch + 1) + "; " +
+                                    (state.epoch > 0 ? dir + " keeps epoch " + std::to_string(state.epoch) +
+                                                           "; continue with: zoograd train --resume " + dir
+                                                     : "no epoch was complete, so nothing was saved"));
   }
-  if (state.metrics.empty()) throw std::invalid_argument("nothing to train: --epochs " + std::to_string(config.epochs));
   return {dir, state.metrics.back()["test_accuracy"].get<double>()};
 }
 
@@ -190,6 +284,8 @@ Evaluation run_eval(const std::string& run_dir, const std::string& data_spec, st
   if (!data_spec.empty()) config.data = data_spec;
   if (config.threads > 0) set_num_threads(static_cast<int>(config.threads));
   DataSplit data = load_dataset(config.data, config.seed);
+  require_samples(data, config.data);
+  check_model_fits(config, data.train.sample_shape, data.train.num_classes, 1000);
   Generator gen(config.seed);
   std::shared_ptr<Sequential> model = build_model(config, data.train.sample_shape, data.train.num_classes, gen);
   try {

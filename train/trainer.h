@@ -52,9 +52,23 @@ struct TrainResult {
   double test_accuracy = 0;
 };
 
-// Trains as configured, writing the run folder after every epoch. With resume_dir, continues the
-// run saved there (its newest checkpoint that loads, and settings; config.epochs may raise the epoch count).
-TrainResult run_train(const TrainConfig& config, const std::string& resume_dir = "");
+// Where a run starts.
+struct RunStart {
+  std::string resume;      // continue the run saved in this folder
+  bool overwrite = false;  // a new run may replace a run folder (run_folder.h) at config.out
+};
+
+// Trains as configured, writing the run folder (run_folder.h) after every epoch. With
+// start.resume, continues the run saved there from its newest checkpoint that loads: config must
+// match the saved settings but for epochs (the new total), threads, quiet and detect_anomaly,
+// which it changes, saying so; a contradiction throws UsageError listing each. SIGINT or SIGTERM
+// (train/interrupt.h) stops it between two steps with Interrupted, saying how to resume. An empty
+// train or test split is an error.
+TrainResult run_train(const TrainConfig& config, const RunStart& start = {});
+
+// The settings saved in the run folder dir (its newest checkpoint), with out = dir: what
+// `zoograd train --resume dir` starts from before its flags apply.
+TrainConfig resumed_config(const std::string& dir);
 
 // Loads RUN_DIR's settings and model.safetensors and evaluates on the test split of data_spec
 // (the run's own data set when empty).
