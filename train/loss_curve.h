@@ -8,14 +8,14 @@
 namespace zg {
 
 struct LossCurveRequest {
-  std::string name;               // the catalog's loss
-  std::string vary;               // the element to sweep: INPUT[i,j,...], one index per dim (INPUT[] for 0-D)
+  std::string name{};             // the catalog's loss
+  std::string vary{};             // the element to sweep: INPUT[i,j,...], one index per dim (INPUT[] for 0-D)
   double from = -3, to = 3;       // its values, both ends included
   int points = 101;               // >= 2
-  std::vector<std::string> set;   // parameters, "key=value"
+  std::vector<std::string> set{};  // parameters, "key=value"
   std::string reduction = "mean";
   std::string format = "csv";     // csv | svg
-  std::string inputs_file;        // JSON as `loss eval` reads it; empty: the row's sample inputs
+  std::string inputs_file{};      // JSON as `loss eval` reads it; empty: the row's sample inputs
   std::uint64_t seed = 0;         // the sample's generator, when there is no inputs_file
 };
 
