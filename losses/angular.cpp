@@ -143,13 +143,17 @@ Tensor target_sin(const Tensor& x, const Tensor& x_hat, const Tensor& w_hat_y, c
   return where(lt(sum(x * x, {1}, true), kNormEps * kNormEps), scalar(1.0, sin.dtype()), sin);
 }
 
-// z = s·cos θ with the target entry target_logit(cos θ_y, sin θ_y).
+// z = s·cos θ with the target entry target_logit(cos θ_y, sin θ_y). In float64 sin θ_y comes from
+// the rejection (target_sin); float32 passes it undefined, and the transforms take it from cos θ
+// as they always have, so float32 training keeps its rounding bit for bit (as cross_entropy does,
+// see target_nll in losses/classification.cpp).
 template <class TargetLogit>
 Tensor cosine_margin_loss(const Tensor& x, const Tensor& w, const Tensor& y, double s, Reduction reduction,
                           TargetLogit target_logit) {
   const Tensor x_hat = normalize(x, 2.0, 1, kNormEps), w_hat = normalize(w, 2.0, 1, kNormEps);
   const Tensor cos = mm(x_hat, w_hat, false, true), cos_y = target_column(cos, y);
-  const Tensor sin_y = target_sin(x, x_hat, index_select(w_hat, 0, y), cos_y);
+  const Tensor sin_y =
+      x.dtype() == DType::Float64 ? target_sin(x, x_hat, index_select(w_hat, 0, y), cos_y) : Tensor();
   return cross_entropy_with_target_logit(s * cos, target_logit(cos_y, sin_y), y, reduction);
 }
 
@@ -296,7 +300,9 @@ Tensor arcface_loss(const Tensor& embeddings, const Tensor& weight, const Tensor
   check_arcface_margin("arcface_loss", options.m);
   return cosine_margin_loss(embeddings, weight, target, options.s, options.reduction,
                             [&](const Tensor& c, const Tensor& sin_theta) {
-                              return arcface_target_logit(c, sin_theta, options.s, options.m, options.easy_margin);
+                              return sin_theta.defined()
+                                         ? arcface_target_logit(c, sin_theta, options.s, options.m, options.easy_margin)
+                                         : arcface_target_logit(c, options.s, options.m, options.easy_margin);
                             });
 }
 
@@ -307,7 +313,9 @@ Tensor combined_margin_loss(const Tensor& embeddings, const Tensor& weight, cons
   check_combined_margins("combined_margin_loss", options.m1, options.m2, options.m3);
   return cosine_margin_loss(embeddings, weight, target, options.s, options.reduction,
                             [&](const Tensor& c, const Tensor& sin_theta) {
-                              return combined_margin_target_logit(c, sin_theta, options.s, options.m1, options.m2, options.m3);
+                              const CombinedMarginOptions& o = options;
+                              return sin_theta.defined() ? combined_margin_target_logit(c, sin_theta, o.s, o.m1, o.m2, o.m3)
+                                                         : combined_margin_target_logit(c, o.s, o.m1, o.m2, o.m3);
                             });
 }
 

@@ -157,6 +157,14 @@ Tensor clamped_log(const Tensor& p) {
   return clamp(where(positive, log_p, scalar(-100.0, p.dtype())), -100.0);
 }
 
+// -log p_y per row: in float64 softplus(logsumexp_{j≠y} x_j - x_y), exact in the tails
+// (losses/exact_softmax.h); float32 keeps -log_softmax(x)_y, bit for bit the form the README's
+// training results were measured with (rounding alone moves a 2-D atlas panel by points).
+Tensor target_nll(const Tensor& rows, const Tensor& index) {
+  if (rows.dtype() == DType::Float64) return softplus(target_gap(rows, index));
+  return -reshape(gather(log_softmax(rows, 1), 1, unsqueeze(index, 1)), {index.numel()});
+}
+
 // (1 - p_t)^γ at max(1 - p_t, the smallest normal number), so that its gradient stays finite (see the header).
 Tensor focal_factor(const Tensor& one_minus_p_t, double gamma) {
   double tiny =
@@ -189,7 +197,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
   }
 
   ClassTargets t = class_targets(target, x.sample_shape, classes, options.ignore_index, input.dtype(), loss);
-  WeightedNll nll = weighted_nll(softplus(target_gap(x.rows, t.index)), t, options.weight);  // -log p_y, exact
+  WeightedNll nll = weighted_nll(target_nll(x.rows, t.index), t, options.weight);
   Tensor per_row = nll.per_row;
   if (eps > 0) {  // as PyTorch, only then: ε = 0 is exactly nll_loss, even with a logit of -inf
     Tensor smooth = -sum(weighted(log_softmax(x.rows, 1), options.weight), {1});  // -Σ_c w_c·log p_{n,c}

@@ -32,9 +32,11 @@ struct CrossEntropyOptions {
 // Probability target q (floating, input's shape; ignore_index must stay negative):
 //   ℓ_n = -Σ_c w_c·((1 - ε)·q_{n,c} + ε/C)·log p_{n,c};   mean = Σ_n ℓ_n / (number of samples), weights
 //   do not enter the denominator (PyTorch's rule).
-// Exact in the tails, unlike PyTorch: -log p_y is softplus(logsumexp_{j≠y} x_j - x_y) (losses/exact_softmax.h),
-// so a margin x_y - max_{j≠y} x_j of 40 gives 2e-17·(C - 1), not 0, and value and gradient keep
-// their relative precision up to margins of 700 and beyond (probability targets: at the largest logit).
+// In float64 exact in the tails, unlike PyTorch: -log p_y is softplus(logsumexp_{j≠y} x_j - x_y)
+// (losses/exact_softmax.h), so a margin x_y - max_{j≠y} x_j of 40 gives (C - 1)·e^-40 ≈ (C - 1)·4.2e-18,
+// not 0, and value and gradient keep their relative precision up to margins of 700 and beyond
+// (probability targets: at the largest logit). With class indices, float32 keeps -log_softmax(x)_y,
+// bit for bit the form training runs were measured with (see target_nll in the .cpp).
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyOptions& options = {});
 
 struct NllLossOptions {

@@ -4,16 +4,15 @@
 
 namespace zg {
 
-// A logit that adds exactly 0 to a logsumexp with any real logit in it (e^(-1e30 - x) underflows) yet
-// is finite, in float32 too: masking with it rather than -inf keeps every intermediate finite, so
-// anomaly mode (which stops at the first inf) runs through cross-entropy. With one class the sum has
-// only it, and softplus(-1e30 - x_y) is exactly 0 with gradient 0.
-constexpr double kMasked = -1e30;
-
 Tensor target_gap(const Tensor& rows, const Tensor& index) {
   const Tensor is_target = one_hot(index, rows.size(1), rows.dtype());
+  // The target's entry is replaced by a value 1e30 below the row's smallest: it adds exactly 0 to
+  // the logsumexp (e^-1e30 underflows), yet it is finite wherever the row is, so anomaly mode (which
+  // stops at the first inf) runs through; a row of -inf stays undefined, NaN, as in PyTorch. With
+  // one class the sum has only it, and softplus(x_y - 1e30 - x_y) is exactly 0 with gradient 0.
   // where() selects rather than adds: the target's entry gets a zero gradient.
-  const Tensor others = where(is_target, scalar(kMasked, rows.dtype()), rows);
+  const Tensor below = amin(rows.detach(), {1}, true) - 1e30;
+  const Tensor others = where(is_target, below, rows);
   const Tensor x_y = reshape(gather(rows, 1, unsqueeze(index, 1)), {index.numel()});
   return logsumexp(others, {1}) - x_y;
 }

@@ -13,7 +13,8 @@
 namespace zg {
 
 // d = logsumexp_{j≠y} x_j - x_y per row: rows (M, C) floating, index (M) int64 in [0, C) -> (M).
-// With one class the sum is empty and d is about -1e30 (so softplus(d) = 0 and σ(d) = 0, gradient 0).
+// With one class the sum is empty and d is -1e30 (so softplus(d) = 0 and σ(d) = 0, gradient 0); a
+// row of -inf gives NaN.
 Tensor target_gap(const Tensor& rows, const Tensor& index);
 
 // log softmax over dim 1 of rows (M, C), with each row's largest entry computed as -softplus(d) for

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <string>
 #include <vector>
@@ -63,6 +64,8 @@ SoftmaxLD softmax_ld(const V& z) {
   s.nll = std::log1p(total);
   return s;
 }
+
+Tensor labels_of(std::int64_t y) { return tensor(V{static_cast<double>(y)}, {1}, DType::Int64); }
 
 struct Checked {
   double value;
@@ -115,6 +118,23 @@ TEST(LossTails, CrossEntropyKeepsTheTrueSmallValueWhereverRepresentable) {
   double at_740 = cross_entropy(tensor(V{740, 0}, {1, 2}, DType::Float64), zeros({1}, DType::Int64)).item();
   EXPECT_GT(at_740, 0.0);
   EXPECT_NEAR(at_740, static_cast<double>(std::exp(-740.0L)), 1e-323);
+}
+
+TEST(LossTails, CrossEntropyAtInfinitiesAndWithOneClass) {
+  const double inf = std::numeric_limits<double>::infinity();
+  auto ce = [](const V& z, std::int64_t y) {
+    Tensor x = tensor(z, {1, static_cast<std::int64_t>(z.size())}, DType::Float64).requires_grad_();
+    Tensor l = cross_entropy(x, labels_of(y));
+    l.backward();
+    return std::pair{l.item(), x.grad().to_vector()};
+  };
+  EXPECT_EQ(ce({-inf, 0, 1}, 0).first, inf);            // the target can never win
+  EXPECT_EQ(ce({2, -inf, -inf}, 0).first, 0.0);         // nothing else can
+  EXPECT_EQ(ce({2, -inf, -inf}, 0).second, (V{0, 0, 0}));
+  EXPECT_TRUE(std::isnan(ce({-inf, -inf, -inf}, 1).first));  // 0/0, as PyTorch
+  auto one = ce({5}, 0);                                 // one class: log 1 = 0
+  EXPECT_EQ(one.first, 0.0);
+  EXPECT_EQ(one.second, (V{0}));
 }
 
 TEST(LossTails, FocalLossIsExactUpToMargin700) {
