@@ -65,8 +65,9 @@ struct LossSpec {
   std::vector<LossInput> inputs;
   std::vector<LossParam> params;
   std::vector<Reduction> reductions;  // the ones it supports (None, Mean, Sum, and BatchMean where PyTorch has it)
-  // Sample inputs, in the order of `inputs`, in the given floating dtype (index inputs stay int64),
-  // kept at least 10·1e-6 away from every kink of the loss so central differences are valid.
+  // Sample inputs, in the order of `inputs` without the optional ones, in the given floating dtype
+  // (index inputs stay int64), kept at least 10·1e-6 away from every kink of the loss so central
+  // differences are valid.
   std::function<std::vector<Tensor>(DType, Generator&)> sample;
   // The loss of the inputs with the given parameters (defaults for missing ones) and reduction.
   std::function<Tensor(const std::vector<Tensor>&, const LossParams&, Reduction)> call;
