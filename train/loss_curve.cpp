@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <regex>
 #include <stdexcept>
 
 #include "core/ops.h"
@@ -23,32 +22,35 @@ struct Element {
 
 // "NAME[i,j]" -> the input and position, checked against the row and the inputs' shapes.
 Element parse_element(const std::string& vary, const LossSpec& spec, const std::vector<Tensor>& inputs) {
-  static const std::regex form(R"(^\s*(\w+)\s*\[([-0-9,\s]*)\]\s*$)");
-  std::smatch m;
   std::string differentiable;
   for (const LossInput& in : spec.inputs)
     if (in.differentiable) differentiable += (differentiable.empty() ? "" : ", ") + in.name;
-  if (!std::regex_match(vary, m, form))
+  const std::size_t open = vary.find('['), close = vary.rfind(']');
+  if (open == std::string::npos || close == std::string::npos || close < open || close + 1 != vary.size())
     throw std::invalid_argument("--vary " + vary + ": expected INPUT[i,j,...], e.g. " + spec.inputs[0].name +
                                 "[0,1]; " + spec.name + " has the differentiable inputs " + differentiable);
+  const std::string name = vary.substr(0, open);
   std::size_t input = spec.inputs.size();
   for (std::size_t i = 0; i < spec.inputs.size(); ++i)
-    if (spec.inputs[i].name == m[1].str()) input = i;
+    if (spec.inputs[i].name == name) input = i;
   if (input == spec.inputs.size() || !spec.inputs[input].differentiable)
-    throw std::invalid_argument("--vary " + vary + ": " + spec.name + " has no differentiable input \"" + m[1].str() +
+    throw std::invalid_argument("--vary " + vary + ": " + spec.name + " has no differentiable input \"" + name +
                                 "\"; its differentiable inputs: " + differentiable);
   if (input >= inputs.size() || !inputs[input].defined())
-    throw std::invalid_argument("--vary " + vary + ": the optional input " + m[1].str() + " was not given");
+    throw std::invalid_argument("--vary " + vary + ": the optional input " + name + " was not given");
   std::vector<std::int64_t> index;
-  std::string list = m[2].str();
+  const std::string list = vary.substr(open + 1, close - open - 1);
   for (std::size_t at = 0; list.find_first_not_of(" ") != std::string::npos;) {
     std::size_t comma = list.find(',', at);
     std::string item = list.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    std::size_t used = 0;
     try {
-      index.push_back(std::stoll(item));
+      index.push_back(std::stoll(item, &used));
     } catch (const std::exception&) {
-      throw std::invalid_argument("--vary " + vary + ": \"" + item + "\" is not an index");
+      used = 0;
     }
+    if (used == 0 || item.find_first_not_of(" ", used) != std::string::npos)
+      throw std::invalid_argument("--vary " + vary + ": \"" + item + "\" is not an index");
     if (comma == std::string::npos) break;
     at = comma + 1;
   }
@@ -60,7 +62,7 @@ Element parse_element(const std::string& vary, const LossSpec& spec, const std::
     flat = flat * shape[d] + index[d];
   }
   if (!fits)
-    throw std::invalid_argument("--vary " + vary + ": " + m[1].str() + " has shape " + to_string(shape) +
+    throw std::invalid_argument("--vary " + vary + ": " + name + " has shape " + to_string(shape) +
                                 "; give one index per dim, each in range");
   return {input, flat};
 }
@@ -92,7 +94,7 @@ CurvePoints loss_curve_points(const LossCurveRequest& r) {
   for (Tensor& t : base) t = t.defined() ? t.detach() : t;
   const Element at = parse_element(r.vary, spec, base);
 
-  CurvePoints out{r.vary.substr(r.vary.find_first_not_of(' ')), {}, {}, {}, {}};
+  CurvePoints out{r.vary, {}, {}, {}, {}};
   for (int k = 0; k < r.points; ++k) {
     const double v = r.from + (r.to - r.from) * (static_cast<double>(k) / (r.points - 1));
     std::vector<Tensor> in = base;
