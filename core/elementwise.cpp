@@ -203,6 +203,21 @@ Tensor acos(const Tensor& x) {
                 });
 }
 
+// θ = atan2(y, x) ∈ [-π, π], the angle of the point (x, y)   dθ/dy = x/r², dθ/dx = -y/r², r² = x² + y²
+// (0 at the origin, where atan2 itself is 0). With y = sin θ and x = cos θ it recovers θ to full
+// relative precision near 0 and π, where acos(cos θ) loses half the digits and its gradient blows up.
+Tensor atan2(const Tensor& y0, const Tensor& x0) {
+  auto [y, x] = promote(y0, x0);
+  return record("atan2", zip(y, x, "atan2", [](auto a, auto b) { return std::atan2(a, b); }), {y, x},
+                [](const Node& n, const Tensor& g) {
+                  const Tensor &a = n.in(0), &b = n.in(1);
+                  Tensor r2 = a * a + b * b;
+                  Tensor safe = where(eq(r2, 0.0), like(1.0, r2), r2);
+                  return Grads{n.needs_grad(0) ? grad_for(n, 0, g * b / safe) : Tensor(),
+                               n.needs_grad(1) ? grad_for(n, 1, -g * a / safe) : Tensor()};
+                });
+}
+
 // y = min(max(x, lo), hi)   dy/dx = 1 inside [lo, hi], 0 outside
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max) {
   if (min && max && *min > *max)

@@ -48,6 +48,7 @@ Tensor erf(const Tensor& x);
 Tensor sin(const Tensor& x);
 Tensor cos(const Tensor& x);
 Tensor acos(const Tensor& x);     // gradient finite at ±1 (1 - x² clamped away from 0)
+Tensor atan2(const Tensor& y, const Tensor& x);  // the angle of (x, y), broadcasting; gradient 0 at the origin
 Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> max = std::nullopt);
 Tensor relu(const Tensor& x);
 Tensor& relu_(Tensor& x);  // in place; x must not require grad while grad mode is on

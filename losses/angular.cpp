@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
+#include <limits>
 #include <numbers>
 #include <sstream>
 #include <stdexcept>
@@ -131,12 +132,50 @@ Tensor large_margin_loss(const Tensor& x, const Tensor& w, const Tensor& y, std:
   return cross_entropy_with_target_logit(logits, norms * lsoftmax_target_logit(cos_y, m, lambda), y, reduction);
 }
 
-// z = s·cos θ with the target entry target_logit(cos θ_y).
+// sin θ given cos θ alone: √(1 - cos²θ), floored at √1e-12 = 1e-6 so that its gradient stays finite.
+Tensor sin_from_cos(const Tensor& c) { return sqrt(clamp(1.0 - c * c, kSinSquaredEps)); }
+
+// sin θ_ny from the vectors, as the length of the rejection of x̂_n from ŵ_{y_n}: ‖x̂ - (x̂·ŵ)ŵ‖.
+// Unlike √(1 - cos²θ), which cancels to 0 below θ ≈ 1e-8 (and to ±1e-8 noise near π), it keeps
+// its relative precision down to θ = 1e-12 and beyond. Floored at √(smallest normal number), so
+// that at θ = 0 or π exactly its gradient is 0, not 0/0; a zero embedding, which normalize()
+// leaves at 0 with cos θ = 0, gets sin θ = 1 (θ = π/2) to match.
+Tensor target_sin(const Tensor& x, const Tensor& x_hat, const Tensor& w_hat_y, const Tensor& cos_y) {
+  const Tensor rejection = x_hat - cos_y * w_hat_y;  // (N, d)
+  const double tiny = x.dtype() == DType::Float32 ? std::numeric_limits<float>::min() : std::numeric_limits<double>::min();
+  const Tensor sin = sqrt(clamp(sum(rejection * rejection, {1}, true), tiny));
+  return where(lt(sum(x * x, {1}, true), kNormEps * kNormEps), scalar(1.0, sin.dtype()), sin);
+}
+
+// z = s·cos θ with the target entry target_logit(cos θ_y, sin θ_y). In float64 sin θ_y comes from
+// the rejection (target_sin); float32 passes it undefined, and the transforms take it from cos θ
+// as they always have, so float32 training keeps its rounding bit for bit (as cross_entropy does,
+// see target_nll in losses/classification.cpp).
 template <class TargetLogit>
 Tensor cosine_margin_loss(const Tensor& x, const Tensor& w, const Tensor& y, double s, Reduction reduction,
                           TargetLogit target_logit) {
-  Tensor cos = cos_theta(x, w);
-  return cross_entropy_with_target_logit(s * cos, target_logit(target_column(cos, y)), y, reduction);
+  const Tensor x_hat = normalize(x, 2.0, 1, kNormEps), w_hat = normalize(w, 2.0, 1, kNormEps);
+  const Tensor cos = mm(x_hat, w_hat, false, true), cos_y = target_column(cos, y);
+  const Tensor sin_y =
+      x.dtype() == DType::Float64 ? target_sin(x, x_hat, index_select(w_hat, 0, y), cos_y) : Tensor();
+  return cross_entropy_with_target_logit(s * cos, target_logit(cos_y, sin_y), y, reduction);
+}
+
+// s·(ψ(m1·θ + m2) - m3), ψ(t) = (-1)^k cos t - 2k on [kπ, (k+1)π) (see the header).
+Tensor combined_margin_of_angle(const Tensor& theta, double s, double m1, double m2, double m3) {
+  Tensor t = m1 * theta + m2;
+  // Past t = π, cos t rises again and would reward a feature for pointing away from its class:
+  // training then puts every feature opposite its class's weight, where the target logit
+  // s·(cos(m1·π + m2) - m3) can beat the others' s·cos π = -s, and accuracy falls below chance.
+  // As SphereFace's ψ, continue with (-1)^k cos t - 2k on [kπ, (k+1)π); k and the sign are
+  // piecewise constant, so they carry no gradient.
+  Tensor k = zeros_like(theta), sign = ones_like(theta);
+  for (std::int64_t j = 1; static_cast<double>(j) * std::numbers::pi <= m1 * std::numbers::pi + m2; ++j) {
+    Tensor passed = ge(t, static_cast<double>(j) * std::numbers::pi);
+    k = k + passed;
+    sign = sign * (1.0 - 2.0 * passed);
+  }
+  return s * (sign * cos(t) - 2.0 * k - m3);
 }
 
 }  // namespace
@@ -187,10 +226,14 @@ Tensor cosface_target_logit(const Tensor& c, double s, double m) {
 
 Tensor arcface_target_logit(const Tensor& c, double s, double m, bool easy_margin) {
   check_floating("arcface_target_logit", c);
+  return arcface_target_logit(c, sin_from_cos(c), s, m, easy_margin);
+}
+
+Tensor arcface_target_logit(const Tensor& c, const Tensor& sin_theta, double s, double m, bool easy_margin) {
+  check_floating("arcface_target_logit", c);
   check_scale("arcface_target_logit", s);
   check_arcface_margin("arcface_target_logit", m);
-  Tensor sin = sqrt(clamp(1.0 - c * c, kSinSquaredEps));
-  Tensor cos_theta_plus_m = c * std::cos(m) - sin * std::sin(m);
+  Tensor cos_theta_plus_m = c * std::cos(m) - sin_theta * std::sin(m);
   if (easy_margin) return s * where(gt(c, 0.0), cos_theta_plus_m, c);
   // insightface: th = cos(π - m), mm = sin(π - m)·m.
   Tensor margin_applies = gt(c, std::cos(std::numbers::pi - m));
@@ -202,19 +245,14 @@ Tensor combined_margin_target_logit(const Tensor& c, double s, double m1, double
   check_scale("combined_margin_target_logit", s);
   check_combined_margins("combined_margin_target_logit", m1, m2, m3);
   // Rounding can put cos θ a hair outside [-1, 1], where acos is NaN.
-  Tensor t = m1 * acos(clamp(c, -1.0, 1.0)) + m2;
-  // Past t = π, cos t rises again and would reward a feature for pointing away from its class:
-  // training then puts every feature opposite its class's weight, where the target logit
-  // s·(cos(m1·π + m2) - m3) can beat the others' s·cos π = -s, and accuracy falls below chance.
-  // As SphereFace's ψ, continue with (-1)^k cos t - 2k on [kπ, (k+1)π); k and the sign are
-  // piecewise constant, so they carry no gradient.
-  Tensor k = zeros_like(c), sign = ones_like(c);
-  for (std::int64_t j = 1; static_cast<double>(j) * std::numbers::pi <= m1 * std::numbers::pi + m2; ++j) {
-    Tensor passed = ge(t, static_cast<double>(j) * std::numbers::pi);
-    k = k + passed;
-    sign = sign * (1.0 - 2.0 * passed);
-  }
-  return s * (sign * cos(t) - 2.0 * k - m3);
+  return combined_margin_of_angle(acos(clamp(c, -1.0, 1.0)), s, m1, m2, m3);
+}
+
+Tensor combined_margin_target_logit(const Tensor& c, const Tensor& sin_theta, double s, double m1, double m2, double m3) {
+  check_floating("combined_margin_target_logit", c);
+  check_scale("combined_margin_target_logit", s);
+  check_combined_margins("combined_margin_target_logit", m1, m2, m3);
+  return combined_margin_of_angle(atan2(sin_theta, c), s, m1, m2, m3);  // θ ∈ [0, π], exact at both ends
 }
 
 // ---- losses ----
@@ -256,7 +294,7 @@ Tensor cosface_loss(const Tensor& embeddings, const Tensor& weight, const Tensor
   check_scale("cosface_loss", options.s);
   check_nonnegative("cosface_loss", "m", options.m);
   return cosine_margin_loss(embeddings, weight, target, options.s, options.reduction,
-                            [&](const Tensor& c) { return cosface_target_logit(c, options.s, options.m); });
+                            [&](const Tensor& c, const Tensor&) { return cosface_target_logit(c, options.s, options.m); });
 }
 
 Tensor arcface_loss(const Tensor& embeddings, const Tensor& weight, const Tensor& target,
@@ -264,9 +302,12 @@ Tensor arcface_loss(const Tensor& embeddings, const Tensor& weight, const Tensor
   check_inputs("arcface_loss", embeddings, weight, target, options.reduction);
   check_scale("arcface_loss", options.s);
   check_arcface_margin("arcface_loss", options.m);
-  return cosine_margin_loss(embeddings, weight, target, options.s, options.reduction, [&](const Tensor& c) {
-    return arcface_target_logit(c, options.s, options.m, options.easy_margin);
-  });
+  return cosine_margin_loss(embeddings, weight, target, options.s, options.reduction,
+                            [&](const Tensor& c, const Tensor& sin_theta) {
+                              return sin_theta.defined()
+                                         ? arcface_target_logit(c, sin_theta, options.s, options.m, options.easy_margin)
+                                         : arcface_target_logit(c, options.s, options.m, options.easy_margin);
+                            });
 }
 
 Tensor combined_margin_loss(const Tensor& embeddings, const Tensor& weight, const Tensor& target,
@@ -274,9 +315,12 @@ Tensor combined_margin_loss(const Tensor& embeddings, const Tensor& weight, cons
   check_inputs("combined_margin_loss", embeddings, weight, target, options.reduction);
   check_scale("combined_margin_loss", options.s);
   check_combined_margins("combined_margin_loss", options.m1, options.m2, options.m3);
-  return cosine_margin_loss(embeddings, weight, target, options.s, options.reduction, [&](const Tensor& c) {
-    return combined_margin_target_logit(c, options.s, options.m1, options.m2, options.m3);
-  });
+  return cosine_margin_loss(embeddings, weight, target, options.s, options.reduction,
+                            [&](const Tensor& c, const Tensor& sin_theta) {
+                              const CombinedMarginOptions& o = options;
+                              return sin_theta.defined() ? combined_margin_target_logit(c, sin_theta, o.s, o.m1, o.m2, o.m3)
+                                                         : combined_margin_target_logit(c, o.s, o.m1, o.m2, o.m3);
+                            });
 }
 
 // ---- catalog rows ----
@@ -287,11 +331,6 @@ std::int64_t whole(const std::string& fn, const char* name, double v) {
   if (!std::isfinite(v) || v != std::floor(v) || std::abs(v) > 1e15)
     throw std::invalid_argument(fn + ": " + name + " must be a whole number, got " + number(v));
   return static_cast<std::int64_t>(v);
-}
-
-bool flag(const std::string& fn, const char* name, double v) {
-  if (v != 0 && v != 1) throw std::invalid_argument(fn + ": " + name + " must be 0 or 1, got " + number(v));
-  return v == 1;
 }
 
 const std::vector<LossInput> kInputs = {
@@ -394,7 +433,7 @@ std::vector<LossSpec> angular_losses() {
             ArcFaceOptions o;
             o.s = p.at("s");
             o.m = p.at("m");
-            o.easy_margin = flag("arcface_loss", "easy_margin", p.at("easy_margin"));
+            o.easy_margin = switch_param("arcface_loss", p, "easy_margin");
             o.reduction = r;
             return arcface_loss(in[0], in[1], in[2], o);
           }),

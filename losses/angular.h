@@ -49,6 +49,12 @@ Tensor cosface_target_logit(const Tensor& cos_theta, double s, double m);
 // still decreases monotonically in θ. easy_margin: the margin applies only where cos θ > 0, and
 // the logit is s·cos θ elsewhere.
 Tensor arcface_target_logit(const Tensor& cos_theta, double s, double m, bool easy_margin = false);
+// The same with sin θ given (≥ 0, cos θ's shape), as the losses do in float64: they take it from
+// the rejection of x̂ from ŵ_y, which keeps value and gradient exact down to θ = 1e-12 (and at 0 and
+// π themselves finite), where √(1 - cos²θ) has lost every digit. (float32 losses keep the form above,
+// bit for bit what training has always computed.)
+Tensor arcface_target_logit(const Tensor& cos_theta, const Tensor& sin_theta, double s, double m,
+                            bool easy_margin = false);
 
 // insightface's combined margin: s·(cos(m1·θ + m2) - m3) with θ = acos(clamp(cos θ, -1, 1)),
 // wherever t = m1·θ + m2 ≤ π. Beyond, cos t would rise again, and training finds the degenerate
@@ -58,6 +64,10 @@ Tensor arcface_target_logit(const Tensor& cos_theta, double s, double m, bool ea
 // 1e6·|d/dθ|) at cos θ = ±1. m1 = 1, m2 = 0 is CosFace; m1 = 1, m3 = 0 is ArcFace for θ ≤ π - m2
 // (with a continuous extension beyond, where ArcFace has insightface's fallback).
 Tensor combined_margin_target_logit(const Tensor& cos_theta, double s, double m1, double m2, double m3);
+// The same with sin θ given (≥ 0): θ = atan2(sin θ, cos θ), exact at both ends of [0, π] with a
+// gradient as exact (acos's derivative -1/sin θ is clamped at 1e6). The losses use this one in float64.
+Tensor combined_margin_target_logit(const Tensor& cos_theta, const Tensor& sin_theta, double s, double m1, double m2,
+                                    double m3);
 
 // ---- the losses ----
 

@@ -10,7 +10,8 @@ namespace zg {
 const std::vector<LossSpec>& loss_catalog() {
   static const std::vector<LossSpec> catalog = [] {
     std::vector<LossSpec> all;
-    for (auto family : {regression_losses, classification_losses, hinge_losses, metric_losses, angular_losses}) {
+    for (auto family :
+         {regression_losses, classification_losses, hinge_losses, metric_losses, unified_losses, angular_losses}) {
       for (LossSpec& spec : family()) {
         spec.call = [name = spec.name, declared = spec.params, call = std::move(spec.call)](
                         const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
@@ -83,6 +84,12 @@ LossParams with_defaults(const std::string& loss, const std::vector<LossParam>& 
                                   (names.empty() ? " (it takes none)" : "; its parameters: " + names));
     }
   return values;
+}
+
+bool switch_param(const std::string& loss, const LossParams& params, const std::string& name) {
+  const double v = params.at(name);
+  if (v != 0 && v != 1) throw std::invalid_argument(loss + ": " + name + " is a switch, 0 or 1, got " + number_text(v));
+  return v == 1;
 }
 
 double param(const LossSpec& spec, const LossParams& params, const std::string& name) {

@@ -21,6 +21,12 @@ struct LossInput {
   std::string shape;      // documentation, e.g. "(N, C)", "(N)", "same as input"
   DType dtype;            // Float32 (meaning: either floating dtype) or Int64 (class indices)
   bool differentiable;    // gradients are taken (and gradchecked) with respect to it
+  // Optional inputs come last. A call may receive fewer inputs, or an undefined tensor, in their
+  // place (optional_input), and a row's sample leaves them out.
+  bool optional = false;
+  // For an Int64 target: it may instead hold floating class probabilities of the first input's
+  // shape (PyTorch's rule for cross_entropy); `loss eval` reads a nested array of that shape so.
+  bool or_probabilities = false;
 };
 
 // The values a number accepts: its kind and its bounds. The catalog checks every loss parameter
@@ -52,6 +58,9 @@ void check_value(const std::string& what, double value, const ValueRange& range,
 
 // A number as text, shortest form that reads back to the same double ("0.1", "1e+300", "nan").
 std::string number_text(double v);
+
+// in[i] if the call received it, else an undefined tensor (an optional input left out).
+inline Tensor optional_input(const std::vector<Tensor>& in, std::size_t i) { return i < in.size() ? in[i] : Tensor(); }
 
 struct LossParam {
   std::string name;       // PyTorch's argument name where PyTorch has the loss: "margin", "beta", ...
@@ -88,8 +97,9 @@ struct LossSpec {
   std::vector<LossInput> inputs;
   std::vector<LossParam> params;
   std::vector<Reduction> reductions;  // the ones it supports (None, Mean, Sum, and BatchMean where PyTorch has it)
-  // Sample inputs, in the order of `inputs`, in the given floating dtype (index inputs stay int64),
-  // kept at least 10·1e-6 away from every kink of the loss so central differences are valid.
+  // Sample inputs, in the order of `inputs` without the optional ones, in the given floating dtype
+  // (index inputs stay int64), kept at least 10·1e-6 away from every kink of the loss so central
+  // differences are valid.
   std::function<std::vector<Tensor>(DType, Generator&)> sample;
   // The loss of the inputs with the given parameters (defaults for missing ones) and reduction.
   std::function<Tensor(const std::vector<Tensor>&, const LossParams&, Reduction)> call;
@@ -106,6 +116,9 @@ const LossSpec& find_loss(const std::string& name);
 // spec does not have (naming it and the spec's parameters).
 double param(const LossSpec& spec, const LossParams& params, const std::string& name);
 
+// A 0/1 parameter (a switch) as a bool; throws naming the loss, the parameter and the value otherwise.
+bool switch_param(const std::string& loss, const LossParams& params, const std::string& name);
+
 // Every declared parameter's value: the given one or its default. A name the loss does not declare
 // is refused (naming it and the declared ones) rather than ignored, since a typo would otherwise
 // leave the default in place; a value outside the parameter's range is refused by check_value.
@@ -117,6 +130,7 @@ std::vector<LossSpec> regression_losses();
 std::vector<LossSpec> classification_losses();
 std::vector<LossSpec> hinge_losses();
 std::vector<LossSpec> metric_losses();
+std::vector<LossSpec> unified_losses();  // family "metric": seed 000's unified loss L_u (losses/unified.cpp)
 std::vector<LossSpec> angular_losses();
 
 }  // namespace zg

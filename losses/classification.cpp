@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "losses/catalog.h"
+#include "losses/exact_softmax.h"
 
 namespace zg {
 
@@ -130,17 +131,16 @@ ClassTargets class_targets(const Tensor& target, const Shape& sample_shape, std:
   return {index, tensor(kept, {rows}, dtype)};
 }
 
-// -w_{y_n}·log p_{n,y_n} per row (0 where ignored) and mean's denominator Σ_{kept n} w_{y_n}.
+// w_{y_n}·nll_n per row (0 where ignored), nll_n = -log p_{n,y_n}, and mean's denominator Σ_{kept n} w_{y_n}.
 struct WeightedNll {
   Tensor per_row;
   Tensor total_weight;
 };
 
-WeightedNll weighted_nll(const Tensor& log_p, const ClassTargets& t, const Tensor& weight) {
-  Tensor log_p_y = reshape(gather(log_p, 1, unsqueeze(t.index, 1)), {t.index.numel()});
-  Tensor w_y = weight.defined() ? index_select(weight.to(log_p.dtype()), 0, t.index) * t.kept : t.kept;
-  // where, not a product with w_y = 0: an ignored row may hold -inf, and 0·inf is NaN.
-  return {where(t.kept, -w_y * log_p_y, scalar(0.0, log_p.dtype())), sum(w_y)};
+WeightedNll weighted_nll(const Tensor& nll, const ClassTargets& t, const Tensor& weight) {
+  Tensor w_y = weight.defined() ? index_select(weight.to(nll.dtype()), 0, t.index) * t.kept : t.kept;
+  // where, not a product with w_y = 0: an ignored row may hold inf, and 0·inf is NaN.
+  return {where(t.kept, w_y * nll, scalar(0.0, nll.dtype())), sum(w_y)};
 }
 
 // none: one value per sample; sum: Σ; mean: Σ / denominator.
@@ -155,6 +155,14 @@ Tensor clamped_log(const Tensor& p) {
   Tensor positive = gt(p, 0.0);
   Tensor log_p = log(where(positive, p, scalar(1.0, p.dtype())));
   return clamp(where(positive, log_p, scalar(-100.0, p.dtype())), -100.0);
+}
+
+// -log p_y per row: in float64 softplus(logsumexp_{j≠y} x_j - x_y), exact in the tails
+// (losses/exact_softmax.h); float32 keeps -log_softmax(x)_y, bit for bit the form the README's
+// training results were measured with (rounding alone moves a 2-D atlas panel by points).
+Tensor target_nll(const Tensor& rows, const Tensor& index) {
+  if (rows.dtype() == DType::Float64) return softplus(target_gap(rows, index));
+  return -reshape(gather(log_softmax(rows, 1), 1, unsqueeze(index, 1)), {index.numel()});
 }
 
 // (1 - p_t)^γ at max(1 - p_t, the smallest normal number), so that its gradient stays finite (see the header).
@@ -174,7 +182,6 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
   ClassRows x = class_rows(input, loss, "input");
   const std::int64_t classes = x.rows.size(1);
   check_class_weight(options.weight, classes, loss, "weight");
-  Tensor log_p = log_softmax(x.rows, 1);
 
   if (target.defined() && is_floating(target.dtype())) {  // class probabilities
     if (target.shape() != input.shape())
@@ -183,17 +190,17 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
     if (options.ignore_index >= 0)
       fail(loss, "ignore_index " + std::to_string(options.ignore_index) +
                      " is not supported with probability targets; leave it negative (default -100)");
-    Tensor q = class_rows(target, loss, "target").rows.to(log_p.dtype());
+    Tensor q = class_rows(target, loss, "target").rows.to(input.dtype());
     if (eps > 0) q = q * (1.0 - eps) + eps / static_cast<double>(classes);
-    Tensor per_row = -sum(weighted(q * log_p, options.weight), {1});
+    Tensor per_row = -sum(weighted(q * exact_log_softmax(x.rows), options.weight), {1});
     return reduce(reshape(per_row, x.sample_shape), options.reduction);  // mean: / number of samples
   }
 
-  ClassTargets t = class_targets(target, x.sample_shape, classes, options.ignore_index, log_p.dtype(), loss);
-  WeightedNll nll = weighted_nll(log_p, t, options.weight);
+  ClassTargets t = class_targets(target, x.sample_shape, classes, options.ignore_index, input.dtype(), loss);
+  WeightedNll nll = weighted_nll(target_nll(x.rows, t.index), t, options.weight);
   Tensor per_row = nll.per_row;
   if (eps > 0) {  // as PyTorch, only then: ε = 0 is exactly nll_loss, even with a logit of -inf
-    Tensor smooth = -sum(weighted(log_p, options.weight), {1});  // -Σ_c w_c·log p_{n,c}
+    Tensor smooth = -sum(weighted(log_softmax(x.rows, 1), options.weight), {1});  // -Σ_c w_c·log p_{n,c}
     per_row = (1.0 - eps) * per_row +
               (eps / static_cast<double>(classes)) * where(t.kept, smooth, scalar(0.0, smooth.dtype()));
   }
@@ -206,7 +213,8 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const NllLossOptions&
   ClassRows x = class_rows(input, loss, "input");
   check_class_weight(options.weight, x.rows.size(1), loss, "weight");
   ClassTargets t = class_targets(target, x.sample_shape, x.rows.size(1), options.ignore_index, input.dtype(), loss);
-  WeightedNll nll = weighted_nll(x.rows, t, options.weight);
+  Tensor nll_y = -reshape(gather(x.rows, 1, unsqueeze(t.index, 1)), {t.index.numel()});
+  WeightedNll nll = weighted_nll(nll_y, t, options.weight);
   return reduce_rows(nll.per_row, x.sample_shape, options.reduction, nll.total_weight);
 }
 
@@ -233,8 +241,10 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   check_broadcasts_to(options.weight, input.shape(), loss, "weight");
   check_broadcasts_to(options.pos_weight, input.shape(), loss, "pos_weight");
   Tensor y = target.to(input.dtype());
-  Tensor log_weight = options.pos_weight.defined() ? 1.0 + (options.pos_weight.to(y.dtype()) - 1.0) * y : ones_like(y);
-  Tensor l = (1.0 - y) * input + log_weight * softplus(-input);
+  Tensor positive = options.pos_weight.defined() ? options.pos_weight.to(y.dtype()) * y : y;
+  // (1 - y)·x + (1 + (pw - 1)·y)·softplus(-x) rewritten with x + softplus(-x) = softplus(x): no
+  // cancellation for y = 0 and x ≪ 0, so the loss keeps its relative precision (e^-700 stays e^-700).
+  Tensor l = (1.0 - y) * softplus(input) + positive * softplus(-input);
   return reduce(weighted(l, options.weight), options.reduction);
 }
 
@@ -261,10 +271,8 @@ Tensor focal_loss(const Tensor& input, const Tensor& target, const FocalLossOpti
   const std::int64_t classes = x.rows.size(1);
   check_class_weight(options.alpha, classes, loss, "alpha");
   ClassTargets t = class_targets(target, x.sample_shape, classes, std::nullopt, input.dtype(), loss);
-  Tensor log_p_y = reshape(gather(log_softmax(x.rows, 1), 1, unsqueeze(t.index, 1)), {t.index.numel()});
-  Tensor not_target = 1.0 - one_hot(t.index, classes, input.dtype());
-  Tensor one_minus_p_y = sum(softmax(x.rows, 1) * not_target, {1});  // Σ_{c≠y} p_c
-  Tensor per_row = -focal_factor(one_minus_p_y, options.gamma) * log_p_y;
+  Tensor gap = target_gap(x.rows, t.index);
+  Tensor per_row = focal_factor(sigmoid(gap), options.gamma) * softplus(gap);  // (1 - p_y)^γ·(-log p_y), exact
   if (options.alpha.defined()) per_row = index_select(options.alpha.to(input.dtype()), 0, t.index) * per_row;
   return reduce(reshape(per_row, x.sample_shape), options.reduction);
 }
@@ -291,18 +299,20 @@ Tensor brier_score(const Tensor& input, const Tensor& target, const BrierScoreOp
   check_floating(input, loss, "input");
   if (input.dim() != 2) fail(loss, "input must be (N, C) logits, got shape " + to_string(input.shape()));
   const std::int64_t classes = input.size(1);
-  Tensor y;
+  Tensor p_minus_y;
   if (target.defined() && is_floating(target.dtype())) {
     if (target.shape() != input.shape())
       fail(loss, "a floating target holds class probabilities and must have the input's shape " +
                      to_string(input.shape()) + ", got " + to_string(target.shape()) + "; pass class indices as int64");
-    y = target.to(input.dtype());
+    p_minus_y = softmax(input, 1) - target.to(input.dtype());
   } else {
-    y = one_hot(class_targets(target, {input.size(0)}, classes, std::nullopt, input.dtype(), loss).index, classes,
-                input.dtype());
+    // p_y - 1 = -σ(gap) without the cancellation of 1 - p_y (see losses/exact_softmax.h).
+    Tensor index = class_targets(target, {input.size(0)}, classes, std::nullopt, input.dtype(), loss).index;
+    Tensor miss = unsqueeze(sigmoid(target_gap(input, index)), 1);
+    p_minus_y = where(one_hot(index, classes, input.dtype()), -miss, softmax(input, 1));
   }
   check_broadcasts_to(options.weight, input.shape(), loss, "weight");
-  Tensor squared_error = pow(softmax(input, 1) - y, 2.0);
+  Tensor squared_error = pow(p_minus_y, 2.0);
   return reduce(sum(weighted(squared_error, options.weight), {1}), options.reduction);
 }
 
@@ -311,7 +321,8 @@ Tensor binary_brier_score(const Tensor& input, const Tensor& target, const Binar
   check_reduction(options.reduction, loss);
   check_pair(input, target, loss);
   check_broadcasts_to(options.weight, input.shape(), loss, "weight");
-  Tensor squared_error = pow(sigmoid(input) - target.to(input.dtype()), 2.0);
+  Tensor y = target.to(input.dtype());
+  Tensor squared_error = pow((1.0 - y) * sigmoid(input) - y * sigmoid(-input), 2.0);  // σ(x) - y, exact for 0/1
   return reduce(weighted(squared_error, options.weight), options.reduction);
 }
 
@@ -342,6 +353,10 @@ constexpr std::int64_t kN = 4, kC = 3;
 
 LossInput logits(const std::string& shape = "(N, C) logits") { return {"input", shape, DType::Float32, true}; }
 LossInput class_index() { return {"target", "(N) int64 class indices", DType::Int64, false}; }
+// Class indices, or (loss eval: a nested array of the input's shape) class probabilities.
+LossInput index_or_probabilities() {
+  return {"target", "(N) int64 class indices, or (N, C) class probabilities", DType::Int64, false, false, true};
+}
 
 Tensor binary_labels(DType dtype, Generator& gen) { return randint(0, 2, {kN, kC}, gen).to(dtype); }
 
@@ -355,9 +370,10 @@ std::vector<LossSpec> classification_losses() {
 
   rows.push_back(row(
       "cross_entropy",
-      "ℓ_n = (1-ε)·w_{y_n}·(-log softmax(x_n)_{y_n}) + (ε/C)·Σ_c w_c·(-log softmax(x_n)_c); mean = Σ ℓ_n / Σ w_{y_n}",
+      "ℓ_n = (1-ε)·w_{y_n}·(-log softmax(x_n)_{y_n}) + (ε/C)·Σ_c w_c·(-log softmax(x_n)_c); mean = Σ ℓ_n / Σ w_{y_n}; "
+      "probabilities q: ℓ_n = -Σ_c w_c·((1-ε)q_{n,c} + ε/C)·log softmax(x_n)_c, mean = Σ ℓ_n / N",
       {ScoresAs::Logits, LabelsAs::Index},
-      {logits(), class_index()},
+      {logits(), index_or_probabilities(), {"weight", "(C) class weights w_c", DType::Float32, false, true}},
       {ignore_index, {"label_smoothing", 0, "ε in [0, 1]: the target becomes (1-ε)·one-hot + ε/C", ValueRange::probability()}}, kNoneMeanSum,
       [](DType dt, Generator& gen) {
         return std::vector<Tensor>{randn({kN, kC}, dt, gen), randint(0, kC, {kN}, gen)};
@@ -365,6 +381,7 @@ std::vector<LossSpec> classification_losses() {
       [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
         return cross_entropy(in[0], in[1],
                              {.reduction = r,
+                              .weight = optional_input(in, 2),
                               .ignore_index = static_cast<std::int64_t>(p.at("ignore_index")),
                               .label_smoothing = p.at("label_smoothing")});
       }));
@@ -453,14 +470,18 @@ std::vector<LossSpec> classification_losses() {
       }));
 
   rows.push_back(row(
-      "brier_score", "ℓ_n = Σ_c (softmax(x_n)_c - y_{n,c})², y one-hot; sum is seed 003's Σ_i Σ_j (σ(ŷ_ij) - y_ij)²",
+      "brier_score",
+      "ℓ_n = Σ_c w_{n,c}·(softmax(x_n)_c - y_{n,c})², y one-hot or probabilities; sum is seed 003's "
+      "Σ_i Σ_j (σ(ŷ_ij) - y_ij)²·w_ij",
       {ScoresAs::Logits, LabelsAs::Index},
-      {logits(), class_index()}, {}, kNoneMeanSum,
+      {logits(), index_or_probabilities(),
+       {"weight", "(N, C) per-entry weights w_ij, or (C) class weights", DType::Float32, false, true}},
+      {}, kNoneMeanSum,
       [](DType dt, Generator& gen) {
         return std::vector<Tensor>{randn({kN, kC}, dt, gen), randint(0, kC, {kN}, gen)};
       },
       [](const std::vector<Tensor>& in, const LossParams&, Reduction r) {
-        return brier_score(in[0], in[1], {.reduction = r});
+        return brier_score(in[0], in[1], {.reduction = r, .weight = optional_input(in, 2)});
       }));
 
   rows.push_back(row(

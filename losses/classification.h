@@ -32,6 +32,11 @@ struct CrossEntropyOptions {
 // Probability target q (floating, input's shape; ignore_index must stay negative):
 //   ℓ_n = -Σ_c w_c·((1 - ε)·q_{n,c} + ε/C)·log p_{n,c};   mean = Σ_n ℓ_n / (number of samples), weights
 //   do not enter the denominator (PyTorch's rule).
+// In float64 exact in the tails, unlike PyTorch: -log p_y is softplus(logsumexp_{j≠y} x_j - x_y)
+// (losses/exact_softmax.h), so a margin x_y - max_{j≠y} x_j of 40 gives (C - 1)·e^-40 ≈ (C - 1)·4.2e-18,
+// not 0, and value and gradient keep their relative precision up to margins of 700 and beyond
+// (probability targets: at the largest logit). With class indices, float32 keeps -log_softmax(x)_y,
+// bit for bit the form training runs were measured with (see target_nll in the .cpp).
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyOptions& options = {});
 
 struct NllLossOptions {
@@ -67,7 +72,8 @@ struct BinaryCrossEntropyWithLogitsOptions {
 
 // F.binary_cross_entropy_with_logits, input x logits, pw = pos_weight:
 //   ℓ = -w·[pw·y·log σ(x) + (1 - y)·log(1 - σ(x))] = w·[(1 - y)·x + (1 + (pw - 1)·y)·softplus(-x)]
-// The second form never takes the log of a rounded σ, so ℓ is finite and exact for |x| up to 1e4 and beyond.
+// computed as (1 - y)·softplus(x) + pw·y·softplus(-x): it never takes the log of a rounded σ nor
+// subtracts, so ℓ is finite for |x| up to 1e4 and beyond and keeps its relative precision in the tails.
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
                                         const BinaryCrossEntropyWithLogitsOptions& options = {});
 
@@ -79,7 +85,8 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 // the true gradient (the loss behaves like (1 - p_t)^(γ+1) there); above it γ·u^(γ-1) ≤ γ/2.2e-308
 // (float64) or γ/1.2e-38 (float32) stays finite. The value changes only where 1 - p_t is below that
 // number, and by at most the cross-entropy there, which is 0 or nearly so. 1 - p_t is computed
-// without the cancellation of 1 - p: as σ(x)(1 - y) + σ(-x)·y (binary), as Σ_{c ≠ y} p_c (softmax).
+// without the cancellation of 1 - p: as σ(x)(1 - y) + σ(-x)·y (binary), as σ(d) with
+// d = logsumexp_{j≠y} x_j - x_y (softmax, with -log p_t = softplus(d); losses/exact_softmax.h).
 
 struct SigmoidFocalLossOptions {
   Reduction reduction = Reduction::None;  // torchvision's default is "none" (not "mean")
@@ -127,7 +134,8 @@ struct BrierScoreOptions {
 // indices (one-hot y) or (N, C) probabilities y:
 //   ℓ_n = Σ_c w_{n,c}·(p_{n,c} - y_{n,c})²,   p = softmax(x_n)
 // none gives (N); mean is (1/N)·Σ_n ℓ_n, the usual Brier score in [0, 2] (not divided by C);
-// sum is seed 003's L = Σ_i Σ_j (σ(ŷ_ij) - y_ij)²·w_ij.
+// sum is seed 003's L = Σ_i Σ_j (σ(ŷ_ij) - y_ij)²·w_ij. With class indices, p_y - 1 is taken as
+// -σ(logsumexp_{j≠y} x_j - x_y), so a confident correct row keeps its small loss exactly.
 Tensor brier_score(const Tensor& input, const Tensor& target, const BrierScoreOptions& options = {});
 
 struct BinaryBrierScoreOptions {
@@ -137,6 +145,7 @@ struct BinaryBrierScoreOptions {
 
 // Binary Brier score, input logits any shape, target y ∈ [0, 1] the same shape:
 //   ℓ = w·(σ(x) - y)²     mean = sklearn's brier_score_loss(y, σ(x)) when w = 1
+// σ(x) - y is computed as (1 - y)·σ(x) - y·σ(-x): no cancellation for 0/1 labels.
 Tensor binary_brier_score(const Tensor& input, const Tensor& target, const BinaryBrierScoreOptions& options = {});
 
 }  // namespace zg

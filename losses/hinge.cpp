@@ -111,7 +111,8 @@ Tensor multi_margin_loss(const Tensor& input, const Tensor& target, const MultiM
   if (options.p == 2) hinge = pow(hinge, 2.0);
   // The i = y term would be max(0, margin)^p; the sum skips it.
   Tensor is_target = one_hot(target, classes, input.dtype());
-  Tensor per_sample = sum(where(is_target, scalar(0.0, input.dtype()), hinge), {1}) / static_cast<double>(classes);
+  Tensor per_sample = sum(where(is_target, scalar(0.0, input.dtype()), hinge), {1});
+  if (options.divide_by_classes) per_sample = per_sample / static_cast<double>(classes);
   if (options.weight.defined()) per_sample = per_sample * index_select(options.weight.to(input.dtype()), 0, target);
   return reduce(per_sample, options.reduction);
 }
@@ -131,7 +132,8 @@ Tensor logsumexp_hinge_loss(const Tensor& input, const Tensor& target, const Log
                                 "; small values approach crammer_singer_loss with margin 0");
   Tensor scaled = input / t;
   Tensor smooth_max_other = logsumexp(without_target(scaled, target), {1});  // logsumexp_{i≠y} x_i/T
-  return reduce(t * softplus(smooth_max_other - target_scores(scaled, target)), options.reduction);
+  Tensor gap = smooth_max_other - target_scores(scaled, target);
+  return reduce(t * (options.softplus ? softplus(gap) : relu(gap)), options.reduction);
 }
 
 // ---- catalog rows ----
@@ -207,15 +209,20 @@ std::vector<LossSpec> hinge_losses() {
                   },
                   ClassifierUse{ScoresAs::Logits, LabelsAs::Signs}});
 
-  params = {{"p", 1.0, "the power of each violation: 1 or 2", ValueRange::whole(1, 2)}, kMargin};
-  rows.push_back({"multi_margin_loss", "hinge", "Σ_{i≠y} max(0, margin - x_y + x_i)^p / C", kClassInputs, params,
-                  kReductions, class_sample,
+  params = {{"p", 1.0, "the power of each violation: 1 or 2", ValueRange::whole(1, 2)},
+            {"divide_by_classes", 1.0, "1: / C as PyTorch; 0: seed 000's plain sum Σ_{i≠y} (Weston–Watkins)", ValueRange::boolean()},
+            kMargin};
+  rows.push_back({"multi_margin_loss", "hinge",
+                  "Σ_{i≠y} max(0, margin - x_y + x_i)^p / C  (divide_by_classes = 0: without / C, seed 000)",
+                  kClassInputs, params, kReductions, class_sample,
                   [](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
                     double p = given.at("p");
                     if (p != std::trunc(p))
                       throw std::invalid_argument("multi_margin_loss: p must be 1 or 2 (as in PyTorch), got " + number(p));
                     return multi_margin_loss(in[0], in[1],
-                                             {.p = static_cast<std::int64_t>(p), .margin = given.at("margin"), .reduction = r});
+                                             {.p = static_cast<std::int64_t>(p), .margin = given.at("margin"),
+                                              .reduction = r,
+                                              .divide_by_classes = switch_param("multi_margin_loss", given, "divide_by_classes")});
                   },
                   ClassifierUse{ScoresAs::Logits, LabelsAs::Index}});
 
@@ -227,11 +234,17 @@ std::vector<LossSpec> hinge_losses() {
                   },
                   ClassifierUse{ScoresAs::Logits, LabelsAs::Index}});
 
-  params = {{"temperature", 1.0, "T > 0: 1 gives softmax cross-entropy, T -> 0 the hard Crammer–Singer hinge"}};
-  rows.push_back({"logsumexp_hinge_loss", "hinge", "T·softplus(logsumexp_{i≠y}(x_i/T) - x_y/T)", kClassInputs, params,
-                  kReductions, class_sample,
+  params = {{"softplus", 1.0, "0: keep the hinge, max(T·logsumexp_{i≠y}(x_i/T) - x_y, 0) (seed 000, before softplus)",
+             ValueRange::boolean()},
+            {"temperature", 1.0, "T > 0: 1 gives softmax cross-entropy, T -> 0 the hard Crammer–Singer hinge",
+             ValueRange::positive()}};
+  rows.push_back({"logsumexp_hinge_loss", "hinge",
+                  "T·softplus(logsumexp_{i≠y}(x_i/T) - x_y/T)  (softplus = 0: max(T·logsumexp_{i≠y}(x_i/T) - x_y, 0))",
+                  kClassInputs, params, kReductions, class_sample,
                   [](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
-                    return logsumexp_hinge_loss(in[0], in[1], {.temperature = given.at("temperature"), .reduction = r});
+                    return logsumexp_hinge_loss(in[0], in[1],
+                                                {.temperature = given.at("temperature"), .reduction = r,
+                                                 .softplus = switch_param("logsumexp_hinge_loss", given, "softplus")});
                   },
                   ClassifierUse{ScoresAs::Logits, LabelsAs::Index}});
   return rows;

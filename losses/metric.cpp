@@ -142,15 +142,15 @@ Tensor contrastive_loss(const Tensor& x1, const Tensor& x2, const Tensor& label,
                    to_string(label.shape()));
   if (!(o.margin >= 0) || !std::isfinite(o.margin))
     fail(loss, "margin must be finite and >= 0, got " + number(o.margin));
-  if (!(o.eps > 0) || !std::isfinite(o.eps))
-    fail(loss, "eps must be positive and finite (it keeps the gradient of the distance finite at 0), got " +
-                   number(o.eps));
-  Tensor y = two_valued_labels(loss, "label", label, 0.0, 1.0, x1.dtype(), "1 = similar pair, 0 = dissimilar pair");
-
+  check_positive(loss, "eps", o.eps);  // it keeps the gradient of the distance finite at 0
+  if (o.similar_label != 0 && o.similar_label != 1)
+    fail(loss, "similar_label must be 1 (label 1 = similar) or 0 (Hadsell et al.'s Y = 0), got " + number(o.similar_label));
+  Tensor y = two_valued_labels(loss, "label", label, 0.0, 1.0, x1.dtype(), "1 = similar pair (0 with similar_label = 0)");
+  Tensor similar = o.similar_label == 1 ? y : 1.0 - y;
   Tensor squared_distance = sum(pow(x1 - x2, 2.0), {1});
-  Tensor distance = sqrt(squared_distance + o.eps);
-  Tensor dissimilar = pow(relu(o.margin - distance), 2.0);
-  return reduce(y * squared_distance + (1.0 - y) * dissimilar, o.reduction);
+  Tensor dissimilar = pow(relu(o.margin - sqrt(squared_distance + o.eps)), 2.0);
+  Tensor l = similar * squared_distance + (1.0 - similar) * dissimilar;
+  return reduce(o.half ? 0.5 * l : l, o.reduction);
 }
 
 Tensor triplet_margin_loss(const Tensor& anchor, const Tensor& positive, const Tensor& negative,
@@ -265,13 +265,6 @@ Tensor margin_ranking_loss(const Tensor& input1, const Tensor& input2, const Ten
 // ---- catalog rows ----
 
 namespace {
-
-
-bool flag(const std::string& loss, const LossParams& values, const std::string& name) {
-  double v = values.at(name);
-  if (v != 0 && v != 1) throw std::invalid_argument(loss + ": " + name + " is a switch, 0 or 1, got " + number(v));
-  return v == 1;
-}
 
 using Sample = std::function<std::vector<Tensor>(DType, Generator&)>;
 using RowCall = std::function<Tensor(const std::vector<Tensor>&, const LossParams& values, Reduction)>;
@@ -412,7 +405,7 @@ std::vector<LossParam> circle_params() {
 }
 
 CircleLossOptions circle_options(const std::string& loss, const LossParams& v, Reduction r) {
-  return {.m = v.at("m"), .gamma = v.at("gamma"), .detach_weights = flag(loss, v, "detach_weights"), .reduction = r};
+  return {.m = v.at("m"), .gamma = v.at("gamma"), .detach_weights = switch_param(loss, v, "detach_weights"), .reduction = r};
 }
 
 }  // namespace
@@ -420,13 +413,20 @@ CircleLossOptions circle_options(const std::string& loss, const LossParams& v, R
 std::vector<LossSpec> metric_losses() {
   std::vector<LossSpec> rows;
   rows.push_back(metric_row(
-      "contrastive_loss", "y·‖x1 - x2‖² + (1 - y)·max(0, margin - √(‖x1 - x2‖² + eps))²",
+      "contrastive_loss",
+      "s·‖x1 - x2‖² + (1 - s)·max(0, margin - √(‖x1 - x2‖² + eps))², s = 1 for a similar pair; "
+      "half = 1, similar_label = 0: Hadsell et al.'s (1 - Y)·½D² + Y·½max(0, M - D)²",
       {{"x1", "(N, D)", DType::Float32, true}, {"x2", "(N, D)", DType::Float32, true},
-       {"label", "(N), 1 = similar, 0 = dissimilar", DType::Float32, false}},
+       {"label", "(N), 1 = similar, 0 = dissimilar (similar_label = 0: the other way round)", DType::Float32, false}},
       {{"margin", 1.0, "dissimilar pairs closer than this are pushed apart"},
-       {"eps", 1e-12, "smooths the distance so its gradient is finite at 0"}},
+       {"eps", 1e-12, "smooths the distance so its gradient is finite at 0", ValueRange::positive()},
+       {"similar_label", 1.0, "the label of a similar pair; 0 as Hadsell et al. and seed 002 (Y = 0: similar)",
+        ValueRange::boolean()},
+       {"half", 0.0, "1: the paper's ½ on both terms", ValueRange::boolean()}},
       contrastive_sample, [](const std::vector<Tensor>& in, const LossParams& v, Reduction r) {
-        return contrastive_loss(in[0], in[1], in[2], {.margin = v.at("margin"), .eps = v.at("eps"), .reduction = r});
+        return contrastive_loss(in[0], in[1], in[2],
+                                {.margin = v.at("margin"), .eps = v.at("eps"), .reduction = r,
+                                 .similar_label = v.at("similar_label"), .half = switch_param("contrastive_loss", v, "half")});
       }));
   rows.push_back(metric_row(
       "triplet_margin_loss", "max(0, margin + ‖a - p + eps‖_p - ‖a - n + eps‖_p)",
@@ -439,7 +439,7 @@ std::vector<LossSpec> metric_losses() {
       triplet_sample, [](const std::vector<Tensor>& in, const LossParams& v, Reduction r) {
         return triplet_margin_loss(in[0], in[1], in[2],
                                    {.margin = v.at("margin"), .p = v.at("p"), .eps = v.at("eps"),
-                                    .swap = flag("triplet_margin_loss", v, "swap"), .reduction = r});
+                                    .swap = switch_param("triplet_margin_loss", v, "swap"), .reduction = r});
       }));
   rows.push_back(metric_row(
       "circle_loss",

@@ -18,12 +18,17 @@ struct ContrastiveLossOptions {
   double margin = 1.0;  // dissimilar pairs closer than this are pushed apart; >= 0
   double eps = 1e-12;   // smooths the distance, d = √(‖x1 - x2‖² + eps), so its gradient is finite at 0
   Reduction reduction = Reduction::Mean;
+  double similar_label = 1;  // the label of a similar pair: 1 (default), or 0 as Hadsell et al. and seed 002
+  bool half = false;         // true: the paper's ½ on both terms
 };
 
-// Hadsell, Chopra & LeCun (2006), with label 1 = similar:
-//   ℓ_n = y_n·‖x1_n - x2_n‖² + (1 - y_n)·max(0, margin - d_n)²,   d_n = √(‖x1_n - x2_n‖² + eps)
-// x1, x2: (N, D); label: (N) of 0/1. The paper halves both terms (½·D²); we do not, so values and
-// gradients are twice the paper's. Similar pairs use the exact squared distance (zero at x1 = x2).
+// Hadsell, Chopra & LeCun (2006), with label 1 = similar (s_n = 1 for a similar pair, else 0):
+//   ℓ_n = s_n·‖x1_n - x2_n‖² + (1 - s_n)·max(0, margin - d_n)²,   d_n = √(‖x1_n - x2_n‖² + eps)
+// x1, x2: (N, D); label: (N) of 0/1. The paper (and seed 002) halves both terms and labels similar
+// pairs Y = 0: half = true and similar_label = 0 give exactly its
+//   ℓ = (1 - Y)·½D² + Y·½·max(0, M - D)²,   ∂ℓ/∂D = D (similar), -(M - D) for D < M (dissimilar)
+// (the seed's -D for the dissimilar branch is a slip). The defaults (no ½, 1 = similar) give values
+// and gradients twice the paper's. Similar pairs use the exact squared distance (zero at x1 = x2).
 Tensor contrastive_loss(const Tensor& x1, const Tensor& x2, const Tensor& label, const ContrastiveLossOptions& options = {});
 
 struct TripletMarginLossOptions {
@@ -60,6 +65,24 @@ struct CircleLossOptions {
 // sp: (N, K) positive scores, sn: (N, L) negative scores, K, L >= 1. Finite at γ = 256 and beyond:
 // nothing is exponentiated outside logsumexp and softplus.
 Tensor circle_loss(const Tensor& sp, const Tensor& sn, const CircleLossOptions& options = {});
+
+struct UnifiedLossOptions {
+  double m = 0.25;       // the margin m
+  double gamma = 256.0;  // the scale factor γ > 0
+  bool factored = true;  // false: the double sum over every (positive, negative) pair
+  Reduction reduction = Reduction::Mean;
+};
+
+// Seed 000's unified loss L_u (Sun et al. 2020, eq. 1), circle loss without its weights α: with one
+// row of K positive and L negative similarity scores per anchor,
+//   L_u = log[1 + Σ_i Σ_j exp(γ(s_n^j - s_p^i + m))]                  (double sum: K·L pairs)
+//       = log[1 + Σ_j exp(γ(s_n^j + m))·Σ_i exp(-γ s_p^i)]           (factored: K + L terms)
+// since exp(a - b) = exp(a)·exp(-b) and the double sum of a product of separate factors is the
+// product of the sums. Both are softplus of a logsumexp (over the (N, K·L) pair logits, or the sum
+// of the two logsumexps), so γ = 256 overflows neither. As γ → ∞, L_u/γ → [max_j s_n^j - min_i s_p^i
+// + m]_+ (seed 000's balance remark). K = 1 with s_p = cos θ_y and s_n = the other classes' cosines is
+// cosface_loss with s = γ. sp: (N, K), sn: (N, L), K, L >= 1.
+Tensor unified_loss(const Tensor& sp, const Tensor& sn, const UnifiedLossOptions& options = {});
 
 // The batch form: every embedding is an anchor, its positives are the other embeddings with its
 // label and its negatives those with another label; s = cosine similarity. An anchor without a

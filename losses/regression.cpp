@@ -75,7 +75,8 @@ void check_nonnegative(const std::string& loss, const std::string& what, const T
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, const MseLossOptions& options) {
   check_pair("mse_loss", input, target, options.reduction);
-  return reduce(pow(input - target, 2.0), options.reduction);
+  Tensor squared = pow(input - target, 2.0);
+  return reduce(options.half ? 0.5 * squared : squared, options.reduction);
 }
 
 Tensor l1_loss(const Tensor& input, const Tensor& target, const L1LossOptions& options) {
@@ -87,6 +88,7 @@ Tensor rmse_loss(const Tensor& input, const Tensor& target, const RmseLossOption
   check_pair("rmse_loss", input, target, options.reduction);
   check_positive("rmse_loss", "eps", options.eps, "it keeps the gradient finite at zero error (default 1e-12)");
   Tensor squared = pow(input - target, 2.0);
+  if (!options.per_sample) return reduce(sqrt(mean(squared) + options.eps), options.reduction);
   Tensor per_sample = input.dim() >= 2 ? mean(flatten(squared, 1), {1}) : squared;
   return reduce(sqrt(per_sample + options.eps), options.reduction);
 }
@@ -255,17 +257,24 @@ std::vector<LossSpec> regression_losses() {
   const PoissonNllLossOptions poisson;
   const GaussianNllLossOptions gaussian;
   return {
-      {"mse_loss", "regression", "(x - y)²", {input, target}, {}, reductions, error_pair,
-       [](const Inputs& in, const LossParams&, Reduction r) { return mse_loss(in[0], in[1], {r}); }},
+      {"mse_loss", "regression", "(x - y)²  (half = 1: ½(x - y)², seed 001's L2)", {input, target},
+       {{"half", 0.0, "1: ½(x - y)², whose gradient is x - y (seed 001)", ValueRange::boolean()}}, reductions, error_pair,
+       [](const Inputs& in, const LossParams& p, Reduction r) {
+         return mse_loss(in[0], in[1], {.reduction = r, .half = switch_param("mse_loss", p, "half")});
+       }},
       {"l1_loss", "regression", "|x - y|", {input, target}, {}, reductions, error_pair,
        [](const Inputs& in, const LossParams&, Reduction r) { return l1_loss(in[0], in[1], {r}); }},
       {"rmse_loss", "regression",
-       "√(mean_j (x_nj - y_nj)² + eps), one per sample n (over its non-batch dims)",
+       "√(mean_j (x_nj - y_nj)² + eps), one per sample n (over its non-batch dims); per_sample = 0: one "
+       "√(mean (x - y)² + eps) over the whole batch (seed 002)",
        {input, target},
-       {{"eps", rmse.eps, "added under the root: keeps the gradient finite at zero error"}},
+       {{"eps", rmse.eps, "added under the root: keeps the gradient finite at zero error"},
+        {"per_sample", 1.0, "0: one RMSE over every element, seed 002's √((1/m)·Σ (y - ŷ)²)",
+         ValueRange::boolean()}},
        reductions, error_pair,
        [](const Inputs& in, const LossParams& p, Reduction r) {
-         return rmse_loss(in[0], in[1], {.reduction = r, .eps = p.at("eps")});
+         return rmse_loss(in[0], in[1],
+                          {.reduction = r, .eps = p.at("eps"), .per_sample = switch_param("rmse_loss", p, "per_sample")});
        }},
       {"huber_loss", "regression", "½d² if |d| < δ else δ(|d| - ½δ),  d = x - y", {input, target},
        {{"delta", huber.delta, "error size where the square turns into a line of slope delta"}},

@@ -10,9 +10,10 @@
 
 namespace zg {
 
-// ℓ = (x - y)²
+// ℓ = (x - y)²;   half: ℓ = ½(x - y)², seed 001's L2 (gradient x - y instead of 2(x - y))
 struct MseLossOptions {
   Reduction reduction = Reduction::Mean;
+  bool half = false;
 };
 Tensor mse_loss(const Tensor& input, const Tensor& target, const MseLossOptions& options = {});
 
@@ -26,11 +27,13 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, const L1LossOptions& o
 // RMSE is taken per sample, over the non-batch dims, and the reduction then acts on the samples:
 //   ℓ_n = √(mean_j (x_nj - y_nj)² + eps)      none -> (N); mean, sum: over the N samples
 // (eps > 0 keeps the gradient finite, 0 instead of 0/0, at zero error). A 0-D or 1-D input has one
-// value per sample, where ℓ_n = √(d_n² + eps) ≈ |d_n|; for the RMSE of a whole batch, pass it as one
-// sample: rmse_loss(reshape(x, {1, -1}), reshape(y, {1, -1})) = √(F.mse_loss(x, y) + eps).
+// value per sample, where ℓ_n = √(d_n² + eps) ≈ |d_n|. per_sample = false takes one RMSE over every
+// element instead, seed 002's √((1/m)·Σ_i (y_i - ŷ_i)²) over the batch: ℓ = √(F.mse_loss(x, y) + eps),
+// a scalar (none returns it as a 0-D tensor; mean and sum of one value are the value).
 struct RmseLossOptions {
   Reduction reduction = Reduction::Mean;
   double eps = 1e-12;
+  bool per_sample = true;
 };
 Tensor rmse_loss(const Tensor& input, const Tensor& target, const RmseLossOptions& options = {});
 

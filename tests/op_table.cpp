@@ -165,6 +165,8 @@ void elementwise_cases(Table& t) {
   add_broadcasting_cases(t, "mul", [](const Inputs& x) { return mul(x[0], x[1]); }, normal_of, normal_of);
   add_broadcasting_cases(t, "div", [](const Inputs& x) { return div(x[0], x[1]); }, normal_of, nonzero_of);
   add_broadcasting_cases(t, "pow", [](const Inputs& x) { return pow(x[0], x[1]); }, positive_of, exponent_of);
+  // |y| >= 0.5 keeps the cases off the branch cut (y = 0, x < 0) and away from the origin.
+  add_broadcasting_cases(t, "atan2", [](const Inputs& x) { return atan2(x[0], x[1]); }, nonzero_of, normal_of);
 
   // Promotion: a float32 constant meets the case's dtype (float64 in gradcheck).
   t.add("add/mixed_dtype",

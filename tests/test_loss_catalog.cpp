@@ -52,7 +52,15 @@ TEST(LossCatalog, RowsAreWellFormed) {
     EXPECT_FALSE(s.reductions.empty());
     Generator gen(1);
     std::vector<Tensor> in = s.sample(DType::Float64, gen);
-    ASSERT_EQ(in.size(), s.inputs.size());
+    std::size_t required = 0;  // optional inputs come last, and samples leave them out
+    for (std::size_t i = 0; i < s.inputs.size(); ++i) {
+      if (!s.inputs[i].optional) required = i + 1;
+      if (s.inputs[i].or_probabilities) {
+        EXPECT_EQ(s.inputs[i].dtype, DType::Int64) << s.inputs[i].name;
+      }
+    }
+    for (std::size_t i = 0; i < required; ++i) EXPECT_FALSE(s.inputs[i].optional) << s.inputs[i].name << " before a required input";
+    ASSERT_EQ(in.size(), required);
     for (std::size_t i = 0; i < in.size(); ++i)
       EXPECT_EQ(is_floating(in[i].dtype()), s.inputs[i].dtype != DType::Int64) << s.inputs[i].name;
     EXPECT_NE(error_of([&] { param(s, {}, "no_such_parameter"); }).find("no_such_parameter"), std::string::npos);

@@ -705,11 +705,12 @@ TEST(AngularLosses, FiniteAtCosineExtremesZeroAndHugeNorms) {
 
 TEST(AngularLosses, ExactlyParallelEmbeddingsGiveTheLimitValues) {
   // x = W_0 = e1 and W_1 = e2: cos θ_0 = 1 and cos θ_1 = 0 exactly, so the losses are
-  // log(1 + exp(0 - z_0)). ArcFace's sin θ sits at its floor √1e-12 = 1e-6 there.
+  // log(1 + exp(0 - z_0)). ArcFace's sin θ, from the rejection of x̂ from ŵ_0, is 0 there (its floor
+  // √(smallest normal) ≈ 1.5e-154 is far below the value's resolution).
   Tensor w = tensor({1, 0, 0, 1}, {2, 2}, DType::Float64);
   Tensor x = tensor({1, 0}, {1, 2}, DType::Float64), y = tensor({0}, {1}, DType::Int64);
   auto loss_of = [](double z0) { return std::log1p(std::exp(-z0)); };
-  EXPECT_NEAR(arcface_loss(x, w, y, {.s = 1}).item(), loss_of(std::cos(0.5) - 1e-6 * std::sin(0.5)), 1e-15);
+  EXPECT_NEAR(arcface_loss(x, w, y, {.s = 1}).item(), loss_of(std::cos(0.5)), 1e-15);
   EXPECT_NEAR(combined_margin_loss(x, w, y, {.s = 1}).item(), loss_of(std::cos(0.5)), 1e-15);
   EXPECT_NEAR(lsoftmax_loss(x, w, y).item(), loss_of(1.0), 1e-15);  // ‖W_0‖‖x‖ψ(0) = 1
   EXPECT_NEAR(cosface_loss(x, w, y, {.s = 1}).item(), loss_of(1 - 0.35), 1e-15);

@@ -84,9 +84,9 @@ TEST(HingeCatalog, RowsDeclareNamesParametersAndReductions) {
   using D = std::vector<std::pair<std::string, double>>;
   EXPECT_EQ(defaults(find_loss("hinge_loss")), (D{{"margin", 1.0}}));
   EXPECT_EQ(defaults(find_loss("soft_margin_loss")), D{});
-  EXPECT_EQ(defaults(find_loss("multi_margin_loss")), (D{{"p", 1.0}, {"margin", 1.0}}));
+  EXPECT_EQ(defaults(find_loss("multi_margin_loss")), (D{{"p", 1.0}, {"divide_by_classes", 1.0}, {"margin", 1.0}}));
   EXPECT_EQ(defaults(find_loss("crammer_singer_loss")), (D{{"margin", 1.0}}));
-  EXPECT_EQ(defaults(find_loss("logsumexp_hinge_loss")), (D{{"temperature", 1.0}}));
+  EXPECT_EQ(defaults(find_loss("logsumexp_hinge_loss")), (D{{"softplus", 1.0}, {"temperature", 1.0}}));
   EXPECT_EQ(find_loss("multi_margin_loss").inputs[1].dtype, DType::Int64);
 }
 

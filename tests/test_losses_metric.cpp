@@ -279,14 +279,15 @@ TEST(MetricCatalog, RowsDeclareNamesParametersAndReductions) {
   }
   EXPECT_EQ(names, (std::vector<std::string>{"contrastive_loss", "triplet_margin_loss", "circle_loss",
                                              "circle_loss_from_embeddings", "info_nce_loss", "multi_similarity_loss",
-                                             "cosine_embedding_loss", "margin_ranking_loss"}));
+                                             "cosine_embedding_loss", "margin_ranking_loss", "unified_loss"}));
   using D = std::vector<std::pair<std::string, double>>;
   auto defaults = [](const std::string& name) {
     D d;
     for (const LossParam& p : find_loss(name).params) d.emplace_back(p.name, p.default_value);
     return d;
   };
-  EXPECT_EQ(defaults("contrastive_loss"), (D{{"margin", 1.0}, {"eps", 1e-12}}));
+  EXPECT_EQ(defaults("contrastive_loss"), (D{{"margin", 1.0}, {"eps", 1e-12}, {"similar_label", 1.0}, {"half", 0.0}}));
+  EXPECT_EQ(defaults("unified_loss"), (D{{"m", 0.25}, {"gamma", 256.0}, {"factored", 1.0}}));
   EXPECT_EQ(defaults("triplet_margin_loss"), (D{{"margin", 1.0}, {"p", 2.0}, {"eps", 1e-6}, {"swap", 0.0}}));
   EXPECT_EQ(defaults("circle_loss"), (D{{"m", 0.25}, {"gamma", 256.0}, {"detach_weights", 1.0}}));
   EXPECT_EQ(defaults("circle_loss_from_embeddings"), defaults("circle_loss"));

@@ -13,6 +13,7 @@
 #include "core/ops.h"
 #include "losses/catalog.h"
 #include "train/values.h"
+#include "train/loss_hessian_check.h"
 
 namespace zg {
 
@@ -23,7 +24,8 @@ using nlohmann::json;
 constexpr std::int64_t kMaxHessianElements = 4096;
 
 std::string input_text(const LossInput& in) {
-  return in.name + " " + in.shape + (in.dtype == DType::Int64 ? " int64" : "");
+  std::string text = in.name + " " + in.shape + (in.dtype == DType::Int64 && !in.or_probabilities ? " int64" : "");
+  return in.optional ? "optional " + text : text;
 }
 
 // A nested JSON array as a tensor: the shape from the nesting, every row the same length, every
@@ -98,8 +100,9 @@ std::string loss_list(ListFormat format) {
     std::string in_text, param_text;
     for (const LossInput& in : s.inputs) {
       inputs.push_back({{"name", in.name}, {"shape", in.shape}, {"dtype", in.dtype == DType::Int64 ? "int64" : "float"},
-                        {"differentiable", in.differentiable}});
-      in_text += (in_text.empty() ? "" : ", ") + input_text(in);
+                        {"differentiable", in.differentiable}, {"optional", in.optional},
+                        {"or_probabilities", in.or_probabilities}});
+      in_text += (in_text.empty() ? "" : "; ") + input_text(in);
     }
     for (const LossParam& p : s.params) {
       params.push_back({{"name", p.name}, {"default", p.default_value}, {"accepts", p.range.text()}, {"help", p.help}});
@@ -121,6 +124,41 @@ std::string loss_list(ListFormat format) {
   return format == ListFormat::Markdown ? table : text.str();
 }
 
+std::vector<Tensor> read_loss_inputs(const LossSpec& spec, std::istream& json_in, DType dtype) {
+  json doc;
+  try {
+    doc = json::parse(json_in);
+  } catch (const json::exception& e) {
+    throw std::invalid_argument(std::string("stdin is not valid JSON: ") + e.what());
+  }
+  if (!doc.is_object() || !doc.contains("inputs") || !doc["inputs"].is_object())
+    throw std::invalid_argument("stdin must be {\"inputs\": {\"<input name>\": <nested array>, ...}}");
+  std::vector<Tensor> inputs;
+  for (const LossInput& in : spec.inputs) {
+    if (!doc["inputs"].contains(in.name)) {
+      if (in.optional) {
+        inputs.emplace_back();  // left out: the call sees an undefined tensor
+        continue;
+      }
+      throw std::invalid_argument(spec.name + " needs input \"" + in.name + "\" (" + in.shape + ")");
+    }
+    const json& value = doc["inputs"][in.name];
+    DType as = in.dtype == DType::Int64 ? DType::Int64 : dtype;
+    // Class probabilities instead of indices: a nested array of the first input's shape (PyTorch's rule).
+    if (in.or_probabilities && !inputs.empty() && from_json(value, dtype, in.name).shape() == inputs[0].shape())
+      as = dtype;
+    Tensor t = from_json(value, as, in.name);
+    if (in.differentiable) t.requires_grad_();
+    inputs.push_back(t);
+  }
+  for (auto it = doc["inputs"].begin(); it != doc["inputs"].end(); ++it) {
+    bool known = false;
+    for (const LossInput& in : spec.inputs) known = known || in.name == it.key();
+    if (!known) throw std::invalid_argument(spec.name + " has no input \"" + it.key() + "\"");
+  }
+  return inputs;
+}
+
 std::string loss_eval(const LossEvalRequest& request, std::istream& json_in) {
   const LossSpec& spec = find_loss(request.name);
   LossParams params = loss_settings("--set", request.set);
@@ -136,38 +174,20 @@ std::string loss_eval(const LossEvalRequest& request, std::istream& json_in) {
     throw std::invalid_argument("--dtype must be float32 or float64, got " + request.dtype);
   DType dtype = request.dtype == "float32" ? DType::Float32 : DType::Float64;
 
-  json doc;
-  try {
-    doc = json::parse(json_in);
-  } catch (const json::exception& e) {
-    throw std::invalid_argument(std::string("stdin is not valid JSON: ") + e.what());
-  }
-  if (!doc.is_object() || !doc.contains("inputs") || !doc["inputs"].is_object())
-    throw std::invalid_argument("stdin must be {\"inputs\": {\"<input name>\": <nested array>, ...}}");
-  std::vector<Tensor> inputs;
-  for (const LossInput& in : spec.inputs) {
-    if (!doc["inputs"].contains(in.name))
-      throw std::invalid_argument(spec.name + " needs input \"" + in.name + "\" (" + in.shape + ")");
-    Tensor t = from_json(doc["inputs"][in.name], in.dtype == DType::Int64 ? DType::Int64 : dtype, in.name);
-    // The Hessian diagonal takes one backward pass per element: the loop's length is checked here.
-    if (in.differentiable && request.hessian_diag && t.numel() > kMaxHessianElements)
-      throw UsageError("--hessian-diag: input \"" + in.name + "\" has " + std::to_string(t.numel()) +
-                       " elements; the diagonal takes a backward pass for each, so at most " +
+  std::vector<Tensor> inputs = read_loss_inputs(spec, json_in, dtype);
+  // The Hessian diagonal takes one backward pass per element: the loop's length is checked here.
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (request.hessian_diag && spec.inputs[i].differentiable && inputs[i].defined() &&
+        inputs[i].numel() > kMaxHessianElements)
+      throw UsageError("--hessian-diag: input \"" + spec.inputs[i].name + "\" has " +
+                       std::to_string(inputs[i].numel()) + " elements; the diagonal takes a backward pass for each, so at most " +
                        std::to_string(kMaxHessianElements));
-    if (in.differentiable) t.requires_grad_();
-    inputs.push_back(t);
-  }
-  for (auto it = doc["inputs"].begin(); it != doc["inputs"].end(); ++it) {
-    bool known = false;
-    for (const LossInput& in : spec.inputs) known = known || in.name == it.key();
-    if (!known) throw std::invalid_argument(spec.name + " has no input \"" + it.key() + "\"");
-  }
   Tensor loss = spec.call(inputs, params, reduction);
   json out = {{"loss", to_json(loss)}, {"grad", json::object()}};
   std::vector<Tensor> wrt;
   std::vector<std::string> names;
   for (std::size_t i = 0; i < inputs.size(); ++i)
-    if (spec.inputs[i].differentiable) {
+    if (spec.inputs[i].differentiable && inputs[i].defined()) {
       wrt.push_back(inputs[i]);
       names.push_back(spec.inputs[i].name);
     }
@@ -177,6 +197,7 @@ std::string loss_eval(const LossEvalRequest& request, std::istream& json_in) {
     for (std::size_t k = 0; k < wrt.size(); ++k) out["grad"][names[k]] = to_json(grads[k]);
     if (request.hessian_diag) {
       out["hessian_diag"] = json::object();
+      std::optional<ClosedFormHessian> closed = closed_form_hessian_diag(spec, inputs, params, reduction);
       for (std::size_t k = 0; k < wrt.size(); ++k) {
         Tensor flat = reshape(grads[k], {-1});
         std::vector<double> diag;
@@ -184,8 +205,15 @@ std::string loss_eval(const LossEvalRequest& request, std::istream& json_in) {
           Tensor second = grad({slice(flat, 0, e, e + 1)}, {wrt[k]}, {}, true)[0];
           diag.push_back(reshape(second, {-1}).to_vector()[static_cast<std::size_t>(e)]);
         }
-        Tensor h = tensor(diag, Shape{static_cast<std::int64_t>(diag.size())}, DType::Float64);
-        out["hessian_diag"][names[k]] = to_json(reshape(h, wrt[k].shape()));
+        Tensor h = reshape(tensor(diag, Shape{static_cast<std::int64_t>(diag.size())}, DType::Float64), wrt[k].shape());
+        // Where losses/hessians.h has the closed form, print it, and how far double backward is from it.
+        if (closed && spec.inputs[closed->input].name == names[k]) {
+          Tensor formula = closed->diag.to(DType::Float64);
+          out["hessian_check"][names[k]] = {{"closed_form", closed->source},
+                                            {"max_abs_difference_from_autograd", max(abs(formula - h)).item()}};
+          h = formula;
+        }
+        out["hessian_diag"][names[k]] = to_json(h);
       }
     }
   }

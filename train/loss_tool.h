@@ -21,6 +21,12 @@ struct LossEvalRequest {
   bool hessian_diag = false;
 };
 
+// The inputs of {"inputs": {"<input name>": nested array, ...}} for the loss, in the order of its
+// inputs: floating ones in dtype, class indices int64 (an `or_probabilities` target of the first
+// input's shape as probabilities in dtype), optional ones left out as undefined tensors; the
+// differentiable ones require grad. Bad JSON, a missing or unknown input throw std::invalid_argument.
+std::vector<Tensor> read_loss_inputs(const LossSpec& spec, std::istream& json_in, DType dtype);
+
 // Reads {"inputs": {"<input name>": nested array, ...}} and returns
 // {"loss": number or nested array, "grad": {"<input>": nested array}} (gradients of the summed
 // loss), plus "hessian_diag" (of the summed loss, per element of each differentiable input) when

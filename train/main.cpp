@@ -16,6 +16,8 @@
 #include "datasets/registry.h"
 #include "train/demo.h"
 #include "train/interrupt.h"
+#include "train/loss_curve.h"
+#include "train/loss_facts.h"
 #include "train/loss_plot.h"
 #include "train/margins.h"
 #include "train/margins_report.h"
@@ -152,7 +154,8 @@ int main(int argc, char** argv) {
   CLI::App* data_list = data_cmd->add_subcommand("list", "where each data set was found, its size, how to install it");
   data_cmd->require_subcommand(1);
 
-  CLI::App* loss_cmd = app.add_subcommand("loss", "the loss catalog: list the losses, evaluate one on JSON input, draw their pictures");
+  CLI::App* loss_cmd = app.add_subcommand(
+      "loss", "the loss catalog: list the losses, evaluate one on JSON input, sweep one input, the papers' numbers, pictures");
   loss_cmd->require_subcommand(1);
   bool list_json = false, list_markdown = false;
   CLI::App* loss_list = loss_cmd->add_subcommand("list", "every loss with its family, inputs and parameters");
@@ -170,7 +173,30 @@ int main(int argc, char** argv) {
   loss_eval->add_option("--set", eval_req.set, "parameter, key=value (repeatable)");
   loss_eval->add_option("--reduction", eval_req.reduction, "none | mean | sum | batchmean")->capture_default_str();
   loss_eval->add_option("--dtype", eval_req.dtype, "float32 | float64")->capture_default_str();
-  loss_eval->add_flag("--hessian-diag", eval_req.hessian_diag, "also print the Hessian diagonal of the summed loss");
+  loss_eval->add_flag("--hessian-diag", eval_req.hessian_diag,
+                      "also print the Hessian diagonal of the summed loss (closed form where losses/hessians.h has one, "
+                      "with its largest difference from autograd's double backward)");
+  std::int64_t facts_classes = 10, facts_dim = 2;
+  bool facts_json = false;
+  CLI::App* loss_facts = loss_cmd->add_subcommand(
+      "facts", "the papers' teaching numbers computed by the library, beside the closed form, the paper's value and source");
+  loss_facts->add_option("--classes", facts_classes, "number of classes C")->capture_default_str();
+  loss_facts->add_option("--dim", facts_dim, "feature dimension d (for the margin bounds)")->capture_default_str();
+  loss_facts->add_flag("--json", facts_json, "print JSON instead of text");
+  zg::LossCurveRequest curve_req;
+  CLI::App* loss_curve = loss_cmd->add_subcommand(
+      "curve", "a loss, its gradient and its Hessian diagonal along one input element (CSV or SVG on stdout)");
+  loss_curve->add_option("name", curve_req.name, "loss name (see zoograd loss list)")->required();
+  loss_curve->add_option("--vary", curve_req.vary, "the element to sweep, INPUT[i,j,...], e.g. input[0,1]")->required();
+  loss_curve->add_option("--from", curve_req.from, "first value")->capture_default_str();
+  loss_curve->add_option("--to", curve_req.to, "last value")->capture_default_str();
+  loss_curve->add_option("--points", curve_req.points, "number of values")->capture_default_str();
+  loss_curve->add_option("--set", curve_req.set, "parameter, key=value (repeatable)");
+  loss_curve->add_option("--reduction", curve_req.reduction, "none | mean | sum | batchmean")->capture_default_str();
+  loss_curve->add_option("--format", curve_req.format, "csv | svg")->capture_default_str();
+  loss_curve->add_option("--inputs", curve_req.inputs_file,
+                         "JSON file {\"inputs\": {...}} as loss eval reads (default: the loss's sample inputs)");
+  loss_curve->add_option("--seed", curve_req.seed, "seed of the sample inputs")->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -231,6 +257,16 @@ int main(int argc, char** argv) {
         std::fputs(zg::loss_eval(eval_req, std::cin).c_str(), stdout);
       } catch (const std::invalid_argument& e) {
         std::fprintf(stderr, "zoograd loss eval: %s\n", e.what());
+        return 2;
+      }
+    } else if (*loss_facts || *loss_curve) {
+      try {  // a bad setting, element or range is a bad command: exit 2 with one line
+        std::fputs((*loss_facts ? zg::loss_facts_text(zg::loss_facts(facts_classes, facts_dim), facts_json)
+                                : zg::loss_curve(curve_req))
+                       .c_str(),
+                   stdout);
+      } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "zoograd loss %s: %s\n", *loss_facts ? "facts" : "curve", e.what());
         return 2;
       }
     } else if (*loss_plot) {
