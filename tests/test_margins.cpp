@@ -1,15 +1,19 @@
 // zoograd margins: its panels and settings, a small seeded atlas on a synthetic image set (the
-// numbers, the files, the report rendered in headless Chromium), and the command line.
+// numbers, the files, the snapshots, the margin regions), and the command line. The report's
+// figures and page are tests/test_atlas_report.cpp's.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <numbers>
 
 #include "core/generator.h"
 #include "tests/browser.h"
+#include "tests/small_atlas.h"
 #include "tests/test_util.h"
 #include "train/margins.h"
+#include "train/margin_regions.h"
 #include "train/margins_report.h"
 
 namespace {
@@ -17,38 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace zg;
 using zg_tests::error_of;
-
-void write_idx(const std::string& path, const std::vector<std::uint8_t>& data, const std::vector<std::uint32_t>& dims) {
-  std::ofstream out(path, std::ios::binary);
-  out.put(0), out.put(0), out.put(8), out.put(static_cast<char>(dims.size()));
-  for (std::uint32_t d : dims)
-    for (int shift : {24, 16, 8, 0}) out.put(static_cast<char>((d >> shift) & 0xff));
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-}
-
-// Three classes of noisy 16x16 strokes (a horizontal bar, a vertical bar, a diagonal) as IDX
-// files; returns the idx: data spec.
-std::string stroke_images(const fs::path& dir) {
-  Generator gen(3);
-  auto split = [&](const std::string& name, std::uint32_t n) {
-    std::vector<std::uint8_t> images, labels;
-    for (std::uint32_t k = 0; k < n; ++k) {
-      auto cls = static_cast<std::uint8_t>(k % 3);
-      int offset = static_cast<int>(gen.below(8)) + 4;
-      for (int y = 0; y < 16; ++y)
-        for (int x = 0; x < 16; ++x) {
-          bool on = cls == 0 ? std::abs(y - offset) <= 1 : cls == 1 ? std::abs(x - offset) <= 1 : std::abs(x - y) <= 1;
-          images.push_back(static_cast<std::uint8_t>(std::min(255.0, (on ? 200 : 0) + 50 * gen.uniform())));
-        }
-      labels.push_back(cls);
-    }
-    write_idx((dir / (name + "-images")).string(), images, {n, 16, 16});
-    write_idx((dir / (name + "-labels")).string(), labels, {n});
-    return (dir / (name + "-images")).string() + "," + (dir / (name + "-labels")).string();
-  };
-  std::string train = split("train", 300);
-  return "idx:" + train + "," + split("test", 150);
-}
+using zg_tests::SmallAtlas;
+using zg_tests::stroke_images;
 
 TEST(Margins, PanelsCoverTheIssuesLosses) {
   std::vector<std::string> names;
@@ -82,26 +56,6 @@ TEST(Margins, SettingsAreCheckedBeforeAnythingRuns) {
   EXPECT_CONTAINS(error_of([&] { o.resolved_panels(); }), "--dim: must be 2 or 3, got 4");
 }
 
-struct SmallAtlas {
-  zg_tests::TempDir dir;
-  MarginsOptions options;
-  MarginsResult result;
-  std::vector<std::string> files;
-
-  explicit SmallAtlas(std::int64_t dim) {
-    options.data = stroke_images(dir.path());
-    options.losses = {"softmax", "cosface"};
-    options.dim = dim;
-    options.epochs = 10;
-    options.batch_size = 32;
-    options.threads = 1;
-    options.quiet = true;
-    options.out = dir / "atlas";
-    result = run_margins(options);
-    files = write_margins_report(options.out, options, result);
-  }
-};
-
 TEST(Margins, ASmallSeededAtlasLearnsAndWritesItsReport) {
   SmallAtlas atlas(2);
   ASSERT_EQ(atlas.result.panels.size(), 2u);
@@ -124,11 +78,15 @@ TEST(Margins, ASmallSeededAtlasLearnsAndWritesItsReport) {
   EXPECT_EQ(cosface.classify(at_weights), (std::vector<std::int64_t>{0, 1, 2}));
   for (const std::string& f : atlas.files) EXPECT_TRUE(fs::exists(fs::path(atlas.options.out) / f)) << f;
   EXPECT_EQ(atlas.files.back(), "index.html");
+  // circles, planes and angles in three formats, 9 frames of each of two views (the 10th is the
+  // final figure), four figures of each panel in three formats, summary.json and index.html.
+  EXPECT_EQ(atlas.files.size(), 9u + 18u + 2u * 12u + 2u);
   nlohmann::json summary = nlohmann::json::parse(std::ifstream(fs::path(atlas.options.out) / "summary.json"));
   ASSERT_EQ(summary["panels"].size(), 2u);
   EXPECT_EQ(summary["panels"][1]["name"], "cosface");
   EXPECT_DOUBLE_EQ(summary["panels"][1]["test_accuracy"].get<double>(), atlas.result.panels[1].test_accuracy);
   EXPECT_EQ(summary["settings"]["seed"], 0);
+  EXPECT_EQ(summary["panels"][0]["snapshots"].size(), 10u);
 }
 
 TEST(Margins, PanelsTrainedSideBySideMatchPanelsTrainedOneAtATime) {
@@ -179,20 +137,64 @@ TEST(Margins, AnnealedLambdaSettlesAtSixtyPercentOfTheRun) {
 
 TEST(Margins, ThreeDimensionalFeaturesGoOnTheSphere) {
   SmallAtlas atlas(3);
-  EXPECT_TRUE(fs::exists(fs::path(atlas.options.out) / "cosface_sphere.png"));
-  EXPECT_FALSE(fs::exists(fs::path(atlas.options.out) / "cosface_circle.png"));
+  const fs::path out = atlas.options.out;
+  for (const char* f : {"cosface_sphere.svg", "cosface_sphere.png", "cosface_sphere.pdf", "spheres.png", "spheres.pdf",
+                        "frame_rotate_00.png", "frame_rotate_11.png", "frame_spheres_08.png"})
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  EXPECT_FALSE(fs::exists(out / "cosface_circle.png"));
+  EXPECT_FALSE(fs::exists(out / "frame_rotate_12.png"));
   EXPECT_GE(atlas.result.panels[0].test_accuracy, 0.9) << atlas.result.panels[0].curves.dump();
   EXPECT_GT(atlas.result.panels[1].test_accuracy, 0.5) << atlas.result.panels[1].curves.dump();  // chance: 1/3
+  EXPECT_TRUE(atlas.result.panels[1].circle.argmax.empty());  // no circle in 3-D
 }
 
-TEST(Margins, TheReportRendersInHeadlessChromium) {
-  std::optional<std::string> chromium = zg_tests::find_chromium();
-  if (!chromium) GTEST_SKIP() << "chromium is not installed; scripts/setup installs it (apt-get install chromium)";
+TEST(Margins, SnapshotsFollowTrainingFromTheStartToTheEnd) {
   SmallAtlas atlas(2);
-  zg_tests::PageRender page = zg_tests::render_page((fs::path(atlas.options.out) / "index.html").string());
-  std::size_t images = atlas.files.size() - 2;  // all but summary.json and index.html
-  EXPECT_CONTAINS(page.dom, "data-images=\"" + std::to_string(images) + " of " + std::to_string(images) + " loaded\"");
-  EXPECT_FALSE(zg_tests::looks_blank(page));
+  for (const PanelResult& r : atlas.result.panels) {
+    SCOPED_TRACE(r.panel.name);
+    ASSERT_EQ(r.snapshots.size(), 10u);
+    EXPECT_EQ(r.steps, 100);  // 10 epochs of 10 batches
+    EXPECT_EQ(r.snapshots.front().step, 0);
+    EXPECT_EQ(r.snapshots.back().step, 100);
+    for (std::size_t k = 1; k < r.snapshots.size(); ++k) {
+      EXPECT_EQ(r.snapshots[k].step, static_cast<std::int64_t>(k) * 100 / 9);
+      EXPECT_NE(r.snapshots[k].weights, r.snapshots[k - 1].weights);  // training moved the head
+    }
+    for (const Snapshot& s : r.snapshots) {
+      EXPECT_EQ(s.labels.size(), 150u);  // the whole small test set (at most 1000)
+      EXPECT_EQ(s.features.size(), 300u);
+      EXPECT_EQ(s.circle.argmax.size(), 3600u);
+      EXPECT_GE(s.accuracy, 0);
+      EXPECT_LE(s.accuracy, 1);
+    }
+    EXPECT_EQ(r.snapshots.back().weights, r.weights);
+    EXPECT_NEAR(r.snapshots.back().accuracy, r.test_accuracy, 1e-12);
+    EXPECT_LT(r.snapshots.front().accuracy, r.snapshots.back().accuracy);
+  }
+}
+
+TEST(Margins, MarginRegionsLieInsideTheHeadsRegionsAndShrinkThemOnlyWithAMargin) {
+  SmallAtlas atlas(2);
+  for (const PanelResult& r : atlas.result.panels) {
+    SCOPED_TRACE(r.panel.name);
+    ASSERT_EQ(r.circle.margin.size(), 3600u);
+    std::size_t none = 0;
+    for (std::size_t k = 0; k < 3600; ++k) {
+      if (r.circle.margin[k] < 0) ++none;
+      else EXPECT_EQ(r.circle.margin[k], r.circle.argmax[k]) << k;
+    }
+    if (r.panel.name == "softmax") EXPECT_EQ(none, 0u);  // no margin: its regions are the argmax's
+    else EXPECT_GT(none, 30u);  // CosFace m = 0.1: a band of more than 3° without a winner
+  }
+  // Two weights 90° apart under CosFace s = 10, m = 0.1: class 0 meets its margin where
+  // cos φ - 0.1 > cos(90° - φ) = sin φ, i.e. φ < 45° - asin(0.1/√2) = 40.95°.
+  const std::vector<double> weights = {1, 0, 0, 1};
+  std::vector<double> directions;
+  for (double deg : {40.9, 41.0, 45.0, 49.0, 49.1}) directions.insert(directions.end(), {std::cos(deg * std::numbers::pi / 180), std::sin(deg * std::numbers::pi / 180)});
+  const LossParams cosface = {{"s", 10}, {"m", 0.1}};
+  EXPECT_EQ(margin_classes("cosface_loss", cosface, weights, 2, directions),
+            (std::vector<std::int64_t>{0, -1, -1, -1, 1}));
+  EXPECT_EQ(margin_classes("cross_entropy", {}, weights, 2, directions), std::nullopt);
 }
 
 TEST(Margins, CommandLineRefusesBadSettingsWithOneLine) {

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/serialize.h"
+#include "tests/figure_checks.h"
 #include "tests/test_util.h"
 #include "train/loss_tool.h"
 #include "train/trainer.h"
@@ -58,10 +59,10 @@ TEST(Train, ReachesHighAccuracyOnMoonsAndWritesTheRunFolder) {
   TrainResult r = run_train(moons_config(dir, 10));
   EXPECT_GE(r.test_accuracy, 0.97);
   for (const char* f : {"config.json", "metrics.csv", "metrics.jsonl", "model.safetensors", "checkpoint-000009.safetensors",
-                        "checkpoint-000010.safetensors", "loss.svg", "accuracy.svg", "confusion.svg", "confusion.csv",
-                        "index.html"})
+                        "checkpoint-000010.safetensors", "loss.svg", "loss.png", "loss.pdf", "accuracy.svg", "accuracy.png",
+                        "accuracy.pdf", "confusion.svg", "confusion.png", "confusion.pdf", "confusion.csv", "index.html"})
     EXPECT_TRUE(fs::exists(dir / f)) << f;
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 11);  // only the two newest checkpoints
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 17);  // only the two newest checkpoints
   std::ifstream csv(dir / "metrics.csv");
   std::string header;
   std::getline(csv, header);
@@ -262,6 +263,21 @@ TEST(CliLoss, ReadmeZooTableIsCurrent) {
 }  // namespace
 
 namespace {
+
+TEST(Train, TheRunFiguresAreReadableWithLossAndAccuracyApart) {
+  nlohmann::json metrics = nlohmann::json::array();
+  for (int e = 1; e <= 3; ++e)
+    metrics.push_back({{"epoch", e}, {"train_loss", 1.0 / e}, {"test_loss", 1.2 / e}, {"train_accuracy", 0.5 + 0.1 * e},
+                       {"test_accuracy", 0.45 + 0.1 * e}});
+  const auto figures = run_report_figures({{"loss", "cross_entropy"}}, metrics, {{5, 1}, {2, 7}}, {"T-shirt/top", "Trouser"});
+  ASSERT_EQ(figures.size(), 3u);
+  EXPECT_EQ(figures[0].first, "loss");
+  EXPECT_EQ(figures[1].first, "accuracy");
+  EXPECT_EQ(figures[2].first, "confusion");
+  for (const auto& [stem, figure] : figures) zg_tests::expect_readable(figure, stem);
+  EXPECT_EQ(figures[1].second.axes().at(0).y_label, "accuracy (%)");
+  EXPECT_GT(figures[1].second.axes().at(0).y1, 75);  // percent, not fractions
+}
 
 TEST(CliLoss, PlotWritesThePicturesAndRefusesAFileAsFolder) {
   zg_tests::TempDir dir;
