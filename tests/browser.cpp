@@ -48,11 +48,6 @@ std::string file_url(const fs::path& p) {
   return url;
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 }  // namespace
 
 std::optional<std::string> find_chromium() {

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "tests/browser.h"
 #include "tests/figure_checks.h"
@@ -17,17 +16,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace zg;
+using zg_tests::read_file;
 using zg_tests::expect_readable;
 using zg_tests::SmallAtlas;
 
 constexpr const char* kNoChromium = "chromium is not installed; scripts/setup installs it (apt-get install chromium)";
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 TEST(AtlasReport, EveryFigureIsReadable) {
   SmallAtlas flat(2);
@@ -57,7 +51,7 @@ TEST(AtlasReport, EveryFigureIsReadable) {
   EXPECT_EQ(circles.axes()[1].title, std::string("CosFace s=10 m=0.1: test accuracy ") + accuracy);
   // Training changed the picture: the first frame and the final figure differ.
   const std::string out = flat.options.out;
-  EXPECT_NE(read(fs::path(out) / "frame_circles_00.png"), read(fs::path(out) / "circles.png"));
+  EXPECT_NE(read_file(fs::path(out) / "frame_circles_00.png"), read_file(fs::path(out) / "circles.png"));
   SmallAtlas round(3);
   std::vector<AtlasView> spheres;
   for (const PanelResult& p : round.result.panels) spheres.push_back(final_view(p));
@@ -113,7 +107,7 @@ TEST(AtlasReport, TheSpheresTurnWithTheRotationControl) {
   EXPECT_EQ(zg_tests::text_of(turned.dom, "rotate-label"), "azimuth 120°");
   EXPECT_CONTAINS(turned.dom, "data-overflow=\"none\"");
   EXPECT_FALSE(zg_tests::looks_blank(turned));
-  EXPECT_NE(read(fs::path(atlas.options.out) / "frame_rotate_04.png"), read(fs::path(atlas.options.out) / "spheres.png"));
+  EXPECT_NE(read_file(fs::path(atlas.options.out) / "frame_rotate_04.png"), read_file(fs::path(atlas.options.out) / "spheres.png"));
 }
 
 }  // namespace

@@ -20,6 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace zg;
+using zg_tests::read_file;
 using nlohmann::json;
 using zg_tests::TempDir;
 
@@ -27,12 +28,6 @@ constexpr const char* kNoChromium = "chromium is not installed; scripts/setup in
 constexpr const char* kNoModule =
     "this build has no WebAssembly module: emscripten is missing (scripts/setup installs it: apt-get install emscripten)";
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::vector<double> numbers(const std::string& text) {
   std::vector<double> v;
@@ -45,7 +40,7 @@ TEST(Explorer, WritesOneSelfContainedPage) {
   TempDir dir;
   const std::string path = write_loss_explorer(dir / "nested/explorer");
   EXPECT_EQ(path, dir / "nested/explorer/index.html");
-  const std::string page = read(path);
+  const std::string page = read_file(path);
   EXPECT_TRUE(page.starts_with("<!doctype html>"));
   EXPECT_CONTAINS(page, "createZoograd");
   EXPECT_CONTAINS(page, "data:application/octet-stream;base64,");  // the module inside the page (SINGLE_FILE)

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "tests/figure_checks.h"
 #include "tests/test_util.h"
@@ -16,17 +15,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace zg;
+using zg_tests::read_file;
 using zg_tests::error_of;
 using zg_tests::decode_png;
 using zg_tests::Decoded;
 using zg_tests::TempDir;
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 Figure sample_figure() {
   Figure f(320, 200);
@@ -135,7 +129,7 @@ TEST(Figure, SaveWritesEachFormatAtomicallyAndNamesThePathOnFailure) {
   const Figure f = sample_figure();
   EXPECT_EQ(save_figure(f, dir.path().string(), "sample"), (std::vector<std::string>{"sample.svg", "sample.png", "sample.pdf"}));
   for (const char* name : {"sample.svg", "sample.png", "sample.pdf"}) EXPECT_TRUE(fs::exists(dir / name)) << name;
-  EXPECT_EQ(read(dir / "sample.png"), f.render(ImageFormat::png));
+  EXPECT_EQ(read_file(dir / "sample.png"), f.render(ImageFormat::png));
   EXPECT_FALSE(fs::exists(dir / "sample.png.tmp"));
   EXPECT_EQ(save_figure(f, dir.path().string(), "only", {ImageFormat::pdf}), std::vector<std::string>{"only.pdf"});
 
@@ -146,7 +140,7 @@ TEST(Figure, SaveWritesEachFormatAtomicallyAndNamesThePathOnFailure) {
   ::chmod(dir.path().c_str(), 0700);
   if (::geteuid() != 0) {  // root writes anyway
     EXPECT_CONTAINS(error, "cannot write '" + (dir / "keep.png") + "'");
-    EXPECT_EQ(read(dir / "keep.png"), "old");
+    EXPECT_EQ(read_file(dir / "keep.png"), "old");
   }
   EXPECT_CONTAINS(error_of([&] { write_figure_file(dir / "no/such/folder.png", "x"); }), "no/such/folder.png");
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numbers>
+#include <utility>
 
 #include "core/generator.h"
 
@@ -86,30 +87,26 @@ std::vector<std::int64_t> head_classes(const Snapshot& s, std::int64_t dim, cons
 
 }  // namespace
 
+namespace {
+
+AtlasView view(const PanelResult& r, std::string note, const std::vector<double>& features,
+               const std::vector<std::int64_t>& labels, const std::vector<double>& weights, const CircleClasses& circle) {
+  return {.title = r.panel.title, .note = std::move(note),
+          .dim = labels.empty() ? 2 : static_cast<std::int64_t>(features.size() / labels.size()), .features = features,
+          .labels = labels, .weights = weights, .circle = circle, .classify = {}};
+}
+
+}  // namespace
+
 AtlasView final_view(const PanelResult& r) {
-  AtlasView v;
-  v.title = r.panel.title;
-  v.note = "test accuracy " + fixed(r.test_accuracy, 4);
-  v.dim = r.labels.empty() ? 2 : static_cast<std::int64_t>(r.features.size() / r.labels.size());
-  v.features = r.features;
-  v.labels = r.labels;
-  v.weights = r.weights;
-  v.circle = r.circle;
+  AtlasView v = view(r, "test accuracy " + fixed(r.test_accuracy, 4), r.features, r.labels, r.weights, r.circle);
   v.classify = r.classify;
   return v;
 }
 
 AtlasView snapshot_view(const PanelResult& r, const Snapshot& s) {
-  AtlasView v;
-  v.title = r.panel.title;
-  v.note = "accuracy " + fixed(s.accuracy, 3);
-  v.dim = s.labels.empty() ? 2 : static_cast<std::int64_t>(s.features.size() / s.labels.size());
-  v.features = s.features;
-  v.labels = s.labels;
-  v.weights = s.weights;
-  v.circle = s.circle;
-  const std::int64_t dim = v.dim;
-  v.classify = [s, dim](const std::vector<double>& points) { return head_classes(s, dim, points); };
+  AtlasView v = view(r, "accuracy " + fixed(s.accuracy, 3), s.features, s.labels, s.weights, s.circle);
+  v.classify = [s, dim = v.dim](const std::vector<double>& points) { return head_classes(s, dim, points); };
   return v;
 }
 

@@ -53,34 +53,38 @@ std::vector<LegendEntry> boundary_legend(const std::string& equal) {
 
 }  // namespace
 
-LossPicture regression_loss_figure(const FigureSettings& s) {
+namespace {
+
+// The regression losses (or their gradients) against the error, one curve each.
+Figure regression_chart(const FigureSettings& s, const std::string& title, const AxisSpec& y, bool gradients) {
   const double r = s.at("range");
   const std::vector<double> e = linspace(-r, r, 601);
-  LineChart chart{.title = "Regression losses", .x = {"error e = prediction − target (units of the target)"},
-                  .y = {"loss (squared units for MSE, units for L1)", 0.0, r * r / 2.25}, .legend = LegendPlace::outside};
+  LineChart chart{.title = title, .x = {"error e = prediction − target (units of the target)"}, .y = y,
+                  .legend = LegendPlace::outside};
   for (const LossCurve& c : regression_curves(e, regression_settings(s)))
     // With δ = β, Huber and smooth L1 can be one curve: dashing the second keeps both visible.
-    chart.series.push_back({c.label, e, c.loss, c.label.starts_with("smooth")});
+    chart.series.push_back({c.label, e, gradients ? c.grad : c.loss, c.label.starts_with("smooth")});
+  return line_chart(chart, 820, 460);
+}
+
+}  // namespace
+
+LossPicture regression_loss_figure(const FigureSettings& s) {
+  const double r = s.at("range");
   return {"regression_loss", "Regression losses",
           "MSE grows with the square of the error, so outliers dominate it; L1, Huber, smooth L1 and log-cosh grow "
           "linearly far from 0. The quantile loss with τ > 0.5 charges under-prediction (e < 0) τ/(1 − τ) times more "
           "than over-prediction, so its minimizer is the τ-quantile.",
-          line_chart(chart, 820, 460)};
+          regression_chart(s, "Regression losses", {"loss (squared units for MSE, units for L1)", 0.0, r * r / 2.25}, false)};
 }
 
 LossPicture regression_grad_figure(const FigureSettings& s) {
-  const double r = s.at("range");
-  const std::vector<double> e = linspace(-r, r, 601);
-  LineChart chart{.title = "Gradients of the regression losses",
-                  .x = {"error e = prediction − target (units of the target)"},
-                  .y = {"dℓ/d(prediction) (loss units per target unit)", -2.5, 2.5}, .legend = LegendPlace::outside};
-  for (const LossCurve& c : regression_curves(e, regression_settings(s)))
-    chart.series.push_back({c.label, e, c.grad, c.label.starts_with("smooth")});
   return {"regression_grad", "Their gradients",
           "MSE's gradient 2e is unbounded and L1's jumps from −1 to 1; Huber, smooth L1 and log-cosh (tanh e) are "
           "smooth near 0 and saturate, which bounds the pull of an outlier. With δ = β = 1 Huber and smooth L1 "
           "coincide (smooth L1 is Huber divided by β).",
-          line_chart(chart, 820, 460)};
+          regression_chart(s, "Gradients of the regression losses",
+                           {"dℓ/d(prediction) (loss units per target unit)", -2.5, 2.5}, true)};
 }
 
 LossPicture focal_figure(const FigureSettings& s) {

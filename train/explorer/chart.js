@@ -5,7 +5,7 @@
 
 const zgChart = (() => {
   const NS = "http://www.w3.org/2000/svg";
-  const W = 640, H = 400, LEFT = 74, RIGHT_LEGEND = 230, TOP = 16, BOTTOM = 58;
+  const W = 610, H = 400, LEFT = 74, RIGHT_LEGEND = 220, TOP = 16, BOTTOM = 58;
   const palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
   const el = (name, attrs, parent) => {
