@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "tests/test_util.h"
+#include "tests/browser.h"
 #include "tests/figure_checks.h"
 #include "train/loss_curves.h"
 #include "train/loss_figures.h"
@@ -112,6 +113,17 @@ TEST(LossPlot, OptionsChooseFiguresFormatsSettingsAndClasses) {
   EXPECT_CONTAINS(error({.formats = {}}), "--format: give at least one");
   EXPECT_CONTAINS(zg_tests::error_of([&] { target_logit_figure(resolved_loss_settings({.set = {"target_logit.sphereface_m=2.5"}}).at("target_logit")); }),
                   "SphereFace's m must be a whole number >= 1, got 2.5");
+}
+
+TEST(LossPlot, ThePageRendersInHeadlessChromium) {
+  if (!zg_tests::find_chromium()) GTEST_SKIP() << "chromium is not installed; scripts/setup installs it (apt-get install chromium)";
+  TempDir tmp;
+  write_loss_plots(tmp / "plots");
+  const zg_tests::PageRender page = zg_tests::render_page(tmp / "plots/index.html", 1280, 6000);
+  EXPECT_CONTAINS(page.dom, "data-images=\"10 of 10 loaded\"");
+  EXPECT_CONTAINS(page.dom, "data-overflow=\"none\"");
+  EXPECT_CONTAINS(page.dom, "data-smallest-image-scale=\"1.000\"");  // at their own size: text >= 14 px
+  EXPECT_FALSE(zg_tests::looks_blank(page));
 }
 
 TEST(LossPlot, UnwritableFolderThrowsNamingIt) {

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/serialize.h"
+#include "tests/browser.h"
 #include "tests/figure_checks.h"
 #include "tests/test_util.h"
 #include "train/loss_tool.h"
@@ -279,12 +280,32 @@ TEST(Train, TheRunFiguresAreReadableWithLossAndAccuracyApart) {
   EXPECT_GT(figures[1].second.axes().at(0).y1, 75);  // percent, not fractions
 }
 
+TEST(Train, TheRunPageRendersInHeadlessChromium) {
+  if (!zg_tests::find_chromium()) GTEST_SKIP() << "chromium is not installed; scripts/setup installs it (apt-get install chromium)";
+  fs::path dir = fresh_dir("page");
+  run_train(moons_config(dir, 2));
+  const zg_tests::PageRender page = zg_tests::render_page((dir / "index.html").string());
+  EXPECT_CONTAINS(page.dom, "data-images=\"3 of 3 loaded\"");
+  EXPECT_CONTAINS(page.dom, "data-overflow=\"none\"");
+  EXPECT_CONTAINS(page.dom, "data-smallest-image-scale=\"1.000\"");
+  EXPECT_FALSE(zg_tests::looks_blank(page));
+  fs::remove_all(dir);
+}
+
 TEST(CliLoss, PlotWritesThePicturesAndRefusesAFileAsFolder) {
   zg_tests::TempDir dir;
   CliRun ok = run_cli("loss plot --out " + dir / "plots");
   ASSERT_EQ(ok.code, 0) << ok.out;
   EXPECT_TRUE(fs::exists(dir.path() / "plots" / "index.html"));
   EXPECT_TRUE(fs::exists(dir.path() / "plots" / "binary_boundaries.svg"));
+  EXPECT_EQ(run_cli("loss plot --out " + dir / "p --format gif").code, 2);
+  EXPECT_EQ(run_cli("loss plot --out " + dir / "p --set focal_pt.beta=1").code, 2);
+  EXPECT_EQ(run_cli("loss plot --out " + dir / "p --only nothing").code, 2);
+  EXPECT_FALSE(fs::exists(dir.path() / "p"));  // refused before anything was drawn
+  CliRun one = run_cli("loss plot --out " + dir / "p --only focal_pt --format svg,pdf --classes 3");
+  ASSERT_EQ(one.code, 0) << one.out;
+  EXPECT_TRUE(fs::exists(dir.path() / "p" / "focal_pt.pdf"));
+  EXPECT_FALSE(fs::exists(dir.path() / "p" / "focal_pt.png"));
   std::ofstream(dir / "file") << "x";
   CliRun bad = run_cli("loss plot --out " + dir / "file/plots");
   EXPECT_EQ(bad.code, 1);

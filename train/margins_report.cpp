@@ -1,9 +1,13 @@
 #include "train/margins_report.h"
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <exception>
+#include <functional>
 #include <numbers>
+#include <thread>
 
 #include "train/atlas_figures.h"
 #include "train/html.h"
@@ -29,15 +33,48 @@ std::string two_digits(std::size_t i) {
   return (i < 10 ? "0" : "") + std::to_string(i);
 }
 
-// Writes the figure in every format (only as PNG when `page_only`: a frame of the page's player);
-// returns the names, which the report lists.
-struct Writer {
-  std::string dir;
-  std::vector<std::string>& files;
-  void operator()(const Figure& figure, const std::string& stem, bool page_only = false) const {
-    for (const std::string& f : save_figure(figure, dir, stem, page_only ? std::vector{ImageFormat::png} : kAllFormats))
-      files.push_back(f);
+// The report's figures, drawn and written on `threads` threads (each figure alone on one) once
+// all are queued: every format, or only PNG for a frame of the page's player. The file names come
+// out in the order the figures were queued.
+class FigureQueue {
+ public:
+  void add(std::function<Figure()> draw, std::string stem, bool page_only = false) {
+    jobs_.push_back({std::move(draw), std::move(stem), page_only});
   }
+  std::vector<std::string> write(const std::string& dir, std::int64_t threads) {
+    std::vector<std::vector<std::string>> names(jobs_.size());
+    std::vector<std::exception_ptr> errors(jobs_.size());
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+      for (std::size_t i; (i = next++) < jobs_.size();) {
+        try {
+          const Job& job = jobs_[i];
+          names[i] = save_figure(job.draw(), dir, job.stem, job.page_only ? std::vector{ImageFormat::png} : kAllFormats);
+        } catch (...) {
+          errors[i] = std::current_exception();
+        }
+      }
+    };
+    {
+      std::vector<std::jthread> pool;
+      for (std::int64_t t = 1; t < std::min<std::int64_t>(threads, static_cast<std::int64_t>(jobs_.size())); ++t)
+        pool.emplace_back(worker);
+      worker();
+    }
+    for (const std::exception_ptr& e : errors)
+      if (e) std::rethrow_exception(e);
+    std::vector<std::string> files;
+    for (const std::vector<std::string>& n : names) files.insert(files.end(), n.begin(), n.end());
+    return files;
+  }
+
+ private:
+  struct Job {
+    std::function<Figure()> draw;
+    std::string stem;
+    bool page_only;
+  };
+  std::vector<Job> jobs_;
 };
 
 // Why the panels' margins are small: the bounds that C classes on a circle set, with their numbers.
@@ -175,8 +212,7 @@ nlohmann::json margins_summary(const MarginsOptions& o, const MarginsResult& res
 std::vector<std::string> write_margins_report(const std::string& dir, const MarginsOptions& o,
                                               const MarginsResult& result) {
   fs::create_directories(dir);
-  std::vector<std::string> files;
-  const Writer write{dir, files};
+  FigureQueue queue;
   const std::vector<std::string>& names = result.class_names;
   std::vector<AtlasView> finals;
   for (const PanelResult& r : result.panels) finals.push_back(final_view(r));
@@ -190,36 +226,44 @@ std::vector<std::string> write_margins_report(const std::string& dir, const Marg
     return views;
   };
   if (o.dim == 2) {
-    write(comparison_figure("Every loss on the unit circle: the shading shows where each class meets its margin",
-                            finals, AtlasViewKind::circle, names),
-          "circles");
-    write(comparison_figure("Every loss in the raw feature plane, with the head's decision regions", finals,
-                            AtlasViewKind::plane, names),
-          "planes");
+    queue.add([&] {
+      return comparison_figure("Every loss on the unit circle: the shading shows where each class meets its margin",
+                               finals, AtlasViewKind::circle, names);
+    }, "circles");
+    queue.add([&] {
+      return comparison_figure("Every loss in the raw feature plane, with the head's decision regions", finals,
+                               AtlasViewKind::plane, names);
+    }, "planes");
     for (std::size_t k = 0; k + 1 < frames; ++k) {
-      const std::vector<AtlasView> views = frame_views(k);
-      write(comparison_figure("Every loss on the unit circle, during training", views, AtlasViewKind::circle, names),
-            "frame_circles_" + two_digits(k), true);
-      write(comparison_figure("Every loss in the raw feature plane, during training", views, AtlasViewKind::plane, names),
-            "frame_planes_" + two_digits(k), true);
+      queue.add([&, k] {
+        return comparison_figure("Every loss on the unit circle, during training", frame_views(k), AtlasViewKind::circle,
+                                 names);
+      }, "frame_circles_" + two_digits(k), true);
+      queue.add([&, k] {
+        return comparison_figure("Every loss in the raw feature plane, during training", frame_views(k),
+                                 AtlasViewKind::plane, names);
+      }, "frame_planes_" + two_digits(k), true);
     }
     comparison = player_html(result, {{"cmp-circles", "circles"}, {"cmp-planes", "planes"}}, false) +
                  figure_html("circles", "every loss on the unit circle", "cmp-circles") +
                  figure_html("planes", "every loss in the feature plane", "cmp-planes");
   } else {
-    write(comparison_figure("Every loss on the unit sphere", finals, AtlasViewKind::sphere, names, kDefaultAzimuth),
-          "spheres");
+    queue.add([&] {
+      return comparison_figure("Every loss on the unit sphere", finals, AtlasViewKind::sphere, names, kDefaultAzimuth);
+    }, "spheres");
     for (std::size_t k = 0; k + 1 < frames; ++k)
-      write(comparison_figure("Every loss on the unit sphere, during training", frame_views(k), AtlasViewKind::sphere,
-                              names, kDefaultAzimuth),
-            "frame_spheres_" + two_digits(k), true);
+      queue.add([&, k] {
+        return comparison_figure("Every loss on the unit sphere, during training", frame_views(k), AtlasViewKind::sphere,
+                                 names, kDefaultAzimuth);
+      }, "frame_spheres_" + two_digits(k), true);
     for (int k = 0; k < kRotations; ++k)
-      write(comparison_figure("Every loss on the unit sphere", finals, AtlasViewKind::sphere, names, 30.0 * k),
-            "frame_rotate_" + two_digits(static_cast<std::size_t>(k)), true);
+      queue.add([&, k] {
+        return comparison_figure("Every loss on the unit sphere", finals, AtlasViewKind::sphere, names, 30.0 * k);
+      }, "frame_rotate_" + two_digits(static_cast<std::size_t>(k)), true);
     comparison = player_html(result, {{"cmp-spheres", "spheres"}}, true) +
                  figure_html("spheres", "every loss on the unit sphere", "cmp-spheres");
   }
-  write(angle_comparison_figure(result), "angles");
+  queue.add([&] { return angle_comparison_figure(result); }, "angles");
   comparison += figure_html("angles", "angle histograms of every loss");
 
   std::string sections;
@@ -228,17 +272,18 @@ std::vector<std::string> write_margins_report(const std::string& dir, const Marg
     const std::string& n = r.panel.name;
     sections += "<h2 id=\"" + n + "\">" + xml_escape(r.panel.title) + "</h2>\n<div class=\"row\">";
     if (o.dim == 2) {
-      write(feature_plane_figure(finals[i], names), n + "_features");
-      write(unit_circle_figure(finals[i], names), n + "_circle");
+      queue.add([&, i] { return feature_plane_figure(finals[i], names); }, n + "_features");
+      queue.add([&, i] { return unit_circle_figure(finals[i], names); }, n + "_circle");
       sections += figure_html(n + "_features", "features") + figure_html(n + "_circle", "unit circle");
     } else {
-      write(unit_sphere_figure(finals[i], names, kDefaultAzimuth), n + "_sphere");
+      queue.add([&, i] { return unit_sphere_figure(finals[i], names, kDefaultAzimuth); }, n + "_sphere");
       sections += figure_html(n + "_sphere", "unit sphere");
     }
-    write(angle_histogram_figure(r), n + "_angles");
-    write(training_curves_figure(r), n + "_curves");
+    queue.add([&result, i] { return angle_histogram_figure(result.panels[i]); }, n + "_angles");
+    queue.add([&result, i] { return training_curves_figure(result.panels[i]); }, n + "_curves");
     sections += figure_html(n + "_angles", "angles") + figure_html(n + "_curves", "training curves") + "</div>\n";
   }
+  std::vector<std::string> files = queue.write(dir, o.jobs_to_run());
   nlohmann::json summary = margins_summary(o, result);
   write_file((fs::path(dir) / "summary.json").string(), summary.dump(2) + "\n");
   files.push_back("summary.json");
