@@ -1,6 +1,6 @@
 // The margin atlas's report: every figure readable, and the page in headless Chromium (every
 // image loaded, not blank, no text overflowing, figures at their own size at 1280 px, the
-// training player and the sphere's rotation changing what is drawn).
+// training player changing what is drawn). The 3-D report is tests/test_margins.cpp's.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -52,11 +52,6 @@ TEST(AtlasReport, EveryFigureIsReadable) {
   // Training changed the picture: the first frame and the final figure differ.
   const std::string out = flat.options.out;
   EXPECT_NE(read_file(fs::path(out) / "frame_circles_00.png"), read_file(fs::path(out) / "circles.png"));
-  SmallAtlas round(3);
-  std::vector<AtlasView> spheres;
-  for (const PanelResult& p : round.result.panels) spheres.push_back(final_view(p));
-  expect_readable(comparison_figure("spheres", spheres, AtlasViewKind::sphere, names, 120), "spheres");
-  expect_readable(unit_sphere_figure(spheres[0], names), "sphere");
 }
 
 TEST(AtlasReport, ThePagePlaysTrainingInHeadlessChromium) {
@@ -95,19 +90,6 @@ TEST(AtlasReport, ThePagePlaysTrainingInHeadlessChromium) {
     expected += "frame_circles_0" + std::to_string(k) + ".png|frame_planes_0" + std::to_string(k) + ".png,";
   EXPECT_CONTAINS(played.dom, "data-seen=\"" + expected + "circles.png|planes.png");
   EXPECT_CONTAINS(zg_tests::text_of(played.dom, "play"), "play training");  // stopped
-}
-
-TEST(AtlasReport, TheSpheresTurnWithTheRotationControl) {
-  if (!zg_tests::find_chromium()) GTEST_SKIP() << kNoChromium;
-  SmallAtlas atlas(3);
-  const std::string page = (fs::path(atlas.options.out) / "index.html").string();
-  const zg_tests::PageRender turned = zg_tests::render_page(
-      page, 1280, 2400, "const r = document.getElementById('rotate'); r.value = 4; r.dispatchEvent(new Event('input'));");
-  EXPECT_EQ(zg_tests::attribute_of(turned.dom, "cmp-spheres", "src"), "frame_rotate_04.png");
-  EXPECT_EQ(zg_tests::text_of(turned.dom, "rotate-label"), "azimuth 120°");
-  EXPECT_CONTAINS(turned.dom, "data-overflow=\"none\"");
-  EXPECT_FALSE(zg_tests::looks_blank(turned));
-  EXPECT_NE(read_file(fs::path(atlas.options.out) / "frame_rotate_04.png"), read_file(fs::path(atlas.options.out) / "spheres.png"));
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // zoograd margins: its panels and settings, a small seeded atlas on a synthetic image set (the
-// numbers, the files, the snapshots, the margin regions), and the command line. The report's
-// figures and page are tests/test_atlas_report.cpp's.
+// numbers, the files, the snapshots, the margin regions; the 3-D report and its page), and the
+// command line. The 2-D report's figures and page are tests/test_atlas_report.cpp's.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,8 +10,10 @@
 
 #include "core/generator.h"
 #include "tests/browser.h"
+#include "tests/figure_checks.h"
 #include "tests/small_atlas.h"
 #include "tests/test_util.h"
+#include "train/atlas_figures.h"
 #include "train/margins.h"
 #include "train/margin_regions.h"
 #include "train/margins_report.h"
@@ -54,39 +56,6 @@ TEST(Margins, SettingsAreCheckedBeforeAnythingRuns) {
   o.losses = {};
   o.dim = 4;
   EXPECT_CONTAINS(error_of([&] { o.resolved_panels(); }), "--dim: must be 2 or 3, got 4");
-}
-
-TEST(Margins, ASmallSeededAtlasLearnsAndWritesItsReport) {
-  SmallAtlas atlas(2);
-  ASSERT_EQ(atlas.result.panels.size(), 2u);
-  for (const PanelResult& r : atlas.result.panels) {
-    EXPECT_GE(r.test_accuracy, 0.9) << r.panel.name;  // three easy classes
-    EXPECT_EQ(r.features.size(), 2 * r.labels.size());
-    EXPECT_EQ(r.weights.size(), 6u);
-    EXPECT_EQ(r.curves.size(), 10u);
-  }
-  for (const PanelResult& r : atlas.result.panels) {
-    ASSERT_EQ(r.geometry.arcs.size(), 3u) << r.panel.name;
-    double widths = 0;
-    for (const ClassArc& a : r.geometry.arcs) widths += a.width_deg;
-    EXPECT_LE(r.geometry.angular_margin, (360 - widths) / 3 + 1e-9) << r.panel.name;  // the smallest of 3 gaps
-  }
-  // Known decision regions: a cosine head gives each class the direction of its own weight.
-  const PanelResult& cosface = atlas.result.panels[1];
-  std::vector<double> at_weights = cosface.weights;
-  for (double& v : at_weights) v *= 3;
-  EXPECT_EQ(cosface.classify(at_weights), (std::vector<std::int64_t>{0, 1, 2}));
-  for (const std::string& f : atlas.files) EXPECT_TRUE(fs::exists(fs::path(atlas.options.out) / f)) << f;
-  EXPECT_EQ(atlas.files.back(), "index.html");
-  // circles, planes and angles in three formats, 9 frames of each of two views (the 10th is the
-  // final figure), four figures of each panel in three formats, summary.json and index.html.
-  EXPECT_EQ(atlas.files.size(), 9u + 18u + 2u * 12u + 2u);
-  nlohmann::json summary = nlohmann::json::parse(std::ifstream(fs::path(atlas.options.out) / "summary.json"));
-  ASSERT_EQ(summary["panels"].size(), 2u);
-  EXPECT_EQ(summary["panels"][1]["name"], "cosface");
-  EXPECT_DOUBLE_EQ(summary["panels"][1]["test_accuracy"].get<double>(), atlas.result.panels[1].test_accuracy);
-  EXPECT_EQ(summary["settings"]["seed"], 0);
-  EXPECT_EQ(summary["panels"][0]["snapshots"].size(), 10u);
 }
 
 TEST(Margins, PanelsTrainedSideBySideMatchPanelsTrainedOneAtATime) {
@@ -146,10 +115,26 @@ TEST(Margins, ThreeDimensionalFeaturesGoOnTheSphere) {
   EXPECT_GE(atlas.result.panels[0].test_accuracy, 0.9) << atlas.result.panels[0].curves.dump();
   EXPECT_GT(atlas.result.panels[1].test_accuracy, 0.5) << atlas.result.panels[1].curves.dump();  // chance: 1/3
   EXPECT_TRUE(atlas.result.panels[1].circle.argmax.empty());  // no circle in 3-D
+  std::vector<AtlasView> spheres;
+  for (const PanelResult& p : atlas.result.panels) spheres.push_back(final_view(p));
+  zg_tests::expect_readable(comparison_figure("spheres", spheres, AtlasViewKind::sphere, atlas.result.class_names, 120),
+                            "spheres");
+  zg_tests::expect_readable(unit_sphere_figure(spheres[0], atlas.result.class_names), "sphere");
+  EXPECT_NE(zg_tests::read_file(out / "frame_rotate_04.png"), zg_tests::read_file(out / "spheres.png"));
+
+  // The page's rotation control turns the spheres.
+  if (!zg_tests::find_chromium()) GTEST_SKIP() << "chromium is not installed; scripts/setup installs it (apt-get install chromium)";
+  const zg_tests::PageRender turned = zg_tests::render_page(
+      (out / "index.html").string(), 1280, 2400,
+      "const r = document.getElementById('rotate'); r.value = 4; r.dispatchEvent(new Event('input'));");
+  EXPECT_EQ(zg_tests::attribute_of(turned.dom, "cmp-spheres", "src"), "frame_rotate_04.png");
+  EXPECT_EQ(zg_tests::text_of(turned.dom, "rotate-label"), "azimuth 120°");
+  EXPECT_CONTAINS(turned.dom, "data-overflow=\"none\"");
+  EXPECT_FALSE(zg_tests::looks_blank(turned));
 }
 
-TEST(Margins, SnapshotsFollowTrainingFromTheStartToTheEnd) {
-  SmallAtlas atlas(2);
+// The snapshots run from step 0 to the end of training, evenly.
+void expect_snapshots_follow_training(const SmallAtlas& atlas) {
   for (const PanelResult& r : atlas.result.panels) {
     SCOPED_TRACE(r.panel.name);
     ASSERT_EQ(r.snapshots.size(), 10u);
@@ -173,8 +158,8 @@ TEST(Margins, SnapshotsFollowTrainingFromTheStartToTheEnd) {
   }
 }
 
-TEST(Margins, MarginRegionsLieInsideTheHeadsRegionsAndShrinkThemOnlyWithAMargin) {
-  SmallAtlas atlas(2);
+// The margin regions lie inside the head's regions and shrink them only with a margin.
+void expect_margin_regions_inside_the_heads(const SmallAtlas& atlas) {
   for (const PanelResult& r : atlas.result.panels) {
     SCOPED_TRACE(r.panel.name);
     ASSERT_EQ(r.circle.margin.size(), 3600u);
@@ -186,6 +171,9 @@ TEST(Margins, MarginRegionsLieInsideTheHeadsRegionsAndShrinkThemOnlyWithAMargin)
     if (r.panel.name == "softmax") EXPECT_EQ(none, 0u);  // no margin: its regions are the argmax's
     else EXPECT_GT(none, 30u);  // CosFace m = 0.1: a band of more than 3° without a winner
   }
+}
+
+TEST(Margins, MarginRegionsFollowTheLossesTransform) {
   // Two weights 90° apart under CosFace s = 10, m = 0.1: class 0 meets its margin where
   // cos φ - 0.1 > cos(90° - φ) = sin φ, i.e. φ < 45° - asin(0.1/√2) = 40.95°.
   const std::vector<double> weights = {1, 0, 0, 1};
@@ -197,9 +185,44 @@ TEST(Margins, MarginRegionsLieInsideTheHeadsRegionsAndShrinkThemOnlyWithAMargin)
   EXPECT_EQ(margin_classes("cross_entropy", {}, weights, 2, directions), std::nullopt);
 }
 
+TEST(Margins, ASmallSeededAtlasLearnsAndWritesItsReport) {
+  SmallAtlas atlas(2);
+  ASSERT_EQ(atlas.result.panels.size(), 2u);
+  for (const PanelResult& r : atlas.result.panels) {
+    EXPECT_GE(r.test_accuracy, 0.9) << r.panel.name;  // three easy classes
+    EXPECT_EQ(r.features.size(), 2 * r.labels.size());
+    EXPECT_EQ(r.weights.size(), 6u);
+    EXPECT_EQ(r.curves.size(), 10u);
+  }
+  for (const PanelResult& r : atlas.result.panels) {
+    ASSERT_EQ(r.geometry.arcs.size(), 3u) << r.panel.name;
+    double widths = 0;
+    for (const ClassArc& a : r.geometry.arcs) widths += a.width_deg;
+    EXPECT_LE(r.geometry.angular_margin, (360 - widths) / 3 + 1e-9) << r.panel.name;  // the smallest of 3 gaps
+  }
+  // Known decision regions: a cosine head gives each class the direction of its own weight.
+  const PanelResult& cosface = atlas.result.panels[1];
+  std::vector<double> at_weights = cosface.weights;
+  for (double& v : at_weights) v *= 3;
+  EXPECT_EQ(cosface.classify(at_weights), (std::vector<std::int64_t>{0, 1, 2}));
+  for (const std::string& f : atlas.files) EXPECT_TRUE(fs::exists(fs::path(atlas.options.out) / f)) << f;
+  EXPECT_EQ(atlas.files.back(), "index.html");
+  // circles, planes and angles in three formats, 9 frames of each of two views (the 10th is the
+  // final figure), four figures of each panel in three formats, summary.json and index.html.
+  EXPECT_EQ(atlas.files.size(), 9u + 18u + 2u * 12u + 2u);
+  nlohmann::json summary = nlohmann::json::parse(std::ifstream(fs::path(atlas.options.out) / "summary.json"));
+  ASSERT_EQ(summary["panels"].size(), 2u);
+  EXPECT_EQ(summary["panels"][1]["name"], "cosface");
+  EXPECT_DOUBLE_EQ(summary["panels"][1]["test_accuracy"].get<double>(), atlas.result.panels[1].test_accuracy);
+  EXPECT_EQ(summary["settings"]["seed"], 0);
+  EXPECT_EQ(summary["panels"][0]["snapshots"].size(), 10u);
+  expect_snapshots_follow_training(atlas);
+  expect_margin_regions_inside_the_heads(atlas);
+}
+
 TEST(Margins, CommandLineRefusesBadSettingsWithOneLine) {
   for (const char* args : {"margins --losses circle", "margins --set cosface.q=1", "margins --dim 5",
-                           "margins --epochs -1", "margins --jobs -2", "margins --weight-decay -1"}) {
+                           "margins --epochs -1", "margins --jobs -2", "margins --weight-decay -1", "margins --snapshots 1"}) {
     zg_tests::CliRun r = zg_tests::run_cli(args);
     EXPECT_EQ(r.code, 2) << args << ": " << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;
