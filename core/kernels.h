@@ -1,7 +1,7 @@
 #pragma once
 // Loop helpers shared by the op files (private to core/). They compute values only; recording
 // the graph is the op's business.
-#include <cblas.h>
+#include "core/blas.h"
 
 #include <algorithm>
 #include <cstdint>

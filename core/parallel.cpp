@@ -1,6 +1,6 @@
 #include "core/parallel.h"
 
-#include <cblas.h>
+#include "core/blas.h"
 
 #include <algorithm>
 #include <atomic>
@@ -95,7 +95,7 @@ class Pool {
 
   std::mutex mutex_;
   std::condition_variable wake_, done_;
-  std::vector<std::jthread> workers_;  // never joined: the pool lives as long as the process
+  std::vector<std::thread> workers_;  // never joined: the pool lives as long as the process
   const std::function<void(std::int64_t, std::int64_t)>* job_ = nullptr;
   std::int64_t n_ = 0;
   int parts_ = 1;

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -47,11 +48,6 @@ std::string file_url(const fs::path& p) {
   return url;
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 }  // namespace
 
 std::optional<std::string> find_chromium() {
@@ -66,11 +62,27 @@ std::optional<std::string> find_chromium() {
   return std::nullopt;
 }
 
-PageRender render_page(const std::string& html_path, int width, int height) {
+PageRender render_page(const std::string& html_path, int width, int height, const std::string& script) {
   std::optional<std::string> chromium = find_chromium();
   if (!chromium) throw std::runtime_error("render_page: chromium is not on PATH");
   fs::path page = fs::absolute(html_path);
   if (!fs::is_regular_file(page)) throw std::runtime_error("render_page: no file " + page.string());
+  struct RemoveCopy {
+    fs::path path;
+    ~RemoveCopy() {
+      std::error_code ec;
+      if (!path.empty()) fs::remove(path, ec);
+    }
+  } copy;
+  if (!script.empty()) {
+    std::string html = read_file(page);
+    const std::size_t end = html.rfind("</body>");
+    if (end == std::string::npos) throw std::runtime_error("render_page: " + page.string() + " has no </body>");
+    html.insert(end, "<script>\n" + script + "\n</script>\n");
+    copy.path = page.parent_path() / (page.stem().string() + ".scripted.html");
+    std::ofstream(copy.path, std::ios::binary) << html;
+    page = copy.path;
+  }
 
   // Everything Chromium writes (profile, crash-reporter and dconf files under HOME and XDG) stays
   // in tmp, so runs share no state. The proxy on the discard port and the resolver that resolves
@@ -111,6 +123,39 @@ PageRender render_page(const std::string& html_path, int width, int height) {
   if (!rgb) throw fail(std::string("cannot decode the screenshot: ") + stbi_failure_reason());
   r.rgb.assign(rgb.get(), rgb.get() + std::size_t(r.width) * r.height * 3);
   return r;
+}
+
+namespace {
+
+std::string decode_entities(std::string s) {
+  const std::pair<const char*, const char*> entities[] = {{"&quot;", "\""}, {"&lt;", "<"}, {"&gt;", ">"}, {"&#39;", "'"},
+                                                          {"&amp;", "&"}};
+  for (const auto& [from, to] : entities)
+    for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + 1)) s.replace(at, std::strlen(from), to);
+  return s;
+}
+
+// Where the start tag of the element with that id begins and ends.
+std::pair<std::size_t, std::size_t> start_tag(const std::string& dom, const std::string& id) {
+  const std::size_t at = dom.find("id=\"" + id + "\"");
+  if (at == std::string::npos) throw std::runtime_error("no element with id \"" + id + "\" in the page");
+  return {dom.rfind('<', at), dom.find('>', at)};
+}
+
+}  // namespace
+
+std::string attribute_of(const std::string& dom, const std::string& id, const std::string& attribute) {
+  const auto [begin, end] = start_tag(dom, id);
+  const std::string tag = dom.substr(begin, end - begin);
+  const std::size_t at = tag.find(" " + attribute + "=\"");
+  if (at == std::string::npos) throw std::runtime_error("element \"" + id + "\" has no attribute " + attribute);
+  const std::size_t from = at + attribute.size() + 3;
+  return decode_entities(tag.substr(from, tag.find('"', from) - from));
+}
+
+std::string text_of(const std::string& dom, const std::string& id) {
+  const auto [begin, end] = start_tag(dom, id);
+  return decode_entities(dom.substr(end + 1, dom.find('<', end) - end - 1));
 }
 
 bool looks_blank(const PageRender& page) {

@@ -3,12 +3,14 @@
 // the screenshot shows the page (while an empty page's screenshot counts as blank).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "tests/browser.h"
 #include "tests/test_util.h"
-#include "train/canvas.h"
+#include "core/serialize.h"
+#include "train/figure.h"
 #include "train/html.h"
 
 namespace {
@@ -18,21 +20,22 @@ using zg_tests::looks_blank;
 using zg_tests::PageRender;
 using zg_tests::render_page;
 using zg_tests::TempDir;
+namespace fs = std::filesystem;
 
 constexpr const char* kNoChromium = "chromium is not installed; scripts/setup installs it (apt-get install chromium)";
 
 // Writes dir/index.html with body and the image-check script, as the reports do.
 std::string write_page(const TempDir& dir, const std::string& body) {
   std::ofstream(dir / "index.html") << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>test</title>"
-                                    << "</head><body>\n" << body << image_check_script() << "</body></html>\n";
+                                    << "</head><body>\n" << body << page_check_script() << "</body></html>\n";
   return dir / "index.html";
 }
 
 void save_picture(const std::string& path, Rgb colour) {
-  Canvas c(240, 160);
-  c.fill_rect(20, 20, 200, 120, colour);
-  c.line(20, 140, 220, 20, kBlack, 4);
-  c.save_png(path);
+  Figure f(240, 160);
+  f.fill_rect(20, 20, 200, 120, colour);
+  f.line(20, 140, 220, 20, kBlack, 4);
+  write_file_atomic(path, f.render(ImageFormat::png));
 }
 
 TEST(Browser, RendersAPageWhoseImagesAllLoad) {
@@ -54,6 +57,32 @@ TEST(Browser, NamesAMissingImage) {
   PageRender r = render_page(write_page(dir, "<img src=\"a.png\"><img src=\"nope.png\">\n"));
   EXPECT_CONTAINS(r.dom, "data-images=\"1 of 2 loaded\"");
   EXPECT_CONTAINS(r.dom, "missing: nope.png");
+}
+
+TEST(Browser, ReportsTextWiderThanItsBoxAndImagesShownSmallerThanTheirSize) {
+  if (!zg_tests::find_chromium()) GTEST_SKIP() << kNoChromium;
+  TempDir dir;
+  save_picture(dir / "a.png", class_colour(0));
+  PageRender fits = render_page(write_page(dir, "<p>short</p><img src=\"a.png\">"));
+  EXPECT_CONTAINS(fits.dom, "data-overflow=\"none\"");
+  EXPECT_CONTAINS(fits.dom, "data-smallest-image-scale=\"1.000\"");
+  PageRender over = render_page(write_page(dir, "<p id=\"narrow\" style=\"width:40px;white-space:nowrap\">"
+                                                "a paragraph far wider than forty pixels</p><img src=\"a.png\" width=\"120\">"
+                                                "<svg width=\"100\" height=\"40\"><text x=\"60\" y=\"20\">clipped</text></svg>"));
+  EXPECT_CONTAINS(over.dom, "p#narrow: a paragraph far wider");
+  EXPECT_CONTAINS(over.dom, "text: clipped");
+  EXPECT_CONTAINS(over.dom, "data-smallest-image-scale=\"0.500\"");
+}
+
+TEST(Browser, RunsAScriptOnACopyOfThePage) {
+  if (!zg_tests::find_chromium()) GTEST_SKIP() << kNoChromium;
+  TempDir dir;
+  const std::string page = write_page(dir, "<p id=\"out\" data-value=\"before\">before</p>");
+  PageRender r = render_page(page, 800, 600, "const p = document.getElementById('out'); p.dataset.value = 'a \"quoted\" & <b>'; p.textContent = 'after';");
+  EXPECT_EQ(zg_tests::attribute_of(r.dom, "out", "data-value"), "a \"quoted\" & <b>");
+  EXPECT_EQ(zg_tests::text_of(r.dom, "out"), "after");
+  EXPECT_FALSE(fs::exists(dir / "index.scripted.html"));  // the copy is gone
+  EXPECT_CONTAINS(zg_tests::error_of([&] { zg_tests::attribute_of(r.dom, "nope", "x"); }), "no element with id \"nope\"");
 }
 
 TEST(Browser, AnEmptyPageLooksBlank) {

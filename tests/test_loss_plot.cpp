@@ -1,5 +1,5 @@
-// zoograd loss plot: the pictures are written and well-formed, and the numbers behind them match
-// the closed forms the papers give.
+// zoograd loss plot: the pictures are written in every format and readable, the options choose
+// and set them, and the numbers behind them match the closed forms the papers give.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +9,10 @@
 #include <sstream>
 
 #include "tests/test_util.h"
+#include "tests/browser.h"
+#include "tests/figure_checks.h"
+#include "train/loss_curves.h"
+#include "train/loss_figures.h"
 #include "train/loss_plot.h"
 
 namespace {
@@ -38,47 +42,95 @@ AngularTargetLogit angular(const std::string& name) {
   throw std::runtime_error("no angular loss " + name);
 }
 
-TEST(LossPlot, WritesEveryPictureAndAnIndexThatShowsThem) {
+TEST(LossPlot, WritesEveryPictureInEveryFormatAndAnIndexThatShowsThem) {
   TempDir tmp;
   const std::string dir = tmp / "nested/plots";  // created, parents included
   const std::vector<std::string> files = write_loss_plots(dir);
-  const std::vector<std::string> expected = {"regression_loss.svg", "regression_grad.svg", "focal_pt.svg",
-                                             "ce_vs_mse_grad.svg",  "target_logit.svg",    "binary_boundaries.svg",
-                                             "normface_bound.svg",  "circle_boundary.svg", "index.html"};
+  std::vector<std::string> expected;
+  for (const LossFigureInfo& f : loss_figures())
+    for (const char* ext : {".svg", ".png", ".pdf"}) expected.push_back(f.name + ext);
+  expected.push_back("index.html");
   ASSERT_EQ(files, expected);
-  const std::vector<std::pair<std::string, std::vector<std::string>>> legends = {
-      {"regression_loss.svg", {"MSE", "Huber δ = 1", "smooth L1 β = 1", "log-cosh", "quantile τ = 0.9"}},
-      {"regression_grad.svg", {"L1", "Huber δ = 1"}},
-      {"focal_pt.svg", {"γ = 0 (cross-entropy)", "γ = 0.5", "γ = 5"}},
-      {"ce_vs_mse_grad.svg", {"cross-entropy", "MSE on softmax (Brier)"}},
-      {"target_logit.svg", {"softmax", "SphereFace m=4", "CosFace m=0.35", "ArcFace m=0.5", "combined 1, 0.3, 0.2"}},
-      {"binary_boundaries.svg", {"class 1 boundary", "class 2 boundary", "θ1 = θ2", "ArcFace m=0.5: θ1 + 0.5 = θ2"}},
-      {"normface_bound.svg", {"C = 10: normface_loss", "C = 10: closed form", "C = 100: closed form"}},
-      {"circle_boundary.svg", {"circle_loss (bisection)", "s_n² + (s_p - 1)² = 2m²", "s_p - s_n = m"}},
-  };
-  const std::string index = read(tmp / "nested/plots/index.html");
-  for (const auto& [file, labels] : legends) {
-    SCOPED_TRACE(file);
-    const std::string svg = read(dir + "/" + file);
-    EXPECT_TRUE(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
-    EXPECT_TRUE(svg.ends_with("</svg>\n"));
-    EXPECT_EQ(count(svg, "<svg"), count(svg, "</svg>"));
-    EXPECT_EQ(count(svg, "nan"), 0u);  // a non-finite point would print as nan
-    EXPECT_GE(count(svg, "<polyline"), labels.size());
-    for (const std::string& label : labels) EXPECT_CONTAINS(svg, ">" + label + "</text>");
-    EXPECT_CONTAINS(index, "<img src=\"" + file + "\"");
+  EXPECT_EQ(loss_figures().size(), 10u);
+  const std::string index = read(dir + "/index.html");
+  for (const LossFigureInfo& f : loss_figures()) {
+    SCOPED_TRACE(f.name);
+    EXPECT_TRUE(read(dir + "/" + f.name + ".svg").starts_with("<?xml"));
+    EXPECT_TRUE(read(dir + "/" + f.name + ".pdf").starts_with("%PDF-"));
+    EXPECT_CONTAINS(index, "<img src=\"" + f.name + ".png\"");
+    EXPECT_CONTAINS(index, "<a href=\"" + f.name + ".pdf\">PDF</a>");
   }
   EXPECT_TRUE(index.starts_with("<!doctype html>"));
-  EXPECT_TRUE(index.ends_with("</html>\n"));
-  EXPECT_EQ(count(index, "<h2>"), 8u);
+  EXPECT_EQ(count(index, "<h2"), 10u);
   EXPECT_EQ(count(index, "http"), 0u);  // relative links only: opens with no server
+}
+
+TEST(LossPlot, EveryFigureIsReadableAndShowsWhatItNames) {
+  const auto settings = resolved_loss_settings({});
+  std::vector<LossPicture> pictures;
+  pictures.push_back(regression_loss_figure(settings.at("regression_loss")));
+  pictures.push_back(regression_grad_figure(settings.at("regression_grad")));
+  pictures.push_back(focal_figure(settings.at("focal_pt")));
+  pictures.push_back(ce_vs_mse_figure(settings.at("ce_vs_mse_grad")));
+  pictures.push_back(target_logit_figure(settings.at("target_logit")));
+  pictures.push_back(target_logit_arcface_figure(settings.at("target_logit_arcface")));
+  pictures.push_back(theta_boundaries_figure(settings.at("binary_boundaries")));
+  pictures.push_back(cos_boundaries_figure(settings.at("cos_boundaries")));
+  pictures.push_back(normface_figure(settings.at("normface_bound"), {10, 100}));
+  pictures.push_back(circle_figure(settings.at("circle_boundary")));
+  for (const LossPicture& p : pictures) zg_tests::expect_readable(p.figure, p.name);
+  auto texts = [](const Figure& f) {
+    std::string all;
+    for (const TextBox& t : f.texts()) all += t.text + "\n";
+    return all;
+  };
+  EXPECT_CONTAINS(texts(pictures[5].figure), "SphereFace m = 4, λ = 5");
+  EXPECT_EQ(pictures[5].figure.axes().at(0).x0, 20);
+  EXPECT_EQ(pictures[5].figure.axes().at(0).x1, 100);
+  EXPECT_CONTAINS(texts(pictures[6].figure), "‖W1‖ = 1.2, ‖W2‖ = 0.8");
+  EXPECT_EQ(pictures[6].figure.axes().size(), 6u);
+  for (const AxesRecord& a : pictures[6].figure.axes()) EXPECT_TRUE(a.equal_aspect) << a.title;
+  EXPECT_CONTAINS(texts(pictures[7].figure), "cos θ1 (dimensionless)");
+  EXPECT_TRUE(pictures[8].figure.axes().at(0).y_log);
+  EXPECT_LT(pictures[8].figure.axes().at(0).y0, 1e-25);  // the bound at s = 64 is readable on the log axis
+  for (const AxesRecord& a : pictures[9].figure.axes()) EXPECT_TRUE(a.equal_aspect) << a.title;
+}
+
+TEST(LossPlot, OptionsChooseFiguresFormatsSettingsAndClasses) {
+  TempDir tmp;
+  LossPlotOptions o{.only = {"focal_pt", "normface_bound"}, .formats = {ImageFormat::pdf}, .set = {"focal_pt.gamma=3"},
+                    .classes = {7}};
+  EXPECT_EQ(write_loss_plots(tmp / "p", o),
+            (std::vector<std::string>{"focal_pt.pdf", "normface_bound.pdf", "index.html"}));
+  EXPECT_EQ(resolved_loss_settings(o).at("focal_pt").at("gamma"), 3);
+  EXPECT_CONTAINS(read(tmp / "p/index.html"), "<a href=\"focal_pt.pdf\">PDF</a>");
+  auto error = [](LossPlotOptions bad) { return zg_tests::error_of([&] { resolved_loss_settings(bad); }); };
+  EXPECT_CONTAINS(error({.only = {"focal"}}), "--only: unknown figure \"focal\"; choose from regression_loss,");
+  EXPECT_CONTAINS(error({.set = {"focal_pt.alpha=1"}}), "focal_pt has no setting \"alpha\"; its settings: gamma");
+  EXPECT_CONTAINS(error({.set = {"gamma=1"}}), "expected FIGURE.key=value");
+  EXPECT_CONTAINS(error({.set = {"focal_pt.gamma=two"}}), "the value \"two\" is not a finite number");
+  EXPECT_CONTAINS(error({.classes = {1}}), "--classes: 1 is outside 2..100000");
+  EXPECT_CONTAINS(error({.formats = {}}), "--format: give at least one");
+  EXPECT_CONTAINS(zg_tests::error_of([&] { target_logit_figure(resolved_loss_settings({.set = {"target_logit.sphereface_m=2.5"}}).at("target_logit")); }),
+                  "SphereFace's m must be a whole number >= 1, got 2.5");
+}
+
+TEST(LossPlot, ThePageRendersInHeadlessChromium) {
+  if (!zg_tests::find_chromium()) GTEST_SKIP() << "chromium is not installed; scripts/setup installs it (apt-get install chromium)";
+  TempDir tmp;
+  write_loss_plots(tmp / "plots");
+  const zg_tests::PageRender page = zg_tests::render_page(tmp / "plots/index.html", 1280, 6000);
+  EXPECT_CONTAINS(page.dom, "data-images=\"10 of 10 loaded\"");
+  EXPECT_CONTAINS(page.dom, "data-overflow=\"none\"");
+  EXPECT_CONTAINS(page.dom, "data-smallest-image-scale=\"1.000\"");  // at their own size: text >= 14 px
+  EXPECT_FALSE(zg_tests::looks_blank(page));
 }
 
 TEST(LossPlot, UnwritableFolderThrowsNamingIt) {
   TempDir tmp;
   std::ofstream(tmp / "file") << "a regular file";
   const std::string dir = tmp / "file/plots";
-  std::string error = zg_tests::error_of([&] { write_loss_plots(dir); });
+  std::string error = zg_tests::error_of([&] { write_loss_plots(dir, {.only = {"focal_pt"}}); });
   EXPECT_CONTAINS(error, dir);
 }
 
@@ -132,7 +184,7 @@ TEST(LossPlot, TrueLogitGradientsMatchHandFormulasAndMseVanishesWhenConfidentlyW
 TEST(LossPlot, AngularBoundariesMatchThePapersClosedForms) {
   std::vector<double> theta1;
   for (double d = 0; d <= 180; d += 1) theta1.push_back(d * kDegree);
-  const std::vector<double> softmax = class1_boundary(angular("softmax"), theta1);
+  const std::vector<double> softmax = class1_boundary(angular("modified softmax"), theta1);
   const std::vector<double> sphereface = class1_boundary(angular("SphereFace"), theta1);
   const std::vector<double> cosface = class1_boundary(angular("CosFace"), theta1);
   const std::vector<double> arcface = class1_boundary(angular("ArcFace"), theta1);
@@ -192,6 +244,85 @@ TEST(LossPlot, CircleBoundaryIsTheCircleAroundZeroOne) {
       }
     }
   }
+}
+
+}  // namespace
+
+namespace {
+
+TEST(LossPlot, PairGradientsAreTheFixedMarginsAndCircleLossesClosedForms) {
+  const double m = 0.25, gamma = 2;
+  const std::vector<double> s_n = {0.1, 0.5, 0.9}, s_p = {0.8, 0.4, 0.2};
+  const PairGradients fixed = pair_gradients(s_n, s_p, m, gamma, false);
+  const PairGradients circle = pair_gradients(s_n, s_p, m, gamma, true);
+  for (std::size_t i = 0; i < s_n.size(); ++i) {
+    SCOPED_TRACE(i);
+    const double sigma = 1 / (1 + std::exp(-gamma * (s_n[i] - s_p[i] + m)));
+    EXPECT_NEAR(fixed.d_sn[i], gamma * sigma, 1e-12);  // the same push on both scores everywhere
+    EXPECT_NEAR(fixed.d_sp[i], -gamma * sigma, 1e-12);
+    // α_n, α_p are constants of the gradient (detached, as in the paper).
+    const double alpha_n = std::max(s_n[i] + m, 0.0), alpha_p = std::max(1 + m - s_p[i], 0.0);
+    const double g = 1 / (1 + std::exp(-gamma * (alpha_n * (s_n[i] - m) - alpha_p * (s_p[i] - (1 - m)))));
+    EXPECT_NEAR(circle.d_sn[i], gamma * alpha_n * g, 1e-12);
+    EXPECT_NEAR(circle.d_sp[i], -gamma * alpha_p * g, 1e-12);
+  }
+  EXPECT_CONTAINS(zg_tests::error_of([] { pair_gradients({1}, {}, 0.25, 1, true); }), "1 s_n and 0 s_p");
+}
+
+TEST(LossPlot, MarginRegionsLieOnEachSideOfTheBoundaries) {
+  for (const AngularTargetLogit& loss : angular_target_logits()) {
+    SCOPED_TRACE(loss.name);
+    std::vector<double> t1, t2;
+    for (double d = 5; d < 180; d += 10) t1.push_back(d * kDegree);
+    const std::vector<double> boundary = class1_boundary(loss, t1);
+    std::vector<double> a, b;
+    std::vector<int> expected;
+    for (std::size_t i = 0; i < t1.size(); ++i) {
+      if (std::isnan(boundary[i])) continue;
+      if (boundary[i] + 0.01 < kPi) a.push_back(t1[i]), b.push_back(boundary[i] + 0.01), expected.push_back(1);
+      if (boundary[i] - 0.01 > 0 && loss.name != "modified softmax") {
+        a.push_back(t1[i]), b.push_back(boundary[i] - 0.01);
+        expected.push_back(0);  // just below class 1's boundary: the margin band, or class 2's side
+      }
+    }
+    std::vector<int> got = margin_regions(loss, a, b, false);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      if (expected[i] == 1) {
+        EXPECT_EQ(got[i], 1) << a[i] << ", " << b[i];
+      } else {
+        EXPECT_NE(got[i], 1) << a[i] << ", " << b[i];
+      }
+    }
+    // The cosine plane says the same at the same points.
+    std::vector<double> ca, cb;
+    for (std::size_t i = 0; i < a.size(); ++i) ca.push_back(std::cos(a[i])), cb.push_back(std::cos(b[i]));
+    EXPECT_EQ(margin_regions(loss, ca, cb, true), got);
+  }
+  // Both margins hold on their sides of a CosFace band, neither inside it.
+  const AngularTargetLogit cosface = angular("CosFace");
+  EXPECT_EQ(margin_regions(cosface, {0.0, 0.5, kPi / 2}, {kPi / 2, 0.5, 0.0}, false), (std::vector<int>{1, 0, 2}));
+}
+
+TEST(LossPlot, TheOriginalSoftmaxBoundaryFollowsTheNormsAndBiases) {
+  const std::vector<double> theta = {0.2, 1.0, 2.0, 2.5};
+  const std::vector<double> plain = softmax_bias_boundary(theta, 1, 1, 0);
+  for (std::size_t i = 0; i < theta.size(); ++i) EXPECT_NEAR(plain[i], theta[i], 1e-12);
+  const std::vector<double> tilted = softmax_bias_boundary(theta, 1.2, 0.8, 0.1);
+  for (std::size_t i = 1; i < 3; ++i) {
+    ASSERT_FALSE(std::isnan(tilted[i])) << theta[i];
+    EXPECT_NEAR(0.8 * std::cos(tilted[i]), 1.2 * std::cos(theta[i]) + 0.1, 1e-12);
+  }
+  EXPECT_TRUE(std::isnan(tilted[0]));  // 1.2 cos 0.2 + 0.1 > 0.8: class 1 wins at every θ2
+  EXPECT_TRUE(std::isnan(tilted[3]));  // 1.2 cos 2.5 + 0.1 < -0.8: class 2 wins at every θ2
+}
+
+TEST(LossPlot, NormFaceBoundForAnyNumberOfClasses) {
+  for (std::int64_t classes : {2, 1000, 100000}) {
+    const std::vector<double> loss = normface_simplex_loss(classes, {1, 16});
+    EXPECT_NEAR(loss[0], normface_bound(classes, 1), 1e-9 * std::max(1.0, loss[0])) << classes;
+    EXPECT_NEAR(loss[1], normface_bound(classes, 16), 1e-9) << classes;
+  }
+  EXPECT_CONTAINS(zg_tests::error_of([] { normface_simplex_loss(1, {1}); }), "needs 2 to 100000 classes, got 1");
 }
 
 }  // namespace

@@ -1,15 +1,21 @@
 // zoograd margins: its panels and settings, a small seeded atlas on a synthetic image set (the
-// numbers, the files, the report rendered in headless Chromium), and the command line.
+// numbers, the files, the snapshots, the margin regions; the 3-D report and its page), and the
+// command line. The 2-D report's figures and page are tests/test_atlas_report.cpp's.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <numbers>
 
 #include "core/generator.h"
 #include "tests/browser.h"
+#include "tests/figure_checks.h"
+#include "tests/small_atlas.h"
 #include "tests/test_util.h"
+#include "train/atlas_figures.h"
 #include "train/margins.h"
+#include "train/margin_regions.h"
 #include "train/margins_report.h"
 
 namespace {
@@ -17,7 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace zg;
 using zg_tests::error_of;
-
+using zg_tests::SmallAtlas;
 using zg_tests::stroke_images;
 
 TEST(Margins, PanelsCoverTheIssuesLosses) {
@@ -50,55 +56,6 @@ TEST(Margins, SettingsAreCheckedBeforeAnythingRuns) {
   o.losses = {};
   o.dim = 4;
   EXPECT_CONTAINS(error_of([&] { o.resolved_panels(); }), "--dim: must be 2 or 3, got 4");
-}
-
-struct SmallAtlas {
-  zg_tests::TempDir dir;
-  MarginsOptions options;
-  MarginsResult result;
-  std::vector<std::string> files;
-
-  explicit SmallAtlas(std::int64_t dim) {
-    options.data = stroke_images(dir.path(), 300, 150);
-    options.losses = {"softmax", "cosface"};
-    options.dim = dim;
-    options.epochs = 10;
-    options.batch_size = 32;
-    options.threads = 1;
-    options.quiet = true;
-    options.out = dir / "atlas";
-    result = run_margins(options);
-    files = write_margins_report(options.out, options, result);
-  }
-};
-
-TEST(Margins, ASmallSeededAtlasLearnsAndWritesItsReport) {
-  SmallAtlas atlas(2);
-  ASSERT_EQ(atlas.result.panels.size(), 2u);
-  for (const PanelResult& r : atlas.result.panels) {
-    EXPECT_GE(r.test_accuracy, 0.9) << r.panel.name;  // three easy classes
-    EXPECT_EQ(r.features.size(), 2 * r.labels.size());
-    EXPECT_EQ(r.weights.size(), 6u);
-    EXPECT_EQ(r.curves.size(), 10u);
-  }
-  for (const PanelResult& r : atlas.result.panels) {
-    ASSERT_EQ(r.geometry.arcs.size(), 3u) << r.panel.name;
-    double widths = 0;
-    for (const ClassArc& a : r.geometry.arcs) widths += a.width_deg;
-    EXPECT_LE(r.geometry.angular_margin, (360 - widths) / 3 + 1e-9) << r.panel.name;  // the smallest of 3 gaps
-  }
-  // Known decision regions: a cosine head gives each class the direction of its own weight.
-  const PanelResult& cosface = atlas.result.panels[1];
-  std::vector<double> at_weights = cosface.weights;
-  for (double& v : at_weights) v *= 3;
-  EXPECT_EQ(cosface.classify(at_weights), (std::vector<std::int64_t>{0, 1, 2}));
-  for (const std::string& f : atlas.files) EXPECT_TRUE(fs::exists(fs::path(atlas.options.out) / f)) << f;
-  EXPECT_EQ(atlas.files.back(), "index.html");
-  nlohmann::json summary = nlohmann::json::parse(std::ifstream(fs::path(atlas.options.out) / "summary.json"));
-  ASSERT_EQ(summary["panels"].size(), 2u);
-  EXPECT_EQ(summary["panels"][1]["name"], "cosface");
-  EXPECT_DOUBLE_EQ(summary["panels"][1]["test_accuracy"].get<double>(), atlas.result.panels[1].test_accuracy);
-  EXPECT_EQ(summary["settings"]["seed"], 0);
 }
 
 TEST(Margins, PanelsTrainedSideBySideMatchPanelsTrainedOneAtATime) {
@@ -149,25 +106,123 @@ TEST(Margins, AnnealedLambdaSettlesAtSixtyPercentOfTheRun) {
 
 TEST(Margins, ThreeDimensionalFeaturesGoOnTheSphere) {
   SmallAtlas atlas(3);
-  EXPECT_TRUE(fs::exists(fs::path(atlas.options.out) / "cosface_sphere.png"));
-  EXPECT_FALSE(fs::exists(fs::path(atlas.options.out) / "cosface_circle.png"));
+  const fs::path out = atlas.options.out;
+  for (const char* f : {"cosface_sphere.svg", "cosface_sphere.png", "cosface_sphere.pdf", "spheres.png", "spheres.pdf",
+                        "frame_rotate_00.png", "frame_rotate_11.png", "frame_spheres_08.png"})
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  EXPECT_FALSE(fs::exists(out / "cosface_circle.png"));
+  EXPECT_FALSE(fs::exists(out / "frame_rotate_12.png"));
   EXPECT_GE(atlas.result.panels[0].test_accuracy, 0.9) << atlas.result.panels[0].curves.dump();
   EXPECT_GT(atlas.result.panels[1].test_accuracy, 0.5) << atlas.result.panels[1].curves.dump();  // chance: 1/3
+  EXPECT_TRUE(atlas.result.panels[1].circle.argmax.empty());  // no circle in 3-D
+  std::vector<AtlasView> spheres;
+  for (const PanelResult& p : atlas.result.panels) spheres.push_back(final_view(p));
+  zg_tests::expect_readable(comparison_figure("spheres", spheres, AtlasViewKind::sphere, atlas.result.class_names, 120),
+                            "spheres");
+  zg_tests::expect_readable(unit_sphere_figure(spheres[0], atlas.result.class_names), "sphere");
+  EXPECT_NE(zg_tests::read_file(out / "frame_rotate_04.png"), zg_tests::read_file(out / "spheres.png"));
+
+  // The page's rotation control turns the spheres.
+  if (!zg_tests::find_chromium()) GTEST_SKIP() << "chromium is not installed; scripts/setup installs it (apt-get install chromium)";
+  const zg_tests::PageRender turned = zg_tests::render_page(
+      (out / "index.html").string(), 1280, 2400,
+      "const r = document.getElementById('rotate'); r.value = 4; r.dispatchEvent(new Event('input'));");
+  EXPECT_EQ(zg_tests::attribute_of(turned.dom, "cmp-spheres", "src"), "frame_rotate_04.png");
+  EXPECT_EQ(zg_tests::text_of(turned.dom, "rotate-label"), "azimuth 120°");
+  EXPECT_CONTAINS(turned.dom, "data-overflow=\"none\"");
+  EXPECT_FALSE(zg_tests::looks_blank(turned));
 }
 
-TEST(Margins, TheReportRendersInHeadlessChromium) {
-  std::optional<std::string> chromium = zg_tests::find_chromium();
-  if (!chromium) GTEST_SKIP() << "chromium is not installed; scripts/setup installs it (apt-get install chromium)";
+// The snapshots run from step 0 to the end of training, evenly.
+void expect_snapshots_follow_training(const SmallAtlas& atlas) {
+  for (const PanelResult& r : atlas.result.panels) {
+    SCOPED_TRACE(r.panel.name);
+    ASSERT_EQ(r.snapshots.size(), 10u);
+    EXPECT_EQ(r.steps, 100);  // 10 epochs of 10 batches
+    EXPECT_EQ(r.snapshots.front().step, 0);
+    EXPECT_EQ(r.snapshots.back().step, 100);
+    for (std::size_t k = 1; k < r.snapshots.size(); ++k) {
+      EXPECT_EQ(r.snapshots[k].step, static_cast<std::int64_t>(k) * 100 / 9);
+      EXPECT_NE(r.snapshots[k].weights, r.snapshots[k - 1].weights);  // training moved the head
+    }
+    for (const Snapshot& s : r.snapshots) {
+      EXPECT_EQ(s.labels.size(), 150u);  // the whole small test set (at most 1000)
+      EXPECT_EQ(s.features.size(), 300u);
+      EXPECT_EQ(s.circle.argmax.size(), 3600u);
+      EXPECT_GE(s.accuracy, 0);
+      EXPECT_LE(s.accuracy, 1);
+    }
+    EXPECT_EQ(r.snapshots.back().weights, r.weights);
+    EXPECT_NEAR(r.snapshots.back().accuracy, r.test_accuracy, 1e-12);
+    EXPECT_LT(r.snapshots.front().accuracy, r.snapshots.back().accuracy);
+  }
+}
+
+// The margin regions lie inside the head's regions and shrink them only with a margin.
+void expect_margin_regions_inside_the_heads(const SmallAtlas& atlas) {
+  for (const PanelResult& r : atlas.result.panels) {
+    SCOPED_TRACE(r.panel.name);
+    ASSERT_EQ(r.circle.margin.size(), 3600u);
+    std::size_t none = 0;
+    for (std::size_t k = 0; k < 3600; ++k) {
+      if (r.circle.margin[k] < 0) ++none;
+      else EXPECT_EQ(r.circle.margin[k], r.circle.argmax[k]) << k;
+    }
+    if (r.panel.name == "softmax") EXPECT_EQ(none, 0u);  // no margin: its regions are the argmax's
+    else EXPECT_GT(none, 30u);  // CosFace m = 0.1: a band of more than 3° without a winner
+  }
+}
+
+TEST(Margins, MarginRegionsFollowTheLossesTransform) {
+  // Two weights 90° apart under CosFace s = 10, m = 0.1: class 0 meets its margin where
+  // cos φ - 0.1 > cos(90° - φ) = sin φ, i.e. φ < 45° - asin(0.1/√2) = 40.95°.
+  const std::vector<double> weights = {1, 0, 0, 1};
+  std::vector<double> directions;
+  for (double deg : {40.9, 41.0, 45.0, 49.0, 49.1}) directions.insert(directions.end(), {std::cos(deg * std::numbers::pi / 180), std::sin(deg * std::numbers::pi / 180)});
+  const LossParams cosface = {{"s", 10}, {"m", 0.1}};
+  EXPECT_EQ(margin_classes("cosface_loss", cosface, weights, 2, directions),
+            (std::vector<std::int64_t>{0, -1, -1, -1, 1}));
+  EXPECT_EQ(margin_classes("cross_entropy", {}, weights, 2, directions), std::nullopt);
+}
+
+TEST(Margins, ASmallSeededAtlasLearnsAndWritesItsReport) {
   SmallAtlas atlas(2);
-  zg_tests::PageRender page = zg_tests::render_page((fs::path(atlas.options.out) / "index.html").string());
-  std::size_t images = atlas.files.size() - 2;  // all but summary.json and index.html
-  EXPECT_CONTAINS(page.dom, "data-images=\"" + std::to_string(images) + " of " + std::to_string(images) + " loaded\"");
-  EXPECT_FALSE(zg_tests::looks_blank(page));
+  ASSERT_EQ(atlas.result.panels.size(), 2u);
+  for (const PanelResult& r : atlas.result.panels) {
+    EXPECT_GE(r.test_accuracy, 0.9) << r.panel.name;  // three easy classes
+    EXPECT_EQ(r.features.size(), 2 * r.labels.size());
+    EXPECT_EQ(r.weights.size(), 6u);
+    EXPECT_EQ(r.curves.size(), 10u);
+  }
+  for (const PanelResult& r : atlas.result.panels) {
+    ASSERT_EQ(r.geometry.arcs.size(), 3u) << r.panel.name;
+    double widths = 0;
+    for (const ClassArc& a : r.geometry.arcs) widths += a.width_deg;
+    EXPECT_LE(r.geometry.angular_margin, (360 - widths) / 3 + 1e-9) << r.panel.name;  // the smallest of 3 gaps
+  }
+  // Known decision regions: a cosine head gives each class the direction of its own weight.
+  const PanelResult& cosface = atlas.result.panels[1];
+  std::vector<double> at_weights = cosface.weights;
+  for (double& v : at_weights) v *= 3;
+  EXPECT_EQ(cosface.classify(at_weights), (std::vector<std::int64_t>{0, 1, 2}));
+  for (const std::string& f : atlas.files) EXPECT_TRUE(fs::exists(fs::path(atlas.options.out) / f)) << f;
+  EXPECT_EQ(atlas.files.back(), "index.html");
+  // circles, planes and angles in three formats, 9 frames of each of two views (the 10th is the
+  // final figure), four figures of each panel in three formats, summary.json and index.html.
+  EXPECT_EQ(atlas.files.size(), 9u + 18u + 2u * 12u + 2u);
+  nlohmann::json summary = nlohmann::json::parse(std::ifstream(fs::path(atlas.options.out) / "summary.json"));
+  ASSERT_EQ(summary["panels"].size(), 2u);
+  EXPECT_EQ(summary["panels"][1]["name"], "cosface");
+  EXPECT_DOUBLE_EQ(summary["panels"][1]["test_accuracy"].get<double>(), atlas.result.panels[1].test_accuracy);
+  EXPECT_EQ(summary["settings"]["seed"], 0);
+  EXPECT_EQ(summary["panels"][0]["snapshots"].size(), 10u);
+  expect_snapshots_follow_training(atlas);
+  expect_margin_regions_inside_the_heads(atlas);
 }
 
 TEST(Margins, CommandLineRefusesBadSettingsWithOneLine) {
   for (const char* args : {"margins --losses circle", "margins --set cosface.q=1", "margins --dim 5",
-                           "margins --epochs -1", "margins --jobs -2", "margins --weight-decay -1"}) {
+                           "margins --epochs -1", "margins --jobs -2", "margins --weight-decay -1", "margins --snapshots 1"}) {
     zg_tests::CliRun r = zg_tests::run_cli(args);
     EXPECT_EQ(r.code, 2) << args << ": " << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;

@@ -11,6 +11,8 @@
 #include <sstream>
 
 #include "core/serialize.h"
+#include "tests/browser.h"
+#include "tests/figure_checks.h"
 #include "tests/test_util.h"
 #include "train/loss_tool.h"
 #include "train/trainer.h"
@@ -58,10 +60,11 @@ TEST(Train, ReachesHighAccuracyOnMoonsAndWritesTheRunFolder) {
   TrainResult r = run_train(moons_config(dir, 10));
   EXPECT_GE(r.test_accuracy, 0.97);
   for (const char* f : {"config.json", "metrics.csv", "metrics.jsonl", "model.safetensors", "checkpoint-000009.safetensors",
-                        "checkpoint-000010.safetensors", "loss.svg", "accuracy.svg", "confusion.svg", "confusion.csv",
-                        "index.html", "run.json", ".lock"})
+                        "checkpoint-000010.safetensors", "loss.svg", "loss.png", "loss.pdf", "accuracy.svg", "accuracy.png",
+                        "accuracy.pdf", "confusion.svg", "confusion.png", "confusion.pdf", "confusion.csv", "index.html",
+                        "run.json", ".lock"})
     EXPECT_TRUE(fs::exists(dir / f)) << f;
-  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 13);  // only the two newest checkpoints
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 19);  // only the two newest checkpoints
   std::ifstream csv(dir / "metrics.csv");
   std::string header;
   std::getline(csv, header);
@@ -263,12 +266,47 @@ TEST(CliLoss, ReadmeZooTableIsCurrent) {
 
 namespace {
 
+TEST(Train, TheRunFiguresAreReadableWithLossAndAccuracyApart) {
+  nlohmann::json metrics = nlohmann::json::array();
+  for (int e = 1; e <= 3; ++e)
+    metrics.push_back({{"epoch", e}, {"train_loss", 1.0 / e}, {"test_loss", 1.2 / e}, {"train_accuracy", 0.5 + 0.1 * e},
+                       {"test_accuracy", 0.45 + 0.1 * e}});
+  const auto figures = run_report_figures({{"loss", "cross_entropy"}}, metrics, {{5, 1}, {2, 7}}, {"T-shirt/top", "Trouser"});
+  ASSERT_EQ(figures.size(), 3u);
+  EXPECT_EQ(figures[0].first, "loss");
+  EXPECT_EQ(figures[1].first, "accuracy");
+  EXPECT_EQ(figures[2].first, "confusion");
+  for (const auto& [stem, figure] : figures) zg_tests::expect_readable(figure, stem);
+  EXPECT_EQ(figures[1].second.axes().at(0).y_label, "accuracy (%)");
+  EXPECT_GT(figures[1].second.axes().at(0).y1, 75);  // percent, not fractions
+}
+
+TEST(Train, TheRunPageRendersInHeadlessChromium) {
+  if (!zg_tests::find_chromium()) GTEST_SKIP() << "chromium is not installed; scripts/setup installs it (apt-get install chromium)";
+  fs::path dir = fresh_dir("page");
+  run_train(moons_config(dir, 2));
+  const zg_tests::PageRender page = zg_tests::render_page((dir / "index.html").string());
+  EXPECT_CONTAINS(page.dom, "data-images=\"3 of 3 loaded\"");
+  EXPECT_CONTAINS(page.dom, "data-overflow=\"none\"");
+  EXPECT_CONTAINS(page.dom, "data-smallest-image-scale=\"1.000\"");
+  EXPECT_FALSE(zg_tests::looks_blank(page));
+  fs::remove_all(dir);
+}
+
 TEST(CliLoss, PlotWritesThePicturesAndRefusesAFileAsFolder) {
   zg_tests::TempDir dir;
   CliRun ok = run_cli("loss plot --out " + dir / "plots");
   ASSERT_EQ(ok.code, 0) << ok.out;
   EXPECT_TRUE(fs::exists(dir.path() / "plots" / "index.html"));
   EXPECT_TRUE(fs::exists(dir.path() / "plots" / "binary_boundaries.svg"));
+  EXPECT_EQ(run_cli("loss plot --out " + dir / "p --format gif").code, 2);
+  EXPECT_EQ(run_cli("loss plot --out " + dir / "p --set focal_pt.beta=1").code, 2);
+  EXPECT_EQ(run_cli("loss plot --out " + dir / "p --only nothing").code, 2);
+  EXPECT_FALSE(fs::exists(dir.path() / "p"));  // refused before anything was drawn
+  CliRun one = run_cli("loss plot --out " + dir / "p --only focal_pt --format svg,pdf --classes 3");
+  ASSERT_EQ(one.code, 0) << one.out;
+  EXPECT_TRUE(fs::exists(dir.path() / "p" / "focal_pt.pdf"));
+  EXPECT_FALSE(fs::exists(dir.path() / "p" / "focal_pt.png"));
   std::ofstream(dir / "file") << "x";
   CliRun bad = run_cli("loss plot --out " + dir / "file/plots");
   EXPECT_EQ(bad.code, 1);

@@ -12,6 +12,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -40,6 +41,12 @@ inline std::vector<double> values_of(const zg::NamedTensors& tensors) {
     v.insert(v.end(), x.begin(), x.end());
   }
   return v;
+}
+
+// A file's bytes ("" when it cannot be read).
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // A fresh folder under the system temp folder, removed with its contents when it goes out of scope.

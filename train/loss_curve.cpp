@@ -9,7 +9,7 @@
 #include "core/ops.h"
 #include "losses/catalog.h"
 #include "train/loss_tool.h"
-#include "train/svg.h"
+#include "train/plots.h"
 #include "train/values.h"
 
 namespace zg {
@@ -118,8 +118,8 @@ CurvePoints loss_curve_points(const LossCurveRequest& r) {
 }
 
 std::string loss_curve(const LossCurveRequest& r) {
-  if (r.format != "csv" && r.format != "svg")
-    throw std::invalid_argument("--format must be csv or svg, got " + r.format);
+  if (r.format != "csv" && r.format != "svg" && r.format != "png" && r.format != "pdf")
+    throw std::invalid_argument("--format must be csv, svg, png or pdf, got " + r.format);
   const CurvePoints c = loss_curve_points(r);
   if (r.format == "csv") {
     std::string text = c.element + ",loss,grad,hessian_diag\n";
@@ -131,18 +131,14 @@ std::string loss_curve(const LossCurveRequest& r) {
     return text;
   }
   // Three charts stacked: the loss, its derivative and its second derivative along the element.
-  const int width = 640, height = 300;
   const std::vector<std::pair<std::string, const std::vector<double>*>> rows = {
       {"loss", &c.loss}, {"d loss / d " + c.element, &c.grad}, {"d² loss / d " + c.element + "²", &c.hessian}};
-  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width) + "\" height=\"" +
-                    std::to_string(3 * height) + "\">\n";
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    LineChart chart{.title = r.name + (i == 0 ? " along " + c.element : ""), .x_label = c.element,
-                    .y_label = rows[i].first, .series = {{rows[i].first, c.x, *rows[i].second}}};
-    svg += "<g transform=\"translate(0," + std::to_string(static_cast<int>(i) * height) + ")\">\n" +
-           line_chart_svg(chart, width, height) + "</g>\n";
-  }
-  return svg + "</svg>\n";
+  std::vector<Panel> panels;
+  for (const auto& [label, values] : rows)
+    panels.push_back([&, label, values](Figure& f, Box box) {
+      draw_line_chart(f, box, {.title = label, .x = {c.element}, .y = {label}, .series = {{label, c.x, *values}}});
+    });
+  return grid_figure(r.name + " along " + c.element, panels, 1, 640, 300).render(parse_image_format(r.format));
 }
 
 }  // namespace zg

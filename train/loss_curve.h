@@ -14,7 +14,7 @@ struct LossCurveRequest {
   int points = 101;               // >= 2
   std::vector<std::string> set{};  // parameters, "key=value"
   std::string reduction = "mean";
-  std::string format = "csv";     // csv | svg
+  std::string format = "csv";     // csv | svg | png | pdf (a figure of three stacked charts)
   std::string inputs_file{};      // JSON as `loss eval` reads it; empty: the row's sample inputs
   std::uint64_t seed = 0;         // the sample's generator, when there is no inputs_file
 };

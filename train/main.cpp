@@ -18,6 +18,7 @@
 #include "train/interrupt.h"
 #include "train/loss_curve.h"
 #include "train/loss_facts.h"
+#include "train/explorer.h"
 #include "train/loss_plot.h"
 #include "train/margins.h"
 #include "train/margins_report.h"
@@ -149,6 +150,8 @@ int main(int argc, char** argv) {
            [&](auto& f, auto& t) { margins.jobs = zg::whole_in(f, t, zg::kThreadRange); });
   margins_cmd->add_option("--out", margins.out, "report folder")->capture_default_str();
   margins_cmd->add_flag("--quiet", margins.quiet, "no progress or per-epoch lines");
+  door.add(margins_cmd, "--snapshots", "moments of training per panel for the page's player", text(margins.snapshots),
+           [&](auto& f, auto& t) { margins.snapshots = zg::whole_in(f, t, zg::ValueRange::whole(2, 100)); });
 
   CLI::App* data_cmd = app.add_subcommand("data", "the data sets zoograd knows");
   CLI::App* data_list = data_cmd->add_subcommand("list", "where each data set was found, its size, how to install it");
@@ -162,9 +165,23 @@ int main(int argc, char** argv) {
   loss_list->add_flag("--json", list_json, "print JSON instead of text");
   loss_list->add_flag("--markdown", list_markdown, "print the README's Markdown table")->excludes("--json");
   std::string plot_dir;
-  CLI::App* loss_plot =
-      loss_cmd->add_subcommand("plot", "draw the zoo's teaching pictures (SVG) and an index.html showing them");
+  zg::LossPlotOptions plot_options;
+  std::vector<std::string> plot_formats;
+  CLI::App* loss_plot = loss_cmd->add_subcommand(
+      "plot", "draw the zoo's teaching pictures (SVG, PNG and PDF) and an index.html showing them");
   loss_plot->add_option("--out", plot_dir, "folder to write into (created if missing)")->required();
+  std::string figure_names;
+  for (const zg::LossFigureInfo& f : zg::loss_figures()) figure_names += (figure_names.empty() ? "" : ",") + f.name;
+  loss_plot->add_option("--only", plot_options.only, "figures to draw, comma-separated: " + figure_names)->delimiter(',');
+  loss_plot->add_option("--format", plot_formats, "svg | png | pdf, comma-separated (default: all three)")->delimiter(',');
+  loss_plot->add_option("--set", plot_options.set, "a figure's setting, FIGURE.key=value (repeatable), e.g. focal_pt.gamma=3");
+  loss_plot->add_option("--classes", plot_options.classes, "class counts C of NormFace's bound, comma-separated")
+      ->delimiter(',')
+      ->capture_default_str();
+  std::string explore_dir;
+  CLI::App* loss_explore = loss_cmd->add_subcommand(
+      "explore", "write the interactive loss explorer: one self-contained HTML page running zoograd in the browser");
+  loss_explore->add_option("--out", explore_dir, "folder to write index.html into (created if missing)")->required();
   zg::LossEvalRequest eval_req;
   CLI::App* loss_eval = loss_cmd->add_subcommand(
       "eval", "read {\"inputs\": {name: nested array}} on stdin; print the loss and the gradients of its sum "
@@ -193,7 +210,7 @@ int main(int argc, char** argv) {
   loss_curve->add_option("--points", curve_req.points, "number of values")->capture_default_str();
   loss_curve->add_option("--set", curve_req.set, "parameter, key=value (repeatable)");
   loss_curve->add_option("--reduction", curve_req.reduction, "none | mean | sum | batchmean")->capture_default_str();
-  loss_curve->add_option("--format", curve_req.format, "csv | svg")->capture_default_str();
+  loss_curve->add_option("--format", curve_req.format, "csv | svg | png | pdf")->capture_default_str();
   loss_curve->add_option("--inputs", curve_req.inputs_file,
                          "JSON file {\"inputs\": {...}} as loss eval reads (default: the loss's sample inputs)");
   loss_curve->add_option("--seed", curve_req.seed, "seed of the sample inputs")->capture_default_str();
@@ -270,8 +287,18 @@ int main(int argc, char** argv) {
         return 2;
       }
     } else if (*loss_plot) {
-      std::vector<std::string> files = zg::write_loss_plots(plot_dir);
+      try {  // a bad figure, setting or format is a bad command line: exit 2 before anything is drawn
+        if (!plot_formats.empty()) plot_options.formats.clear();
+        for (const std::string& f : plot_formats) plot_options.formats.push_back(zg::parse_image_format(f));
+        zg::resolved_loss_settings(plot_options);
+      } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "zoograd loss plot: %s\n", e.what());
+        return 2;
+      }
+      std::vector<std::string> files = zg::write_loss_plots(plot_dir, plot_options);
       std::printf("wrote %zu files to %s; open %s/index.html\n", files.size(), plot_dir.c_str(), plot_dir.c_str());
+    } else if (*loss_explore) {
+      std::printf("wrote %s; open it in any browser (no server needed)\n", zg::write_loss_explorer(explore_dir).c_str());
     } else if (*data_list) {
       std::printf("%-14s %-10s %-12s %s\n", "name", "status", "size", "location / install");
       for (const zg::KnownDataset& d : zg::known_datasets()) {

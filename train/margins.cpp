@@ -22,6 +22,7 @@
 #include "layers/pooling.h"
 #include "layers/sequential.h"
 #include "optim/sgd.h"
+#include "train/margin_regions.h"
 #include "train/progress.h"
 #include "train/interrupt.h"
 #include "train/trainer.h"
@@ -89,6 +90,8 @@ std::vector<MarginPanel> MarginsOptions::resolved_panels() const {
   check_value("--batch-size", static_cast<double>(batch_size), kSizeRange);
   check_value("--lr", lr, kLearningRateRange);
   check_value("--weight-decay", weight_decay, kWeightDecayRange);
+  check_value("--snapshots", static_cast<double>(snapshots), ValueRange::whole(2, 100));
+  check_value("--snapshot-samples", static_cast<double>(snapshot_samples), kSizeRange);
   check_value("--threads", static_cast<double>(threads), kThreadRange);
   check_value("--jobs", static_cast<double>(jobs), kThreadRange);
   return chosen;
@@ -151,6 +154,52 @@ double accuracy(const Pass& pass) {
   return static_cast<double>(right) / static_cast<double>(std::max<std::size_t>(pass.labels.size(), 1));
 }
 
+// The head's classes around the circle (2-D features) at the given norm, and where each class
+// meets its margin under the loss's parameters at `step`.
+CircleClasses circle_classes(Module& head, const Objective& objective, std::int64_t step,
+                             const std::vector<double>& weights, double norm) {
+  NoGradGuard no_grad;
+  std::vector<double> points, directions;
+  for (int k = 0; k < 3600; ++k) {
+    const double a = k * std::numbers::pi / 1800;
+    directions.insert(directions.end(), {std::cos(a), std::sin(a)});
+    points.insert(points.end(), {norm * std::cos(a), norm * std::sin(a)});
+  }
+  CircleClasses c;
+  for (double v : argmax(head(tensor(points, {3600, 2}, DType::Float32)), 1).to_vector())
+    c.argmax.push_back(static_cast<std::int64_t>(v));
+  c.margin = margin_classes(objective.spec().name, objective.at_step(step), weights, 2, directions).value_or(c.argmax);
+  return c;
+}
+
+double mean_norm(const std::vector<double>& features, std::int64_t dim) {
+  double total = 0;
+  const std::size_t d = static_cast<std::size_t>(dim), n = features.size() / d;
+  for (std::size_t i = 0; i < n; ++i) {
+    double s = 0;
+    for (std::size_t k = 0; k < d; ++k) s += features[i * d + k] * features[i * d + k];
+    total += std::sqrt(s);
+  }
+  return n > 0 ? std::max(total / static_cast<double>(n), 1e-6) : 1;
+}
+
+Snapshot take_snapshot(Sequential& model, const Objective& objective, const Dataset& subset, const Normalize& norm,
+                       std::int64_t step, std::int64_t dim) {
+  const Pass pass = run_pass(model, subset, norm);
+  Snapshot s;
+  s.step = step;
+  s.features = pass.features;
+  s.labels = pass.labels;
+  s.accuracy = accuracy(pass);
+  Module& head = model[model.size() - 1];
+  const NamedTensors params = head.named_parameters();
+  s.weights = params.at(0).second.to_vector();
+  if (params.size() > 1) s.bias = params.at(1).second.to_vector();
+  s.cosine_head = objective.needs_head() && objective.spec().classifier->scores == ScoresAs::CosineHead;
+  if (dim == 2) s.circle = circle_classes(head, objective, step, s.weights, mean_norm(s.features, dim));
+  return s;
+}
+
 // SphereFace's schedule λ = base·(1 + γ·step)^-power reaches λ_min after
 // ((base/λ_min)^(1/power) - 1)/γ steps: 1,658 with its γ = 0.12, more than a short atlas takes,
 // which would then never feel the full margin. γ is fitted so that λ settles at 60% of the run,
@@ -206,12 +255,27 @@ PanelResult train_panel(const MarginPanel& chosen, const MarginsOptions& o, cons
 
   PanelResult r;
   r.panel = panel;
+  // Snapshots at `snapshots` evenly spaced steps from 0 to the end, of test images spread evenly
+  // over the test set. train_epoch asks for the learning rate before every step, so the
+  // snapshots before a step are taken there.
+  std::vector<std::int64_t> picks;
+  const std::int64_t samples = std::min(o.snapshot_samples, data.test.size());
+  for (std::int64_t i = 0; i < samples; ++i) picks.push_back(i * data.test.size() / samples);
+  const Dataset snapshot_set = data.test.subset(picks);
+  std::vector<std::int64_t> snapshot_steps;
+  for (std::int64_t k = 0; k < o.snapshots; ++k) snapshot_steps.push_back(k * total_steps / (o.snapshots - 1));
+  std::size_t taken = 0;
+  auto schedule = [&](std::int64_t step_now) {
+    for (; taken + 1 < snapshot_steps.size() && snapshot_steps[taken] <= step_now; ++taken)
+      r.snapshots.push_back(take_snapshot(*model, objective, snapshot_set, norm, snapshot_steps[taken], o.dim));
+    return lr_at_step(step_now);
+  };
   std::int64_t step = 0;
   for (std::int64_t epoch = 1; epoch <= epochs; ++epoch) {
     Progress progress(epoch, epochs, data.train.size(), live && !o.quiet);
     EpochTotals totals;
     try {
-      totals = train_epoch(*model, objective, optimizer, loader, step, progress, lr_at_step);
+      totals = train_epoch(*model, objective, optimizer, loader, step, progress, schedule);
     } catch (const DivergenceError& e) {
       throw DivergenceError(panel.name + " (epoch " + std::to_string(epoch) + "): " + e.what() + ", or the panel's s");
     }
@@ -233,6 +297,11 @@ PanelResult train_panel(const MarginPanel& chosen, const MarginsOptions& o, cons
   r.weights = (*model)[model->size() - 1].named_parameters().at(0).second.to_vector();
   r.geometry = feature_geometry(r.features, r.labels, r.weights, classes, o.dim);
   const std::int64_t dim = o.dim;
+  r.steps = step;
+  for (; taken < snapshot_steps.size(); ++taken)
+    r.snapshots.push_back(take_snapshot(*model, objective, snapshot_set, norm, step, o.dim));
+  if (dim == 2)
+    r.circle = circle_classes((*model)[model->size() - 1], objective, step, r.weights, r.geometry.mean_feature_norm);
   r.classify = [model, dim](const std::vector<double>& points) {
     NoGradGuard no_grad;
     auto m = static_cast<std::int64_t>(points.size()) / dim;

@@ -52,11 +52,35 @@ struct MarginsOptions {
   std::int64_t jobs = 0;  // panels trained at once; 0: one per core
   std::string out = "runs/margins";
   bool quiet = false;
+  // Moments of training kept per panel for the page's player (the start, the end and evenly
+  // between), each with the features of `snapshot_samples` test images spread over the set.
+  std::int64_t snapshots = 10;
+  std::int64_t snapshot_samples = 1000;
 
   std::int64_t epochs_to_run() const { return epochs != 0 ? epochs : full ? 30 : 6; }
   std::int64_t jobs_to_run() const;
   // The panels to run with --set applied; throws std::invalid_argument naming a bad value.
   std::vector<MarginPanel> resolved_panels() const;
+};
+
+// The head's view of the circle (2-D features): for each of 3600 directions 0.1° apart
+// (counter-clockwise from the x axis), the class the head predicts at the mean feature norm, and
+// the class that meets its margin there (train/margin_regions.h; -1 for none).
+struct CircleClasses {
+  std::vector<std::int64_t> argmax, margin;
+};
+
+// A moment of training: the features of a fixed subset of the test set, the head's weights and
+// its circle, after `step` optimizer steps.
+struct Snapshot {
+  std::int64_t step = 0;
+  std::vector<double> features;      // (n, dim), row-major
+  std::vector<std::int64_t> labels;  // (n)
+  std::vector<double> weights;       // (C, dim)
+  std::vector<double> bias;          // (C), or empty for a head without one
+  bool cosine_head = false;          // the head scores cos θ (normalized weights)
+  CircleClasses circle;              // dim 2 only
+  double accuracy = 0;               // on the subset
 };
 
 struct PanelResult {
@@ -69,6 +93,9 @@ struct PanelResult {
   nlohmann::json curves = nlohmann::json::array();  // per epoch: epoch, train_loss, train_accuracy, test_accuracy[, lambda]
   // The head's predicted class at each of M points (M, dim) of the feature space.
   std::function<std::vector<std::int64_t>(const std::vector<double>& points)> classify;
+  CircleClasses circle;              // at the end of training (dim 2 only)
+  std::vector<Snapshot> snapshots;   // in step order, the last at the end of training
+  std::int64_t steps = 0;            // optimizer steps taken
 };
 
 struct MarginsResult {

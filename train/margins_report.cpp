@@ -1,16 +1,17 @@
 #include "train/margins_report.h"
 
-#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <exception>
+#include <functional>
 #include <numbers>
+#include <thread>
 
-#include "core/generator.h"
+#include "train/atlas_figures.h"
 #include "train/html.h"
-#include "train/plots.h"
 #include "train/report.h"
-#include "train/svg.h"
 
 namespace zg {
 
@@ -19,6 +20,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr double kPi = std::numbers::pi;
+constexpr double kDefaultAzimuth = 30;
+constexpr int kRotations = 12;  // the sphere's rotation control: every 30°
 
 std::string fixed(double v, int digits) {
   char buf[32];
@@ -26,150 +29,53 @@ std::string fixed(double v, int digits) {
   return buf;
 }
 
-std::vector<double> column(const std::vector<double>& rows, std::int64_t dim, std::int64_t c) {
-  std::vector<double> v;
-  for (std::size_t i = static_cast<std::size_t>(c); i < rows.size(); i += static_cast<std::size_t>(dim)) v.push_back(rows[i]);
-  return v;
+std::string two_digits(std::size_t i) {
+  return (i < 10 ? "0" : "") + std::to_string(i);
 }
 
-// The plot's half-width: a little beyond the 99th-percentile feature norm, so a few far outliers
-// do not shrink every class to a dot.
-double plot_radius(const PanelResult& r, std::int64_t dim) {
-  std::vector<double> norms;
-  for (std::size_t i = 0; i + static_cast<std::size_t>(dim) <= r.features.size(); i += static_cast<std::size_t>(dim)) {
-    double s = 0;
-    for (std::int64_t k = 0; k < dim; ++k) s += r.features[i + static_cast<std::size_t>(k)] * r.features[i + static_cast<std::size_t>(k)];
-    norms.push_back(std::sqrt(s));
+// The report's figures, drawn and written on `threads` threads (each figure alone on one) once
+// all are queued: every format, or only PNG for a frame of the page's player. The file names come
+// out in the order the figures were queued.
+class FigureQueue {
+ public:
+  void add(std::function<Figure()> draw, std::string stem, bool page_only = false) {
+    jobs_.push_back({std::move(draw), std::move(stem), page_only});
   }
-  if (norms.empty()) return 1;
-  std::sort(norms.begin(), norms.end());
-  return std::max(1e-6, 1.15 * norms[static_cast<std::size_t>(0.99 * static_cast<double>(norms.size() - 1))]);
-}
-
-// The head's class over a grid of the square [-radius, radius]², evaluated in one batch.
-std::function<std::int64_t(double, double)> region_grid(const PanelResult& r, double radius) {
-  const int n = 240;
-  std::vector<double> points;
-  for (int j = 0; j < n; ++j)
-    for (int i = 0; i < n; ++i) {
-      points.push_back(-radius + (i + 0.5) * 2 * radius / n);
-      points.push_back(-radius + (j + 0.5) * 2 * radius / n);
+  std::vector<std::string> write(const std::string& dir, std::int64_t threads) {
+    std::vector<std::vector<std::string>> names(jobs_.size());
+    std::vector<std::exception_ptr> errors(jobs_.size());
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+      for (std::size_t i; (i = next++) < jobs_.size();) {
+        try {
+          const Job& job = jobs_[i];
+          names[i] = save_figure(job.draw(), dir, job.stem, job.page_only ? std::vector{ImageFormat::png} : kAllFormats);
+        } catch (...) {
+          errors[i] = std::current_exception();
+        }
+      }
+    };
+    {
+      std::vector<std::jthread> pool;
+      for (std::int64_t t = 1; t < std::min<std::int64_t>(threads, static_cast<std::int64_t>(jobs_.size())); ++t)
+        pool.emplace_back(worker);
+      worker();
     }
-  auto cls = std::make_shared<std::vector<std::int64_t>>(r.classify(points));
-  return [cls, radius, n](double x, double y) {
-    int i = std::clamp(static_cast<int>((x + radius) / (2 * radius) * n), 0, n - 1);
-    int j = std::clamp(static_cast<int>((y + radius) / (2 * radius) * n), 0, n - 1);
-    return (*cls)[static_cast<std::size_t>(j * n + i)];
+    for (const std::exception_ptr& e : errors)
+      if (e) std::rethrow_exception(e);
+    std::vector<std::string> files;
+    for (const std::vector<std::string>& n : names) files.insert(files.end(), n.begin(), n.end());
+    return files;
+  }
+
+ private:
+  struct Job {
+    std::function<Figure()> draw;
+    std::string stem;
+    bool page_only;
   };
-}
-
-// The head's class along the circle of the given radius, one entry per 0.1°.
-std::vector<std::int64_t> classes_around(const PanelResult& r, double radius) {
-  std::vector<double> points;
-  for (int k = 0; k < 3600; ++k) {
-    double a = k * kPi / 1800;
-    points.push_back(radius * std::cos(a));
-    points.push_back(radius * std::sin(a));
-  }
-  return r.classify(points);
-}
-
-std::vector<Ray> weight_rays(const PanelResult& r) {
-  std::vector<Ray> rays;
-  for (std::size_t c = 0; c + 1 < r.weights.size(); c += 2)
-    rays.push_back({r.weights[c], r.weights[c + 1], class_colour(static_cast<std::int64_t>(c / 2)), true, false});
-  return rays;
-}
-
-void features_plane(const PanelResult& r, const std::vector<std::string>& names, const std::string& path) {
-  ScatterPlot p;
-  p.title = r.panel.title + ": test features";
-  p.x_label = "feature 1";
-  p.y_label = "feature 2";
-  p.x = column(r.features, 2, 0);
-  p.y = column(r.features, 2, 1);
-  p.labels = r.labels;
-  p.class_names = names;
-  p.rays = weight_rays(r);
-  double radius = plot_radius(r, 2);
-  p.region = region_grid(r, radius);
-  p.x_range = p.y_range = {-radius, radius};
-  scatter_plot_png(p).save_png(path);
-}
-
-// Normalized features, spread radially a little (seeded) so that dense arcs show their density;
-// shaded by the head's class along the circle at the typical feature norm, with dashed rays where
-// that class changes: the angular decision boundaries.
-void features_circle(const PanelResult& r, const std::vector<std::string>& names, const std::string& path) {
-  double mean_norm = std::max(r.geometry.mean_feature_norm, 1e-6);
-  auto around = std::make_shared<std::vector<std::int64_t>>(classes_around(r, mean_norm));
-  ScatterPlot p;
-  p.title = r.panel.title + ": on the unit circle";
-  p.x_label = "x / |x|";
-  p.y_label = "";
-  Generator gen(1);
-  for (std::size_t i = 0; i + 1 < r.features.size(); i += 2) {
-    double norm = std::hypot(r.features[i], r.features[i + 1]), spread = 1 + 0.12 * (gen.uniform() - 0.5);
-    p.x.push_back(norm > 0 ? spread * r.features[i] / norm : 0);
-    p.y.push_back(norm > 0 ? spread * r.features[i + 1] / norm : 0);
-  }
-  p.labels = r.labels;
-  p.class_names = names;
-  p.unit_circle = true;
-  p.x_range = p.y_range = {-1.25, 1.25};
-  p.region = [around](double x, double y) {
-    double a = std::atan2(y, x);
-    int k = static_cast<int>(std::lround((a < 0 ? a + 2 * kPi : a) / kPi * 1800)) % 3600;
-    return (*around)[static_cast<std::size_t>(k)];
-  };
-  for (std::size_t k = 0; k < around->size(); ++k)
-    if ((*around)[k] != (*around)[(k + 1) % around->size()])
-      p.rays.push_back(ray_at_angle((static_cast<double>(k) + 0.5) * kPi / 1800, kBlack, true));
-  for (Ray ray : weight_rays(r)) {
-    double n = std::hypot(ray.dx, ray.dy);
-    p.rays.push_back({ray.dx / n, ray.dy / n, ray.colour, false, false});
-  }
-  scatter_plot_png(p).save_png(path);
-}
-
-void features_sphere(const PanelResult& r, const std::vector<std::string>& names, const std::string& path) {
-  SpherePlot p;
-  p.title = r.panel.title + ": on the unit sphere";
-  p.x = column(r.features, 3, 0);
-  p.y = column(r.features, 3, 1);
-  p.z = column(r.features, 3, 2);
-  p.labels = r.labels;
-  p.class_names = names;
-  for (std::size_t c = 0; c + 2 < r.weights.size(); c += 3)
-    p.rays.push_back({r.weights[c], r.weights[c + 1], r.weights[c + 2], class_colour(static_cast<std::int64_t>(c / 3))});
-  sphere_plot_png(p).save_png(path);
-}
-
-void angle_histogram(const PanelResult& r, const std::string& path) {
-  Histogram h;
-  h.title = r.panel.title + ": angle between feature and class weight";
-  h.x_label = "angle (degrees)";
-  h.y_label = "share of pairs";
-  h.density = true;
-  h.series = {{"own class", r.geometry.own_angle, {}}, {"other classes", r.geometry.other_angles, {}}};
-  histogram_png(h).save_png(path);
-}
-
-void curves(const PanelResult& r, const std::string& path) {
-  LineChart c{r.panel.title + ": training", "epoch", "", {{"train loss", {}, {}}, {"train accuracy", {}, {}},
-                                                          {"test accuracy", {}, {}}}};
-  bool lambda = !r.curves.empty() && r.curves[0].contains("lambda");
-  if (lambda) c.series.push_back({"lambda / 10", {}, {}});
-  for (const auto& e : r.curves) {
-    double epoch = e.at("epoch").get<double>();
-    const char* keys[] = {"train_loss", "train_accuracy", "test_accuracy", "lambda"};
-    for (std::size_t k = 0; k < c.series.size(); ++k) {
-      c.series[k].x.push_back(epoch);
-      c.series[k].y.push_back(e.at(keys[k]).get<double>() / (k == 3 ? 10.0 : 1.0));
-    }
-  }
-  line_chart_png(c).save_png(path);
-}
+  std::vector<Job> jobs_;
+};
 
 // Why the panels' margins are small: the bounds that C classes on a circle set, with their numbers.
 std::string margin_bounds_html(std::size_t classes, std::int64_t dim) {
@@ -188,12 +94,96 @@ std::string margin_bounds_html(std::size_t classes, std::int64_t dim) {
          "</p>\n";
 }
 
+// The table of measures, one row per panel.
+std::string table_html(const MarginsResult& result) {
+  std::string rows;
+  for (const PanelResult& r : result.panels) {
+    const FeatureGeometry& g = r.geometry;
+    rows += "<tr><td>" + xml_escape(r.panel.title) + "</td><td>" + fixed(r.test_accuracy, 4) + "</td><td>" +
+            fixed(g.mean_own_angle, 1) + "</td><td>" + fixed(g.p95_own_angle, 1) + "</td><td>" +
+            fixed(g.min_weight_angle, 1) + "</td><td>" + fixed(g.angular_margin, 1) + "</td><td>" +
+            fixed(g.mean_feature_norm, 2) + "</td><td>" + fixed(r.seconds, 1) + "</td></tr>\n";
+  }
+  return "<table><tr><th>loss</th><th>test accuracy</th><th>mean θ<sub>own</sub></th><th>95th pct θ<sub>own</sub>"
+         "</th><th>min angle between weights</th><th>angular margin</th><th>mean ‖x‖</th><th>seconds</th></tr>\n" +
+         rows + "</table>\n";
+}
+
+std::string figure_html(const std::string& stem, const std::string& alt, const std::string& id = "") {
+  return "<figure><img " + (id.empty() ? "" : "id=\"" + id + "\" ") + "src=\"" + stem + ".png\" alt=\"" +
+         xml_escape(alt) + "\"><figcaption>" + xml_escape(stem) + ": " + format_links(stem, kAllFormats) +
+         "</figcaption></figure>\n";
+}
+
+// The player: a slider over the snapshots and a play button that move every comparison image
+// (ids → frame-file prefixes) through training together; the last position shows the final
+// figures. With rotation, a second slider turns the spheres.
+std::string player_html(const MarginsResult& result, const std::vector<std::pair<std::string, std::string>>& images,
+                        bool rotation) {
+  const std::vector<Snapshot>& snaps = result.panels.at(0).snapshots;
+  const std::int64_t steps = result.panels.at(0).steps;
+  const double epochs = result.panels[0].curves.empty() ? 1 : result.panels[0].curves.back().at("epoch").get<double>();
+  std::string frames, ids;
+  for (const Snapshot& s : snaps)
+    frames += std::string(frames.empty() ? "" : ",") + "[" + std::to_string(s.step) + "," +
+              fixed(steps > 0 ? epochs * static_cast<double>(s.step) / static_cast<double>(steps) : 0, 2) + "]";
+  for (const auto& [id, prefix] : images) ids += std::string(ids.empty() ? "" : ",") + "[\"" + id + "\",\"" + prefix + "\"]";
+  std::string html =
+      "<div class=\"player\"><button id=\"play\" type=\"button\">▶ play training</button> "
+      "<input id=\"time\" type=\"range\" min=\"0\" max=\"" + std::to_string(snaps.size() - 1) + "\" value=\"" +
+      std::to_string(snaps.size() - 1) + "\" step=\"1\" aria-label=\"training time\"> "
+      "<output id=\"time-label\">end of training</output></div>\n";
+  if (rotation)
+    html += "<div class=\"player\"><label for=\"rotate\">rotate the spheres</label> <input id=\"rotate\" type=\"range\" "
+            "min=\"0\" max=\"" + std::to_string(kRotations - 1) + "\" value=\"1\" step=\"1\"> <output id=\"rotate-label\">"
+            "azimuth 30°</output></div>\n";
+  html += "<script>\n(() => {\nconst frames = [" + frames + "], images = [" + ids + "], steps = " +
+          std::to_string(steps) + ";\n" + R"(const last = frames.length - 1;
+const time = document.getElementById("time"), label = document.getElementById("time-label");
+const pad = i => String(i).padStart(2, "0");
+const show = i => {
+  for (const [id, prefix] of images) document.getElementById(id).src = i === last ? id.replace("cmp-", "") + ".png" : "frame_" + prefix + "_" + pad(i) + ".png";
+  label.textContent = i === last ? "end of training" : "step " + frames[i][0] + " of " + steps + " (epoch " + frames[i][1] + "), 1000 test images";
+  document.dispatchEvent(new Event("zg-drawn"));
+};
+time.addEventListener("input", () => show(Number(time.value)));
+let timer = null;
+const play = document.getElementById("play");
+const stop = () => { clearInterval(timer); timer = null; play.textContent = "▶ play training"; };
+play.addEventListener("click", () => {
+  if (timer) return stop();
+  if (Number(time.value) === last) time.value = 0;
+  show(Number(time.value));
+  play.textContent = "⏸ pause";
+  timer = setInterval(() => {
+    time.value = Number(time.value) + 1;
+    show(Number(time.value));
+    if (Number(time.value) === last) stop();
+  }, 700);
+});
+const rotate = document.getElementById("rotate");
+if (rotate) rotate.addEventListener("input", () => {
+  const k = Number(rotate.value);
+  time.value = last;
+  label.textContent = "end of training";
+  document.getElementById("cmp-spheres").src = "frame_rotate_" + pad(k) + ".png";
+  document.getElementById("rotate-label").textContent = "azimuth " + 30 * k + "°";
+  document.dispatchEvent(new Event("zg-drawn"));
+});
+})();
+</script>
+)";
+  return html;
+}
+
 }  // namespace
 
 nlohmann::json margins_summary(const MarginsOptions& o, const MarginsResult& result) {
   nlohmann::json panels = nlohmann::json::array();
   for (const PanelResult& r : result.panels) {
     const FeatureGeometry& g = r.geometry;
+    nlohmann::json snapshots = nlohmann::json::array();
+    for (const Snapshot& s : r.snapshots) snapshots.push_back({{"step", s.step}, {"accuracy", s.accuracy}});
     panels.push_back({{"name", r.panel.name},
                       {"title", r.panel.title},
                       {"loss", r.panel.loss},
@@ -205,7 +195,8 @@ nlohmann::json margins_summary(const MarginsOptions& o, const MarginsResult& res
                       {"angular_margin", g.angular_margin},
                       {"mean_feature_norm", g.mean_feature_norm},
                       {"seconds", r.seconds},
-                      {"curves", r.curves}});
+                      {"curves", r.curves},
+                      {"snapshots", snapshots}});
     if (const std::optional<LambdaSchedule>& a = r.panel.anneal)
       panels.back()["lambda_schedule"] = {
           {"base", a->base}, {"gamma", a->gamma}, {"power", a->power}, {"lambda_min", a->lambda_min}};
@@ -213,7 +204,7 @@ nlohmann::json margins_summary(const MarginsOptions& o, const MarginsResult& res
   return {{"settings",
            {{"data", o.data}, {"dim", o.dim}, {"epochs", o.epochs_to_run()}, {"batch_size", o.batch_size},
             {"lr", o.lr}, {"weight_decay", o.weight_decay}, {"seed", o.seed}, {"threads", o.threads},
-            {"jobs", o.jobs_to_run()}}},
+            {"jobs", o.jobs_to_run()}, {"snapshots", o.snapshots}, {"snapshot_samples", o.snapshot_samples}}},
           {"panels", panels},
           {"seconds", result.seconds}};
 }
@@ -221,53 +212,106 @@ nlohmann::json margins_summary(const MarginsOptions& o, const MarginsResult& res
 std::vector<std::string> write_margins_report(const std::string& dir, const MarginsOptions& o,
                                               const MarginsResult& result) {
   fs::create_directories(dir);
-  std::vector<std::string> files;
-  std::string rows, sections;
-  for (const PanelResult& r : result.panels) {
-    std::vector<std::string> pictures;
-    auto add = [&](const std::string& suffix, const std::function<void(const std::string&)>& draw) {
-      std::string name = r.panel.name + "_" + suffix + ".png";
-      draw((fs::path(dir) / name).string());
-      files.push_back(name);
-      pictures.push_back(name);
-    };
-    if (o.dim == 2) {
-      add("features", [&](const std::string& p) { features_plane(r, result.class_names, p); });
-      add("circle", [&](const std::string& p) { features_circle(r, result.class_names, p); });
-    } else {
-      add("sphere", [&](const std::string& p) { features_sphere(r, result.class_names, p); });
+  FigureQueue queue;
+  const std::vector<std::string>& names = result.class_names;
+  std::vector<AtlasView> finals;
+  for (const PanelResult& r : result.panels) finals.push_back(final_view(r));
+
+  // The comparison figures, their frames through training, and (3-D) the turned spheres.
+  std::string comparison;
+  const std::size_t frames = result.panels.empty() ? 0 : result.panels[0].snapshots.size();
+  auto frame_views = [&](std::size_t k) {
+    std::vector<AtlasView> views;
+    for (const PanelResult& r : result.panels) views.push_back(snapshot_view(r, r.snapshots.at(k)));
+    return views;
+  };
+  if (o.dim == 2) {
+    queue.add([&] {
+      return comparison_figure("Every loss on the unit circle: the shading shows where each class meets its margin",
+                               finals, AtlasViewKind::circle, names);
+    }, "circles");
+    queue.add([&] {
+      return comparison_figure("Every loss in the raw feature plane, with the head's decision regions", finals,
+                               AtlasViewKind::plane, names);
+    }, "planes");
+    for (std::size_t k = 0; k + 1 < frames; ++k) {
+      queue.add([&, k] {
+        return comparison_figure("Every loss on the unit circle, during training", frame_views(k), AtlasViewKind::circle,
+                                 names);
+      }, "frame_circles_" + two_digits(k), true);
+      queue.add([&, k] {
+        return comparison_figure("Every loss in the raw feature plane, during training", frame_views(k),
+                                 AtlasViewKind::plane, names);
+      }, "frame_planes_" + two_digits(k), true);
     }
-    add("angles", [&](const std::string& p) { angle_histogram(r, p); });
-    add("curves", [&](const std::string& p) { curves(r, p); });
-    const FeatureGeometry& g = r.geometry;
-    rows += "<tr><td>" + xml_escape(r.panel.title) + "</td><td>" + fixed(r.test_accuracy, 4) + "</td><td>" +
-            fixed(g.mean_own_angle, 1) + "</td><td>" + fixed(g.p95_own_angle, 1) + "</td><td>" +
-            fixed(g.min_weight_angle, 1) + "</td><td>" + fixed(g.angular_margin, 1) + "</td><td>" +
-            fixed(g.mean_feature_norm, 2) + "</td><td>" + fixed(r.seconds, 1) + "</td></tr>\n";
-    sections += "<h2 id=\"" + r.panel.name + "\">" + xml_escape(r.panel.title) + "</h2>\n<div class=\"row\">";
-    for (const std::string& p : pictures) sections += "<img src=\"" + p + "\" alt=\"" + p + "\">";
-    sections += "</div>\n";
+    comparison = player_html(result, {{"cmp-circles", "circles"}, {"cmp-planes", "planes"}}, false) +
+                 figure_html("circles", "every loss on the unit circle", "cmp-circles") +
+                 figure_html("planes", "every loss in the feature plane", "cmp-planes");
+  } else {
+    queue.add([&] {
+      return comparison_figure("Every loss on the unit sphere", finals, AtlasViewKind::sphere, names, kDefaultAzimuth);
+    }, "spheres");
+    for (std::size_t k = 0; k + 1 < frames; ++k)
+      queue.add([&, k] {
+        return comparison_figure("Every loss on the unit sphere, during training", frame_views(k), AtlasViewKind::sphere,
+                                 names, kDefaultAzimuth);
+      }, "frame_spheres_" + two_digits(k), true);
+    for (int k = 0; k < kRotations; ++k)
+      queue.add([&, k] {
+        return comparison_figure("Every loss on the unit sphere", finals, AtlasViewKind::sphere, names, 30.0 * k);
+      }, "frame_rotate_" + two_digits(static_cast<std::size_t>(k)), true);
+    comparison = player_html(result, {{"cmp-spheres", "spheres"}}, true) +
+                 figure_html("spheres", "every loss on the unit sphere", "cmp-spheres");
   }
+  queue.add([&] { return angle_comparison_figure(result); }, "angles");
+  comparison += figure_html("angles", "angle histograms of every loss");
+
+  std::string sections;
+  for (std::size_t i = 0; i < result.panels.size(); ++i) {
+    const PanelResult& r = result.panels[i];
+    const std::string& n = r.panel.name;
+    sections += "<h2 id=\"" + n + "\">" + xml_escape(r.panel.title) + "</h2>\n<div class=\"row\">";
+    if (o.dim == 2) {
+      queue.add([&, i] { return feature_plane_figure(finals[i], names); }, n + "_features");
+      queue.add([&, i] { return unit_circle_figure(finals[i], names); }, n + "_circle");
+      sections += figure_html(n + "_features", "features") + figure_html(n + "_circle", "unit circle");
+    } else {
+      queue.add([&, i] { return unit_sphere_figure(finals[i], names, kDefaultAzimuth); }, n + "_sphere");
+      sections += figure_html(n + "_sphere", "unit sphere");
+    }
+    queue.add([&result, i] { return angle_histogram_figure(result.panels[i]); }, n + "_angles");
+    queue.add([&result, i] { return training_curves_figure(result.panels[i]); }, n + "_curves");
+    sections += figure_html(n + "_angles", "angles") + figure_html(n + "_curves", "training curves") + "</div>\n";
+  }
+  std::vector<std::string> files = queue.write(dir, o.jobs_to_run());
   nlohmann::json summary = margins_summary(o, result);
   write_file((fs::path(dir) / "summary.json").string(), summary.dump(2) + "\n");
   files.push_back("summary.json");
 
-  std::string html =
-      "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>zoograd margins</title>\n<style>"
-      "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
-      "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}"
-      ".row{display:flex;flex-wrap:wrap;gap:8px}.row img{max-width:32%;min-width:300px;height:auto}"
-      "</style></head>\n<body>\n<h1>The margin atlas</h1>\n<p>The same network (same initial weights, same "
-      "batches) trained under each loss on " + xml_escape(o.data) + " with " + std::to_string(o.dim) +
-      "-D features; data and weights are seeded (seed " + std::to_string(o.seed) + "). Settings: " +
-      xml_escape(summary["settings"].dump()) + ". Finished in " + fixed(result.seconds, 1) + " s.</p>\n"
-      "<p>Angles are in degrees. θ<sub>own</sub>: the angle between a test feature and its class's weight. "
-      "Angular margin: the smallest gap between the angular extents (98% of the features) of neighbouring "
+  const std::string look =
+      o.dim == 2
+          ? "<p>What to look at: on the unit circle (top), plain softmax spreads each class over a wide, "
+            "overlapping fan, while the margin losses pull each class into a tight arc around its weight, with gaps "
+            "between neighbours. The dark shading is where a feature still wins with its loss's margin applied (from "
+            "the loss's own target-logit transform); the pale shading where the head predicts the class but the "
+            "margin is not met. Without a margin (softmax, modified softmax, NormFace) the two coincide. Press play to "
+            "watch the arcs form. Points are spread radially by ±6% (seeded) so that dense arcs show their density. "
+            "In the feature plane, softmax features grow in norm along their weight; normalized losses put the "
+            "information in the angle.</p>\n"
+          : "<p>What to look at: on the sphere, the margin losses gather each class into a tight cap around its "
+            "weight. Turn the spheres with the rotation slider; press play to watch training.</p>\n";
+  const std::string html =
+      "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>zoograd margins</title>\n<style>" + page_style() +
+      ".player{display:flex;align-items:center;gap:10px;margin:0.5em 0}.player input{width:420px}</style></head>\n"
+      "<body>\n<h1>The margin atlas</h1>\n<p>The same network (same initial weights, same batches) trained under "
+      "each loss on " + xml_escape(o.data) + " with " + std::to_string(o.dim) + "-D features (seed " +
+      std::to_string(o.seed) + ", " + std::to_string(o.epochs_to_run()) + " epochs), finished in " +
+      fixed(result.seconds, 1) + " s. Settings: " + xml_escape(summary["settings"].dump()) + ".</p>\n" + look +
+      comparison +
+      "<h2>Measures</h2>\n<p>Angles are in degrees. θ<sub>own</sub>: the angle between a test feature and its class's "
+      "weight. Angular margin: the smallest gap between the angular extents (98% of the features) of neighbouring "
       "classes on the circle; negative when they overlap.</p>\n" +
-      margin_bounds_html(result.class_names.size(), o.dim) +
-      "<table><tr><th>loss</th><th>test accuracy</th><th>mean θ<sub>own</sub></th><th>95th pct θ<sub>own</sub>"
-      "</th><th>min angle between weights</th><th>angular margin</th><th>mean ‖x‖</th><th>seconds</th></tr>\n" +
-      rows + "</table>\n" + sections + image_check_script() + "</body></html>\n";
+      margin_bounds_html(names.size(), o.dim) + table_html(result) + sections + page_check_script() + "</body></html>\n";
   write_file((fs::path(dir) / "index.html").string(), html);
   files.push_back("index.html");
   return files;

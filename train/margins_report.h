@@ -1,8 +1,11 @@
 #pragma once
-// The atlas's files: per panel, PNG pictures of the learned features (the feature plane with the
-// head's decision regions and weight rays; the features on the unit circle with the angular
-// boundaries, or on the sphere for 3-D features), the angle distributions and the training curves;
-// one index.html with every panel and the table; summary.json with the table's numbers.
+// The atlas's files: the comparison figures (every panel's unit-circle view, feature plane, or
+// unit sphere for 3-D features, and angle histograms, side by side), with PNG frames of them
+// through training (and, in 3-D, turned about the vertical axis) for the page's player; per panel,
+// the feature plane with the head's decision regions and weight rays, the unit circle with each
+// class's margin region (or the sphere), the angle histograms and the training curves. Every
+// figure is written as SVG, PNG and PDF (frames as PNG). One index.html shows them, with the table
+// of measures; summary.json holds the table's numbers.
 #include <string>
 #include <vector>
 

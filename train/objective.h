@@ -58,9 +58,11 @@ class Objective {
   // Every classification loss of the catalog, in catalog order.
   static std::vector<std::string> names();
 
+  // Every parameter as the loss receives it at `step` (annealed λ, warmed-up margins).
+  LossParams at_step(std::int64_t step) const;
+
  private:
   static const LossSpec& lookup(const std::string& loss);
-  LossParams at_step(std::int64_t step) const;
 
   const LossSpec* spec_;
   LossParams params_;  // every declared parameter, given or default

@@ -1,39 +1,30 @@
 #pragma once
-// The frame the PNG plots of train/plots.h share: a plot area mapped to a data box, with grid,
-// ticks, labels, title and legend, and dashed polylines clipped to the box.
+// The frame every plot shares: a plot area laid out inside a box of a Figure (title above, tick
+// values and axis labels left and below, an optional legend right), mapped to a data box on linear
+// or logarithmic axes, with grid, ticks, labels and legends. The layout measures its text, so
+// nothing it draws leaves the box. Depends on train/figure.h only.
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "train/canvas.h"
-#include "train/svg.h"
+#include "train/figure.h"
 
 namespace zg {
 
-// The plot area spans pixel centres [left, right] x [top, bottom] and data [x0, x1] x [y0, y1].
-struct Axes {
-  int left = 0, top = 0, right = 0, bottom = 0;
-  double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
-  std::vector<double> x_ticks, y_ticks;  // empty: round_ticks
+// Text sizes of the plots, in pixels.
+inline constexpr double kTickSize = 14, kLabelSize = 15, kTitleSize = 16;
 
-  double px(double x) const { return left + (x - x0) / (x1 - x0) * (right - left); }
-  double py(double y) const { return bottom - (y - y0) / (y1 - y0) * (bottom - top); }
-  double x_at(int px) const { return x0 + (px - left) * (x1 - x0) / (right - left); }
-  double y_at(int py) const { return y0 + (bottom - py) * (y1 - y0) / (bottom - top); }
-  // Shrinks a segment in data coordinates to its part inside the data box; false when none is.
-  bool clip(double& ax, double& ay, double& bx, double& by) const;
-
-  void draw_grid(Canvas& c) const;
-  // Border, ticks with their values, title and axis labels: drawn last, over the content.
-  void draw_frame(Canvas& c, const std::string& title, const std::string& x_label, const std::string& y_label) const;
+struct Box {
+  double x = 0, y = 0, w = 0, h = 0;
 };
 
-void draw_title(Canvas& c, const std::string& title);
-
-// Points in data coordinates, joined by straight segments clipped to the data box; a dash pattern
-// runs on across the joints.
-void draw_polyline(Canvas& c, const Axes& a, const std::vector<std::pair<double, double>>& points, Rgb colour,
-                   double thickness, bool dashed);
+struct AxisSpec {
+  std::string label;  // the quantity and its unit, e.g. "θ (degrees)"
+  std::optional<double> min{}, max{};  // fixed ends; by default the data's range, padded by 5%
+  std::vector<double> ticks{};         // empty: about five round values (powers of ten on a log axis)
+  bool log = false;
+};
 
 enum class Swatch { square, line, dashed_line };
 
@@ -43,8 +34,76 @@ struct LegendEntry {
   Swatch swatch = Swatch::square;
 };
 
-int legend_width(const std::vector<LegendEntry>& entries);
-// The box's top-right corner is (right, top); nothing is drawn for no entries.
-void draw_legend(Canvas& c, int right, int top, const std::vector<LegendEntry>& entries);
+// Where a plot's legend goes: none, inside the plot area's top-right corner, or right of it.
+enum class LegendPlace { none, inside, outside };
+
+class Axes {
+ public:
+  // Lays out the plot area inside box for data spanning [x0, x1] x [y0, y1] (the specs' fixed ends
+  // win). With equal_aspect, the axis with room to spare is widened about its centre so one data
+  // unit spans as many pixels on both. Throws std::invalid_argument for a non-finite or empty
+  // range, or a non-positive one on a log axis, naming the axis.
+  Axes(Box box, std::string title, AxisSpec x, AxisSpec y, double x0, double x1, double y0, double y1,
+       const std::vector<LegendEntry>& legend = {}, LegendPlace place = LegendPlace::none, bool equal_aspect = false);
+
+  double left() const { return left_; }
+  double top() const { return top_; }
+  double right() const { return right_; }
+  double bottom() const { return bottom_; }
+  double x0() const { return x0_; }
+  double x1() const { return x1_; }
+  double y0() const { return y0_; }
+  double y1() const { return y1_; }
+  double px(double x) const;  // data to pixels
+  double py(double y) const;
+  double x_at(double px) const;  // pixels to data
+  double y_at(double py) const;
+  bool inside(double x, double y) const { return x >= x0_ && x <= x1_ && y >= y0_ && y <= y1_; }
+
+  void draw_grid(Figure& f) const;
+  // Border, ticks and their values, axis labels, title and legend, drawn over the content; and the
+  // plot area's record in the figure, with the labels of the series drawn.
+  void draw_frame(Figure& f, const std::vector<std::string>& series = {}) const;
+  // Clips to the plot area until Figure::pop_clip.
+  void clip(Figure& f) const { f.push_clip(left_, top_, right_ - left_, bottom_ - top_); }
+  // Data points in pixels, split where a point is not finite (on a log axis: not positive).
+  std::vector<std::vector<std::pair<double, double>>> to_pixels(const std::vector<double>& x,
+                                                                 const std::vector<double>& y) const;
+
+ private:
+  void layout();
+  std::vector<double> x_ticks() const;
+  std::vector<double> y_ticks() const;
+
+  Box box_;
+  std::string title_;
+  AxisSpec xs_, ys_;
+  std::vector<LegendEntry> legend_;
+  LegendPlace place_;
+  bool equal_aspect_;
+  std::vector<std::string> title_lines_, x_label_lines_, y_label_lines_;
+  double left_ = 0, top_ = 0, right_ = 0, bottom_ = 0;
+  double y_tick_width_ = 0;
+  double x0_ = 0, x1_ = 1, y0_ = 0, y1_ = 1;
+};
+
+double legend_width(const std::vector<LegendEntry>& entries);
+double legend_height(const std::vector<LegendEntry>& entries);
+// A column of entries in a white box whose top-right corner is (right, top).
+void draw_legend(Figure& f, double right, double top, const std::vector<LegendEntry>& entries);
+// Entries in rows across width (a grid figure's shared legend); returns the height used. With
+// draw false, only measures.
+double draw_legend_rows(Figure& f, double x, double y, double width, const std::vector<LegendEntry>& entries,
+                        bool draw = true);
+// Lines of text centred on x, the first baseline at y; returns the y below the last line.
+double draw_lines(Figure& f, double x, double y, const std::vector<std::string>& lines, double size,
+                  bool bold = false);
+
+std::string format_number(double v);  // %.4g
+// Round values covering [lo, hi]: about five on a linear axis, powers of ten on a log axis.
+std::vector<double> round_ticks(double lo, double hi);
+std::vector<double> log_ticks(double lo, double hi);
+// 10⁻³ for 0.001: a power of ten with a superscript exponent.
+std::string power_of_ten(double v);
 
 }  // namespace zg

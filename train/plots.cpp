@@ -2,146 +2,108 @@
 
 #include <algorithm>
 #include <cmath>
-#include <initializer_list>
-#include <numbers>
 #include <stdexcept>
-#include <utility>
-
-#include "train/plot_axes.h"
 
 namespace zg {
 
 namespace {
 
-constexpr Rgb kGuide{90, 90, 90};
-
 [[noreturn]] void fail(const char* where, const std::string& what) {
   throw std::invalid_argument(std::string(where) + ": " + what);
 }
 
-void check_size(const char* where, int width, int height) {
-  if (width < 200 || height < 160)
-    fail(where, "size " + std::to_string(width) + "x" + std::to_string(height) + " is below the minimum 200x160");
-}
+double line_height(double size) { return size * 1.3; }
 
-void check_finite(const char* where, const std::string& name, double v) {
-  if (!std::isfinite(v)) fail(where, name + " is " + format_number(v));
-}
+}  // namespace
 
-void check_range(const char* where, const char* axis, double lo, double hi) {
-  if (!(lo < hi) || !std::isfinite(lo) || !std::isfinite(hi))
-    fail(where, std::string(axis) + " range [" + format_number(lo) + ", " + format_number(hi) + "] is not a finite lo < hi");
-}
-
-using Coordinates = std::initializer_list<std::pair<const char*, const std::vector<double>*>>;
-
-void check_points(const char* where, Coordinates coordinates, const std::vector<std::int64_t>& labels,
-                  const std::vector<std::string>& class_names) {
-  for (auto [name, values] : coordinates) {
-    if (values->size() != labels.size())
-      fail(where, std::string(name) + " has " + std::to_string(values->size()) + " values but labels has " +
-                      std::to_string(labels.size()));
-    for (std::size_t i = 0; i < values->size(); ++i)
-      check_finite(where, std::string(name) + "[" + std::to_string(i) + "]", (*values)[i]);
-  }
-  for (std::size_t i = 0; i < labels.size(); ++i)
-    if (labels[i] < 0 || labels[i] >= kPaletteSize)
-      fail(where, "labels[" + std::to_string(i) + "] = " + std::to_string(labels[i]) + " is outside the palette [0, " +
-                      std::to_string(kPaletteSize) + ")");
-  if (class_names.size() > kPaletteSize)
-    fail(where, std::to_string(class_names.size()) + " class names for a palette of " + std::to_string(kPaletteSize));
-}
-
-// The fixed range when given, else [lo, hi] padded by 5% (a unit around a single value).
-std::pair<double, double> fit(const char* where, const char* axis, Range range, double lo, double hi) {
-  if (range.lo != range.hi || !std::isfinite(range.lo)) {
-    check_range(where, axis, range.lo, range.hi);
-    return {range.lo, range.hi};
-  }
-  if (hi <= lo) return {lo - 0.5, hi + 0.5};
-  double pad = 0.05 * (hi - lo);
-  return {lo - pad, hi + pad};
+Rgb series_colour(std::size_t k) {
+  static constexpr int kOrder[] = {0, 3, 2, 1, 4, 5, 6, 7, 8, 9};
+  return class_colour(kOrder[k % std::size(kOrder)]);
 }
 
 std::vector<LegendEntry> class_legend(const std::vector<std::string>& names) {
+  if (names.size() > kPaletteSize)
+    fail("class_legend", std::to_string(names.size()) + " class names for a palette of " + std::to_string(kPaletteSize));
   std::vector<LegendEntry> entries;
   for (std::size_t k = 0; k < names.size(); ++k) entries.push_back({names[k], class_colour(static_cast<std::int64_t>(k))});
   return entries;
 }
 
-// In line_chart_svg's order, so a chart's PNG and SVG agree.
-Rgb series_colour(std::size_t k) {
-  static constexpr int kOrder[] = {0, 3, 2, 1, 4, 5, 6, 7};
-  return class_colour(kOrder[k % std::size(kOrder)]);
+void shade_region(Figure& f, const Axes& a, const RegionFunction& region, const std::vector<Rgb>& colours, double alpha) {
+  const double w = a.right() - a.left(), h = a.bottom() - a.top();
+  const int nx = std::clamp(static_cast<int>(std::ceil(w)), 1, 600), ny = std::clamp(static_cast<int>(std::ceil(h)), 1, 600);
+  std::vector<double> xs, ys;
+  for (int j = 0; j < ny; ++j)
+    for (int i = 0; i < nx; ++i) {
+      xs.push_back(a.x_at(a.left() + (i + 0.5) * w / nx));
+      ys.push_back(a.y_at(a.top() + (j + 0.5) * h / ny));
+    }
+  const std::vector<int> cls = region(xs, ys);
+  if (cls.size() != xs.size())
+    fail("shade_region", "the region function gave " + std::to_string(cls.size()) + " classes for " +
+                             std::to_string(xs.size()) + " points");
+  std::vector<Rgba> pixels(cls.size());
+  const auto a8 = static_cast<std::uint8_t>(std::lround(std::clamp(alpha, 0.0, 1.0) * 255));
+  for (std::size_t i = 0; i < cls.size(); ++i) {
+    if (cls[i] < 0) continue;
+    if (cls[i] >= static_cast<int>(colours.size()))
+      fail("shade_region", "region(" + format_number(xs[i]) + ", " + format_number(ys[i]) + ") = " + std::to_string(cls[i]) +
+                               " is outside the " + std::to_string(colours.size()) + " colours");
+    const Rgb c = colours[static_cast<std::size_t>(cls[i])];
+    pixels[i] = {c.r, c.g, c.b, a8};
+  }
+  f.image(pixels, nx, ny, a.left(), a.top(), w, h, false);
 }
 
-}  // namespace
-
-Ray ray_at_angle(double radians, Rgb colour, bool dashed) { return {std::cos(radians), std::sin(radians), colour, true, dashed}; }
-
-Canvas scatter_plot_png(const ScatterPlot& p, int width, int height) {
-  const char* where = "scatter_plot_png";
-  check_size(where, width, height);
-  check_points(where, {{"x", &p.x}, {"y", &p.y}}, p.labels, p.class_names);
-  // The extent covers the origin, where rays start, and whatever else is drawn.
-  double xlo = p.unit_circle ? -1 : 0, xhi = -xlo, ylo = xlo, yhi = xhi;
+void draw_line_chart(Figure& f, Box box, const LineChart& chart) {
+  const char* where = "line_chart";
+  double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
   auto extend = [&](double x, double y) {
-    xlo = std::min(xlo, x), xhi = std::max(xhi, x), ylo = std::min(ylo, y), yhi = std::max(yhi, y);
+    if (!std::isfinite(x) || !std::isfinite(y) || (chart.x.log && x <= 0) || (chart.y.log && y <= 0)) return;
+    x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
   };
-  for (std::size_t i = 0; i < p.x.size(); ++i) extend(p.x[i], p.y[i]);
-  for (std::size_t k = 0; k < p.rays.size(); ++k) {
-    const Ray& r = p.rays[k];
-    const std::string name = "rays[" + std::to_string(k) + "]";
-    check_finite(where, name + ".dx", r.dx);
-    check_finite(where, name + ".dy", r.dy);
-    if (r.dx == 0 && r.dy == 0) fail(where, name + " is the zero vector (0, 0)");
-    if (!r.to_edge) extend(r.dx, r.dy);
+  std::vector<LegendEntry> legend;
+  std::vector<std::string> labels;
+  for (std::size_t k = 0; k < chart.series.size(); ++k) {
+    const Series& s = chart.series[k];
+    if (s.x.size() != s.y.size())
+      fail(where, "series '" + s.label + "' has " + std::to_string(s.x.size()) + " x values but " +
+                      std::to_string(s.y.size()) + " y values");
+    for (std::size_t i = 0; i < s.x.size(); ++i) extend(s.x[i], s.y[i]);
+    if (!s.label.empty())
+      legend.push_back({s.label, s.colour.value_or(series_colour(k)), s.dashed ? Swatch::dashed_line : Swatch::line});
+    labels.push_back(s.label);
   }
-  const std::vector<LegendEntry> legend = class_legend(p.class_names);
-  Axes a;
-  a.left = 64, a.top = 40, a.right = width - 20 - legend_width(legend), a.bottom = height - 48;
-  std::tie(a.x0, a.x1) = fit(where, "x", p.x_range, xlo, xhi);
-  std::tie(a.y0, a.y1) = fit(where, "y", p.y_range, ylo, yhi);
-  // Equal aspect: one data unit spans as many pixels on both axes.
-  const double per_pixel = std::max((a.x1 - a.x0) / (a.right - a.left), (a.y1 - a.y0) / (a.bottom - a.top));
-  const double xc = (a.x0 + a.x1) / 2, yc = (a.y0 + a.y1) / 2;
-  a.x0 = xc - per_pixel * (a.right - a.left) / 2, a.x1 = xc + per_pixel * (a.right - a.left) / 2;
-  a.y0 = yc - per_pixel * (a.bottom - a.top) / 2, a.y1 = yc + per_pixel * (a.bottom - a.top) / 2;
+  for (const Arrow& r : chart.arrows) extend(r.x0, r.y0), extend(r.x1, r.y1);
+  legend.insert(legend.end(), chart.extra_legend.begin(), chart.extra_legend.end());
+  const Axes a(box, chart.title, chart.x, chart.y, x0, x1, y0, y1, legend, chart.legend, chart.equal_aspect);
+  if (chart.region) shade_region(f, a, chart.region, chart.region_colours, chart.region_alpha);
+  a.draw_grid(f);
+  a.clip(f);
+  for (std::size_t k = 0; k < chart.series.size(); ++k) {
+    const Series& s = chart.series[k];
+    const Rgb colour = s.colour.value_or(series_colour(k));
+    for (const auto& piece : a.to_pixels(s.x, s.y)) {
+      if (piece.size() == 1) f.disc(piece[0].first, piece[0].second, s.width + 1, colour);
+      f.polyline(piece, colour, s.width, s.dashed);
+    }
+  }
+  for (const Arrow& r : chart.arrows)
+    if (a.inside(r.x0, r.y0)) f.arrow(a.px(r.x0), a.py(r.y0), a.px(r.x1), a.py(r.y1), r.colour, 1.5, 6);
+  f.pop_clip();
+  a.draw_frame(f, labels);
+}
 
-  Canvas c(width, height);
-  if (p.region)
-    for (int py = a.top; py <= a.bottom; ++py)
-      for (int px = a.left; px <= a.right; ++px) {
-        const double x = a.x_at(px), y = a.y_at(py);
-        const std::int64_t k = p.region(x, y);
-        if (k < 0 || k >= kPaletteSize)
-          fail(where, "region(" + format_number(x) + ", " + format_number(y) + ") = " + std::to_string(k) +
-                          " is outside the palette [0, " + std::to_string(kPaletteSize) + ")");
-        c.blend_pixel(px, py, class_colour(k), p.region_alpha);
-      }
-  a.draw_grid(c);
-  if (p.unit_circle) c.circle(a.px(0), a.py(0), 1 / per_pixel, kGuide, 1.5);
-  for (std::size_t i = 0; i < p.x.size(); ++i) {
-    const double px = a.px(p.x[i]), py = a.py(p.y[i]);
-    if (px >= a.left - 0.5 && px <= a.right + 0.5 && py >= a.top - 0.5 && py <= a.bottom + 0.5)
-      c.dot(px, py, p.point_radius, class_colour(p.labels[i]), p.point_alpha);
-  }
-  // Far enough to leave the data box from anywhere inside it.
-  const double edge = 4 * std::max({std::abs(a.x0), std::abs(a.x1), std::abs(a.y0), std::abs(a.y1)});
-  for (const Ray& r : p.rays) {
-    const double scale = r.to_edge ? edge / std::hypot(r.dx, r.dy) : 1;
-    // A dark edge keeps a ray visible over the points of its own class.
-    draw_polyline(c, a, {{0, 0}, {r.dx * scale, r.dy * scale}}, mix(r.colour, kBlack, 0.5), 3.5, r.dashed);
-    draw_polyline(c, a, {{0, 0}, {r.dx * scale, r.dy * scale}}, r.colour, 2, r.dashed);
-  }
-  a.draw_frame(c, p.title, p.x_label, p.y_label);
-  draw_legend(c, width - 8, a.top, legend);
-  return c;
+Figure line_chart(const LineChart& chart, double width, double height) {
+  Figure f(width, height);
+  draw_line_chart(f, {0, 0, width, height}, chart);
+  return f;
 }
 
 std::vector<double> bin_counts(const std::vector<double>& values, double lo, double hi, int bins) {
   const char* where = "bin_counts";
-  check_range(where, "bin", lo, hi);
+  if (!(lo < hi) || !std::isfinite(lo) || !std::isfinite(hi))
+    fail(where, "bin range [" + format_number(lo) + ", " + format_number(hi) + "] is not a finite lo < hi");
   if (bins < 1 || bins > 100000) fail(where, "bins " + std::to_string(bins) + " is outside 1..100000");
   std::vector<double> counts(static_cast<std::size_t>(bins));
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -153,11 +115,11 @@ std::vector<double> bin_counts(const std::vector<double>& values, double lo, dou
   return counts;
 }
 
-Canvas histogram_png(const Histogram& h, int width, int height) {
-  const char* where = "histogram_png";
-  check_size(where, width, height);
+void draw_histogram(Figure& f, Box box, const Histogram& h) {
+  const char* where = "histogram";
   std::vector<std::vector<double>> bars;
   std::vector<LegendEntry> legend;
+  std::vector<std::string> labels;
   double top = 0;
   for (const HistogramSeries& s : h.series) {
     if (!s.counts.empty() && !s.values.empty()) fail(where, "series '" + s.label + "' has both counts and values");
@@ -173,136 +135,111 @@ Canvas histogram_png(const Histogram& h, int width, int height) {
       if (!(v >= 0) || !std::isfinite(v)) fail(where, "series '" + s.label + "' has count " + format_number(v));
       total += v;
     }
-    if (h.density && total > 0)
-      for (double& v : b) v /= total;
+    if (h.percent && total > 0)
+      for (double& v : b) v *= 100 / total;
     top = std::max(top, *std::max_element(b.begin(), b.end()));
     bars.push_back(std::move(b));
     legend.push_back({s.label, class_colour(static_cast<std::int64_t>((bars.size() - 1) % kPaletteSize))});
+    labels.push_back(s.label);
   }
-  Axes a;
-  a.left = 64, a.top = 40, a.right = width - 20, a.bottom = height - 48;
-  a.x0 = h.lo, a.x1 = h.hi, a.y1 = top > 0 ? top * 1.05 : 1;
-
-  Canvas c(width, height);
-  a.draw_grid(c);
+  AxisSpec x = h.x, y = h.y;
+  x.min = h.lo, x.max = h.hi, y.min = 0, y.max = top > 0 ? top * 1.08 : 1;
+  const Axes a(box, h.title, x, y, h.lo, h.hi, 0, *y.max, legend, h.legend);
+  a.draw_grid(f);
   const double bin_width = (h.hi - h.lo) / h.bins;
   for (std::size_t k = 0; k < bars.size(); ++k) {
-    std::vector<std::pair<double, double>> outline{{h.lo, 0}};
+    std::vector<std::pair<double, double>> outline{{a.px(h.lo), a.py(0)}};
     for (std::size_t i = 0; i < bars[k].size(); ++i) {
-      const double xa = h.lo + static_cast<double>(i) * bin_width, xb = xa + bin_width, y = bars[k][i];
-      const int x0 = static_cast<int>(std::lround(a.px(xa))), y0 = static_cast<int>(std::lround(a.py(y)));
-      c.fill_rect(x0, y0, static_cast<int>(std::lround(a.px(xb))) - x0, a.bottom + 1 - y0, legend[k].colour, h.alpha);
-      outline.insert(outline.end(), {{xa, y}, {xb, y}});
+      const double xa = a.px(h.lo + static_cast<double>(i) * bin_width), xb = a.px(h.lo + static_cast<double>(i + 1) * bin_width);
+      const double top_y = a.py(bars[k][i]);
+      f.fill_rect(xa, top_y, xb - xa, a.py(0) - top_y, legend[k].colour, h.alpha);
+      outline.insert(outline.end(), {{xa, top_y}, {xb, top_y}});
     }
     // The outline keeps each series readable where the translucent bars overlap.
-    outline.emplace_back(h.hi, 0);
-    draw_polyline(c, a, outline, legend[k].colour, 1.5, false);
+    outline.emplace_back(a.px(h.hi), a.py(0));
+    f.polyline(outline, legend[k].colour, 1.5);
   }
-  a.draw_frame(c, h.title, h.x_label, h.y_label);
-  draw_legend(c, a.right - 4, a.top + 4, legend);
-  return c;
+  a.draw_frame(f, labels);
 }
 
-Canvas line_chart_png(const LineChart& chart, int width, int height) {
-  const char* where = "line_chart_png";
-  check_size(where, width, height);
-  double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
-  std::vector<LegendEntry> legend;
-  for (const Series& s : chart.series) {
-    if (s.x.size() != s.y.size())
-      fail(where, "series '" + s.label + "' has " + std::to_string(s.x.size()) + " x values but " +
-                      std::to_string(s.y.size()) + " y values");
-    for (std::size_t i = 0; i < s.x.size(); ++i)
-      if (std::isfinite(s.x[i]) && std::isfinite(s.y[i]))
-        x0 = std::min(x0, s.x[i]), x1 = std::max(x1, s.x[i]), y0 = std::min(y0, s.y[i]), y1 = std::max(y1, s.y[i]);
-    legend.push_back({s.label, series_colour(legend.size()), s.dashed ? Swatch::dashed_line : Swatch::line});
-  }
-  if (!std::isfinite(x0)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
-  Axes a;
-  a.left = 64, a.top = 40, a.right = width - 20 - (chart.legend_outside ? legend_width(legend) : 0), a.bottom = height - 48;
-  a.x0 = chart.x_min.value_or(x0), a.x1 = chart.x_max.value_or(x1 > x0 ? x1 : x0 + 1);
-  std::tie(a.y0, a.y1) = fit(where, "y", {}, y0, y1);
-  a.y0 = chart.y_min.value_or(a.y0), a.y1 = chart.y_max.value_or(a.y1);
-  check_range(where, "x", a.x0, a.x1);
-  check_range(where, "y", a.y0, a.y1);
-  for (double t : chart.x_ticks) check_finite(where, "x tick", t);
-  for (double t : chart.y_ticks) check_finite(where, "y tick", t);
-  a.x_ticks = chart.x_ticks, a.y_ticks = chart.y_ticks;
-
-  Canvas c(width, height);
-  a.draw_grid(c);
-  for (std::size_t k = 0; k < chart.series.size(); ++k) {
-    const Series& s = chart.series[k];
-    std::vector<std::pair<double, double>> points;
-    for (std::size_t i = 0; i < s.x.size(); ++i)
-      if (std::isfinite(s.x[i]) && std::isfinite(s.y[i])) points.emplace_back(s.x[i], s.y[i]);
-    draw_polyline(c, a, points, legend[k].colour, 2, s.dashed);
-    if (points.size() == 1 && a.clip(points[0].first, points[0].second, points[0].first, points[0].second))
-      c.dot(a.px(points[0].first), a.py(points[0].second), 3, legend[k].colour);
-  }
-  a.draw_frame(c, chart.title, chart.x_label, chart.y_label);
-  draw_legend(c, chart.legend_outside ? width - 8 : a.right - 4, a.top + 4, legend);
-  return c;
+Figure histogram(const Histogram& h, double width, double height) {
+  Figure f(width, height);
+  draw_histogram(f, {0, 0, width, height}, h);
+  return f;
 }
 
-Canvas sphere_plot_png(const SpherePlot& p, int width, int height) {
-  const char* where = "sphere_plot_png";
-  check_size(where, width, height);
-  check_points(where, {{"x", &p.x}, {"y", &p.y}, {"z", &p.z}}, p.labels, p.class_names);
-  check_finite(where, "azimuth_deg", p.azimuth_deg);
-  check_finite(where, "elevation_deg", p.elevation_deg);
-  const double az = p.azimuth_deg * std::numbers::pi / 180, el = p.elevation_deg * std::numbers::pi / 180;
-  // Towards the viewer, and the screen's right and up directions.
-  const double view[3] = {std::cos(el) * std::cos(az), std::cos(el) * std::sin(az), std::sin(el)};
-  const double right[3] = {-std::sin(az), std::cos(az), 0};
-  const double up[3] = {-std::sin(el) * std::cos(az), -std::sin(el) * std::sin(az), std::cos(el)};
-  const std::vector<LegendEntry> legend = class_legend(p.class_names);
-  const int legend_w = legend_width(legend);
-  const double cx = (width - legend_w) / 2.0, cy = (height + 30) / 2.0;
-  const double radius = std::min(width - legend_w - 40, height - 70) / 2.0;
-  struct Projected {
-    double x, y, depth;
-  };
-  auto project = [&](const std::string& name, double x, double y, double z) {
-    const double n = std::sqrt(x * x + y * y + z * z);
-    if (!(n > 0) || !std::isfinite(n)) fail(where, name + " has length " + format_number(n) + " and no direction");
-    x /= n, y /= n, z /= n;
-    return Projected{cx + radius * (x * right[0] + y * right[1] + z * right[2]),
-                     cy - radius * (x * up[0] + y * up[1] + z * up[2]), x * view[0] + y * view[1] + z * view[2]};
-  };
-  std::vector<Projected> points, tips;
-  for (std::size_t i = 0; i < p.x.size(); ++i)
-    points.push_back(project("point " + std::to_string(i), p.x[i], p.y[i], p.z[i]));
-  for (std::size_t k = 0; k < p.rays.size(); ++k)
-    tips.push_back(project("rays[" + std::to_string(k) + "]", p.rays[k].x, p.rays[k].y, p.rays[k].z));
-
-  Canvas c(width, height);
-  auto draw_side = [&](bool front) {
-    for (std::size_t i = 0; i < points.size(); ++i)
-      if ((points[i].depth >= 0) == front) {
-        const Rgb colour = class_colour(p.labels[i]);
-        c.dot(points[i].x, points[i].y, p.point_radius, front ? colour : mix(colour, kWhite, p.back_fade), p.point_alpha);
-      }
-    for (std::size_t k = 0; k < tips.size(); ++k)
-      if ((tips[k].depth >= 0) == front) {
-        const Rgb colour = front ? p.rays[k].colour : mix(p.rays[k].colour, kWhite, p.back_fade);
-        if (front) c.line(cx, cy, tips[k].x, tips[k].y, mix(colour, kBlack, 0.5), 3.5);
-        c.line(cx, cy, tips[k].x, tips[k].y, colour, 2);
-        c.dot(tips[k].x, tips[k].y, 3, colour);
-      }
-  };
-  draw_side(false);
-  // The equator shows the tilt: solid where it faces the viewer, faint behind.
-  for (int s = 0; s < 180; ++s) {
-    const double t0 = s * std::numbers::pi / 90, t1 = (s + 1) * std::numbers::pi / 90;
-    const Projected a = project("equator", std::cos(t0), std::sin(t0), 0), b = project("equator", std::cos(t1), std::sin(t1), 0);
-    c.line(a.x, a.y, b.x, b.y, kGuide, 1, a.depth >= 0 ? 0.8 : 0.25);
+Figure confusion_matrix(const std::vector<std::vector<std::int64_t>>& counts, const std::vector<std::string>& names,
+                        const std::string& title) {
+  const char* where = "confusion_matrix";
+  const std::size_t n = counts.size();
+  if (n == 0) fail(where, "no classes");
+  if (!names.empty() && names.size() != n)
+    fail(where, std::to_string(names.size()) + " names for " + std::to_string(n) + " classes");
+  for (std::size_t i = 0; i < n; ++i)
+    if (counts[i].size() != n)
+      fail(where, "row " + std::to_string(i) + " has " + std::to_string(counts[i].size()) + " counts for " +
+                      std::to_string(n) + " classes");
+  auto name = [&](std::size_t i) { return names.empty() ? std::to_string(i) : names[i]; };
+  double name_w = 0, count_w = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    name_w = std::max(name_w, Figure::text_width(name(i), kTickSize));
+    for (std::int64_t c : counts[i]) count_w = std::max(count_w, Figure::text_width(std::to_string(c), kTickSize));
   }
-  c.circle(cx, cy, radius, kGuide, 1.5);
-  draw_side(true);
-  draw_title(c, p.title);
-  draw_legend(c, width - 8, 40, legend);
-  return c;
+  const std::string x_label = "predicted class (test images)", y_label = "true class (test images)";
+  // Cells wide enough for the counts, and together for the axis labels.
+  const double label_w = std::max(Figure::text_width(x_label, kLabelSize), Figure::text_width(y_label, kLabelSize));
+  const double cell = std::max({44.0, count_w + 12, (label_w + 16) / static_cast<double>(n)});
+  const double grid = cell * static_cast<double>(n);
+  const double left = 8 + line_height(kLabelSize) + 6 + name_w + 8;
+  const double width = std::max(left + grid + 16, 320.0);
+  const std::vector<std::string> title_lines = Figure::wrap(title, kTitleSize, width - 16);
+  const double top = 8 + line_height(kTitleSize) * static_cast<double>(title_lines.size()) + 8;
+  const double height = top + grid + 8 + name_w + 10 + line_height(kLabelSize) + 8;
+  Figure f(width, height);
+  draw_lines(f, width / 2, 8 + Figure::ascent(kTitleSize), title_lines, kTitleSize);
+  const double shift = (Figure::ascent(kTickSize) - Figure::descent(kTickSize)) / 2;
+  for (std::size_t i = 0; i < n; ++i) {
+    double row = 0;
+    for (std::int64_t c : counts[i]) row += static_cast<double>(c);
+    for (std::size_t j = 0; j < n; ++j) {
+      const double share = row > 0 ? static_cast<double>(counts[i][j]) / row : 0;
+      const double x = left + cell * static_cast<double>(j), y = top + cell * static_cast<double>(i);
+      f.fill_rect(x, y, cell, cell, mix(kWhite, class_colour(0), share));
+      f.text(x + cell / 2, y + cell / 2 + shift, std::to_string(counts[i][j]), kTickSize, Anchor::centre,
+             share > 0.5 ? kWhite : kInk);
+    }
+    f.text(left - 6, top + cell * (static_cast<double>(i) + 0.5) + shift, name(i), kTickSize, Anchor::right);
+    f.text(left + cell * (static_cast<double>(i) + 0.5) + shift, top + grid + 6, name(i), kTickSize, Anchor::right,
+           kInk, false, TextDirection::up);
+  }
+  f.stroke_rect(left, top, grid, grid, kInk, 1);
+  f.text(left + grid / 2, top + grid + 6 + name_w + 6 + Figure::ascent(kLabelSize), x_label, kLabelSize, Anchor::centre);
+  f.text(8 + Figure::ascent(kLabelSize), top + grid / 2, y_label, kLabelSize, Anchor::centre, kInk, false,
+         TextDirection::up);
+  f.add_axes({title, x_label, y_label, left, top, left + grid, top + grid, 0, static_cast<double>(n), 0,
+              static_cast<double>(n), false, false, true, {}});
+  return f;
+}
+
+Figure grid_figure(const std::string& title, const std::vector<Panel>& panels, int columns, double cell_w,
+                   double cell_h, const std::vector<LegendEntry>& legend) {
+  if (columns < 1) fail("grid_figure", "columns " + std::to_string(columns) + " is below 1");
+  const int rows = std::max(1, (static_cast<int>(panels.size()) + columns - 1) / columns);
+  const double width = columns * cell_w + 16;
+  const std::vector<std::string> title_lines = Figure::wrap(title, kTitleSize + 2, width - 16, true);
+  const double top = 10 + line_height(kTitleSize + 2) * static_cast<double>(title_lines.size());
+  Figure measure(width, 100);
+  const double legend_h = draw_legend_rows(measure, 8, 0, width - 16, legend, false);
+  const double height = top + rows * cell_h + (legend_h > 0 ? legend_h + 12 : 0) + 8;
+  Figure f(width, height);
+  draw_lines(f, width / 2, 8 + Figure::ascent(kTitleSize + 2), title_lines, kTitleSize + 2, true);
+  for (std::size_t k = 0; k < panels.size(); ++k) {
+    const double x = 8 + cell_w * static_cast<double>(k % static_cast<std::size_t>(columns));
+    const double y = top + cell_h * static_cast<double>(k / static_cast<std::size_t>(columns));
+    panels[k](f, {x, y, cell_w, cell_h});
+  }
+  draw_legend_rows(f, 8, top + rows * cell_h + 6, width - 16, legend);
+  return f;
 }
 
 }  // namespace zg

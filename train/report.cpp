@@ -2,8 +2,10 @@
 
 #include <cstdio>
 #include <filesystem>
+
 #include "core/serialize.h"
-#include "train/svg.h"
+#include "train/html.h"
+#include "train/plots.h"
 
 namespace zg {
 
@@ -21,6 +23,29 @@ std::string confusion_text(const Confusion& confusion, const std::vector<std::st
   return s;
 }
 
+std::vector<std::pair<std::string, Figure>> run_report_figures(const nlohmann::json& config, const nlohmann::json& metrics,
+                                                               const Confusion& confusion,
+                                                               const std::vector<std::string>& class_names) {
+  // Loss and accuracy on separate axes: they have different units and ranges.
+  const std::string loss_name = config.value("loss", std::string("loss"));
+  const AxisSpec epochs{"training time (epochs)"};
+  LineChart loss{.title = "loss", .x = epochs, .y = {"mean " + loss_name + " (per sample)"},
+                 .series = {{"train", {}, {}}, {"test", {}, {}}}};
+  LineChart acc{.title = "accuracy", .x = epochs, .y = {"accuracy (%)"}, .series = {{"train", {}, {}}, {"test", {}, {}}}};
+  for (const auto& m : metrics) {
+    const double e = m.at("epoch").get<double>();
+    loss.series[0].x.push_back(e), loss.series[0].y.push_back(m.at("train_loss").get<double>());
+    loss.series[1].x.push_back(e), loss.series[1].y.push_back(m.at("test_loss").get<double>());
+    acc.series[0].x.push_back(e), acc.series[0].y.push_back(100 * m.at("train_accuracy").get<double>());
+    acc.series[1].x.push_back(e), acc.series[1].y.push_back(100 * m.at("test_accuracy").get<double>());
+  }
+  std::vector<std::pair<std::string, Figure>> figures;
+  figures.emplace_back("loss", line_chart(loss, 600, 420));
+  figures.emplace_back("accuracy", line_chart(acc, 600, 420));
+  figures.emplace_back("confusion", confusion_matrix(confusion, class_names, "confusion matrix (test set)"));
+  return figures;
+}
+
 void write_run_report(const std::string& dir, const nlohmann::json& config, const nlohmann::json& metrics,
                       const Confusion& confusion, const std::vector<std::string>& class_names) {
   namespace fs = std::filesystem;
@@ -32,25 +57,15 @@ void write_run_report(const std::string& dir, const nlohmann::json& config, cons
   std::string csv, jsonl;
   for (const std::string& c : columns) csv += (csv.empty() ? "" : ",") + c;
   csv += "\n";
-  LineChart loss{"loss", "epoch", config.value("loss", std::string("loss")), {{"train", {}, {}}, {"test", {}, {}}}};
-  LineChart acc{"accuracy", "epoch", "accuracy", {{"train", {}, {}}, {"test", {}, {}}}};
   for (const auto& m : metrics) {
     std::string row;
     for (const std::string& c : columns) row += (row.empty() ? "" : ",") + m.at(c).dump();
     csv += row + "\n";
     jsonl += m.dump() + "\n";
-    double e = m.at("epoch").get<double>();
-    loss.series[0].x.push_back(e), loss.series[0].y.push_back(m.at("train_loss").get<double>());
-    loss.series[1].x.push_back(e), loss.series[1].y.push_back(m.at("test_loss").get<double>());
-    acc.series[0].x.push_back(e), acc.series[0].y.push_back(m.at("train_accuracy").get<double>());
-    acc.series[1].x.push_back(e), acc.series[1].y.push_back(m.at("test_accuracy").get<double>());
   }
   write_file((fs::path(dir) / "metrics.csv").string(), csv);
   write_file((fs::path(dir) / "metrics.jsonl").string(), jsonl);
-  write_file((fs::path(dir) / "loss.svg").string(), line_chart_svg(loss));
-  write_file((fs::path(dir) / "accuracy.svg").string(), line_chart_svg(acc));
-  write_file((fs::path(dir) / "confusion.svg").string(),
-             confusion_svg(confusion, class_names, "confusion matrix (test set)"));
+  for (const auto& [stem, figure] : run_report_figures(config, metrics, confusion, class_names)) save_figure(figure, dir, stem);
   write_file((fs::path(dir) / "confusion.csv").string(), confusion_text(confusion, class_names));
 
   std::string rows;
@@ -64,12 +79,14 @@ void write_run_report(const std::string& dir, const nlohmann::json& config, cons
   }
   std::string html = R"(<!doctype html>
 <html><head><meta charset="utf-8"><title>zoograd run</title>
-<style>body{font-family:sans-serif;margin:2em;max-width:1200px}img{border:1px solid #ddd;margin:4px}
-table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:1px solid #ddd;text-align:right}
-pre{background:#f6f6f6;padding:1em}</style></head><body>
+<style>)" + page_style() + R"(pre{background:#f6f6f6;padding:1em;overflow-x:auto}</style></head><body>
 <h1>zoograd run</h1>
-<p><img src="loss.svg" alt="loss curve"> <img src="accuracy.svg" alt="accuracy curve"></p>
-<p><img src="confusion.svg" alt="confusion matrix"></p>
+<div class="row"><figure><img src="loss.png" alt="loss curve"><figcaption>)" + format_links("loss", kAllFormats) +
+                     R"(</figcaption></figure>
+<figure><img src="accuracy.png" alt="accuracy curve"><figcaption>)" + format_links("accuracy", kAllFormats) +
+                     R"(</figcaption></figure></div>
+<figure><img src="confusion.png" alt="confusion matrix"><figcaption>)" + format_links("confusion", kAllFormats) +
+                     R"(</figcaption></figure>
 <h2>Metrics</h2>
 <table><tr><th>epoch</th><th>lr</th><th>train loss</th><th>train acc</th><th>test loss</th><th>test acc</th><th>seconds</th></tr>
 )" + rows + R"(</table>
@@ -78,8 +95,7 @@ pre{background:#f6f6f6;padding:1em}</style></head><body>
 <p>Files: <a href="metrics.csv">metrics.csv</a>, <a href="metrics.jsonl">metrics.jsonl</a>,
 <a href="confusion.csv">confusion.csv</a>, <a href="config.json">config.json</a>,
 model.safetensors, checkpoint-&lt;epoch&gt;.safetensors (the two newest).</p>
-</body></html>
-)";
+)" + page_check_script() + "</body></html>\n";
   write_file((fs::path(dir) / "index.html").string(), html);
 }
 
