@@ -1,8 +1,8 @@
 #include "losses/catalog.h"
 
-#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace zg {
@@ -50,7 +50,9 @@ std::string number_text(double v) {
   char buf[32];
   // Whole numbers in full ("1000000", not "1e+06"), up to where a double stops holding every integer.
   if (v == std::floor(v) && std::abs(v) <= 9007199254740992.0) std::snprintf(buf, sizeof buf, "%.0f", v);
-  else *std::to_chars(buf, buf + sizeof buf - 1, v).ptr = '\0';
+  else  // the shortest %g form that reads back to v (std::to_chars of a double is missing in emscripten's libc++)
+    for (int digits = 1; digits <= 17; ++digits)
+      if (std::snprintf(buf, sizeof buf, "%.*g", digits, v); std::strtod(buf, nullptr) == v) break;
   return buf;
 }
 

@@ -144,6 +144,7 @@ void sweep(const std::string& top, const std::function<std::vector<std::string>(
       for (const std::string& value : kEdges) {
         std::vector<std::string> args = c.path;
         args.push_back(value);
+        ASSERT_LE(c.positionals.size(), base.size()) << "the sweep's base run of " << c.path.back() << " gives its positionals";
         args.insert(args.end(), base.begin() + static_cast<std::ptrdiff_t>(c.positionals.size()), base.end());
         s.run(args, input);
       }
@@ -188,6 +189,8 @@ TEST(EdgeSweep, EveryFlagOfDataAndLoss) {
       [](const Command& c) {
         if (c.path.back() == "eval") return std::vector<std::string>{"mse_loss"};
         if (c.path.back() == "plot") return std::vector<std::string>{"--out", "plots"};
+        if (c.path.back() == "explore") return std::vector<std::string>{"--out", "explorer"};
+        if (c.path.back() == "curve") return std::vector<std::string>{"mse_loss", "--vary", "input[0,0]", "--points", "3"};
         return std::vector<std::string>{};
       },
       dir / "in.json");

@@ -232,7 +232,7 @@ TEST(NotesForms, SwitchesAreZeroOrOne) {
     Generator gen(1);
     std::vector<Tensor> in = s.sample(DType::Float64, gen);
     EXPECT_CONTAINS(zg_tests::error_of([&] { s.call(in, {{key, 0.5}}, Reduction::Mean); }),
-                    name + ": " + key + " is a switch, 0 or 1, got 0.5");
+                    name + ": " + key + ": expected 0 or 1, got 0.5");
   }
 }
 

@@ -14,7 +14,7 @@
 #include "losses/hessians.h"
 #include "losses/hinge.h"
 #include "losses/metric.h"
-#include "train/loss_plot.h"
+#include "train/loss_curves.h"
 
 namespace zg {
 

@@ -36,8 +36,9 @@ std::pair<double, double> fit(const AxisSpec& spec, double lo, double hi, const 
   if (!std::isfinite(lo) || !std::isfinite(hi) || hi < lo) lo = spec.log ? 1 : 0, hi = spec.log ? 10 : 1;
   if (spec.log) {
     if (hi <= lo) lo /= 10, hi *= 10;
-  } else if (hi <= lo) {
-    lo -= 0.5, hi += 0.5;
+  } else if (hi <= lo) {  // one value: a band around it that is wide enough to show at its magnitude
+    const double half = std::max(0.5, 0.05 * std::abs(lo));
+    lo -= half, hi += half;
   } else {
     const double pad = 0.05 * (hi - lo);
     lo -= pad, hi += pad;

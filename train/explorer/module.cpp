@@ -51,7 +51,8 @@ json catalog() {
     for (std::size_t i = 0; i < s.inputs.size(); ++i) {
       const LossInput& in = s.inputs[i];
       inputs.push_back({{"name", in.name}, {"shape", in.shape}, {"int64", in.dtype == DType::Int64},
-                        {"differentiable", in.differentiable}});
+                        {"differentiable", in.differentiable}, {"optional", in.optional}});
+      if (i >= sample.size()) continue;  // an optional input the sample leaves out
       std::size_t at = 0;
       samples[in.name] = nested(sample[i].to_vector(), sample[i].shape(), 0, at);
     }
