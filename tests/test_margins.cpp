@@ -79,6 +79,58 @@ TEST(Margins, PanelsTrainedSideBySideMatchPanelsTrainedOneAtATime) {
   }
 }
 
+// --seeds N: seed k's measures are exactly those of a single run with --seed seed + k (so N = 1 is
+// today's run), the first seed's panels carry the pictures, and the summary gives mean ± sd.
+TEST(Margins, SeedsRepeatSingleRunsAndSummarizeMeanAndSpread) {
+  zg_tests::TempDir dir;
+  MarginsOptions o;
+  o.data = stroke_images(dir.path(), 300, 150);
+  o.losses = {"softmax", "cosface"};
+  o.epochs = 2;
+  o.batch_size = 32;
+  o.threads = 1;
+  o.quiet = true;
+  o.seed = 4;
+  o.seeds = 3;
+  const MarginsResult many = run_margins(o);
+  ASSERT_EQ(many.panels.size(), 2u);
+  ASSERT_EQ(many.seeds.size(), 2u);
+  o.seeds = 1;
+  for (std::uint64_t k = 0; k < 3; ++k) {
+    o.seed = 4 + k;
+    const MarginsResult one = run_margins(o);
+    for (std::size_t i = 0; i < 2; ++i) {
+      const SeedMeasures& m = many.seeds[i].at(k);
+      EXPECT_EQ(m.seed, 4 + k);
+      EXPECT_EQ(m.test_accuracy, one.panels[i].test_accuracy) << o.losses[i] << " seed " << o.seed;
+      EXPECT_EQ(m.mean_own_angle, one.panels[i].geometry.mean_own_angle) << o.losses[i] << " seed " << o.seed;
+      EXPECT_EQ(m.angular_margin, one.panels[i].geometry.angular_margin) << o.losses[i] << " seed " << o.seed;
+      if (k == 0) {
+        EXPECT_EQ(many.panels[i].features, one.panels[i].features) << o.losses[i];
+      }
+    }
+  }
+  const OverSeeds a = over_seeds(many.seeds[1], &SeedMeasures::mean_own_angle);
+  const std::vector<double>& v = a.values;
+  ASSERT_EQ(v.size(), 3u);
+  const double mean = (v[0] + v[1] + v[2]) / 3;
+  EXPECT_NEAR(a.mean, mean, 1e-12);
+  EXPECT_NEAR(a.sd, std::sqrt(((v[0] - mean) * (v[0] - mean) + (v[1] - mean) * (v[1] - mean) +
+                               (v[2] - mean) * (v[2] - mean)) / 2), 1e-12);
+
+  o.seed = 4, o.seeds = 3, o.out = dir / "atlas";
+  write_margins_report(o.out, o, many);
+  const nlohmann::json summary = nlohmann::json::parse(std::ifstream(dir / "atlas/summary.json"));
+  EXPECT_EQ(summary["settings"]["seeds"], 3);
+  const nlohmann::json& cosface = summary["panels"][1];
+  EXPECT_EQ(cosface["seeds"].size(), 3u);
+  EXPECT_EQ(cosface["seeds"][2]["seed"], 6);
+  EXPECT_EQ(cosface["over_seeds"]["mean_own_angle"]["values"].get<std::vector<double>>(), v);
+  EXPECT_NEAR(cosface["over_seeds"]["mean_own_angle"]["sd"].get<double>(), a.sd, 1e-12);
+  o.seeds = 0;
+  EXPECT_CONTAINS(error_of([&] { o.resolved_panels(); }), "--seeds: expected a whole number in [1, 100], got 0");
+}
+
 TEST(Margins, AnnealedLambdaSettlesAtSixtyPercentOfTheRun) {
   zg_tests::TempDir dir;
   MarginsOptions o;

@@ -144,6 +144,8 @@ int main(int argc, char** argv) {
            [&](auto& f, auto& t) { margins.weight_decay = zg::number_in(f, t, zg::kWeightDecayRange); });
   door.add(margins_cmd, "--seed", "random seed", text(margins.seed),
            [&](auto& f, auto& t) { margins.seed = zg::seed_from(f, t); });
+  door.add(margins_cmd, "--seeds", "train every panel under N seeds (--seed, --seed + 1, ...); tables give mean ± sd",
+           text(margins.seeds), [&](auto& f, auto& t) { margins.seeds = zg::whole_in(f, t, zg::ValueRange::whole(1, 100)); });
   door.add(margins_cmd, "--threads", "threads for the GEMMs and our loops (0: OPENBLAS_NUM_THREADS, else the cores)",
            text(margins.threads), [&](auto& f, auto& t) { margins.threads = zg::whole_in(f, t, zg::kThreadRange); });
   door.add(margins_cmd, "--jobs", "panels trained at once (0: one per core)", text(margins.jobs),
@@ -255,10 +257,21 @@ int main(int argc, char** argv) {
       }
       zg::MarginsResult result = zg::run_margins(margins);
       zg::write_margins_report(margins.out, margins, result);
-      std::printf("%-32s %9s %8s %8s\n", "loss", "accuracy", "margin", "seconds");
-      for (const zg::PanelResult& r : result.panels)
-        std::printf("%-32s %9.4f %8.1f %8.1f\n", r.panel.title.c_str(), r.test_accuracy, r.geometry.angular_margin,
-                    r.seconds);
+      if (margins.seeds == 1) {
+        std::printf("%-32s %9s %8s %8s\n", "loss", "accuracy", "margin", "seconds");
+        for (const zg::PanelResult& r : result.panels)
+          std::printf("%-32s %9.4f %8.1f %8.1f\n", r.panel.title.c_str(), r.test_accuracy, r.geometry.angular_margin,
+                      r.seconds);
+      } else {
+        std::printf("%-32s %17s %15s   (mean ± sd over %lld seeds)\n", "loss", "accuracy", "margin",
+                    static_cast<long long>(margins.seeds));
+        for (std::size_t i = 0; i < result.panels.size(); ++i) {
+          const zg::OverSeeds a = zg::over_seeds(result.seeds[i], &zg::SeedMeasures::test_accuracy);
+          const zg::OverSeeds m = zg::over_seeds(result.seeds[i], &zg::SeedMeasures::angular_margin);
+          std::printf("%-32s %8.4f ± %6.4f %7.1f ± %5.1f\n", result.panels[i].panel.title.c_str(), a.mean, a.sd, m.mean,
+                      m.sd);
+        }
+      }
       std::printf("atlas of %zu losses in %s: open %s/index.html\n", result.panels.size(),
                   zg::format_duration(result.seconds).c_str(), margins.out.c_str());
     } else if (*eval_cmd) {

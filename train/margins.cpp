@@ -94,6 +94,7 @@ std::vector<MarginPanel> MarginsOptions::resolved_panels() const {
   check_value("--snapshot-samples", static_cast<double>(snapshot_samples), kSizeRange);
   check_value("--threads", static_cast<double>(threads), kThreadRange);
   check_value("--jobs", static_cast<double>(jobs), kThreadRange);
+  check_value("--seeds", static_cast<double>(seeds), ValueRange::whole(1, 100));
   return chosen;
 }
 
@@ -316,38 +317,72 @@ PanelResult train_panel(const MarginPanel& chosen, const MarginsOptions& o, cons
 
 }  // namespace
 
+SeedMeasures seed_measures(const PanelResult& r, std::uint64_t seed) {
+  const FeatureGeometry& g = r.geometry;
+  return {seed, r.test_accuracy, g.mean_own_angle, g.p95_own_angle, g.min_weight_angle, g.angular_margin,
+          g.mean_feature_norm, r.seconds};
+}
+
+OverSeeds over_seeds(const std::vector<SeedMeasures>& runs, double SeedMeasures::*measure) {
+  OverSeeds o;
+  for (const SeedMeasures& m : runs) o.values.push_back(m.*measure);
+  if (o.values.empty()) return o;
+  for (double v : o.values) o.mean += v / static_cast<double>(o.values.size());
+  if (o.values.size() > 1) {
+    double squares = 0;
+    for (double v : o.values) squares += (v - o.mean) * (v - o.mean);
+    o.sd = std::sqrt(squares / static_cast<double>(o.values.size() - 1));
+  }
+  return o;
+}
+
 MarginsResult run_margins(const MarginsOptions& options) {
   std::vector<MarginPanel> panels = options.resolved_panels();
   const auto start = std::chrono::steady_clock::now();
-  // The panels are independent and their steps small, so they train side by side, one per core,
-  // each on one thread (the pool would only add hand-offs).
-  const auto jobs = std::min(static_cast<std::size_t>(options.jobs_to_run()), panels.size());
+  const auto seeds = static_cast<std::size_t>(options.seeds), work = seeds * panels.size();
+  // The panels (and seeds) are independent and their steps small, so they train side by side,
+  // one per core, each on one thread (the pool would only add hand-offs).
+  const auto jobs = std::min(static_cast<std::size_t>(options.jobs_to_run()), work);
   if (options.threads > 0) set_num_threads(static_cast<int>(options.threads));
   else if (jobs > 1) set_num_threads(1);
-  DataSplit data = load_dataset(options.data, options.seed);
-  for (const Dataset* d : {&data.train, &data.test})
-    if (d->size() == 0)
-      throw std::runtime_error("data set " + options.data + ": the " + (d == &data.train ? "train" : "test") +
-                               " split is empty; the atlas trains on the one and measures the other");
-  Normalize norm = pixel_stats(data.train);
+  // Each seed as a run with that --seed: its own split of a data set that splits by seed.
+  std::vector<MarginsOptions> runs(seeds, options);
+  std::vector<DataSplit> data;
+  std::vector<Normalize> norms;
+  for (std::size_t k = 0; k < seeds; ++k) {
+    runs[k].seed = options.seed + k;
+    data.push_back(load_dataset(options.data, runs[k].seed));
+    for (const Dataset* d : {&data[k].train, &data[k].test})
+      if (d->size() == 0)
+        throw std::runtime_error("data set " + options.data + ": the " + (d == &data[k].train ? "train" : "test") +
+                                 " split is empty; the atlas trains on the one and measures the other");
+    norms.push_back(pixel_stats(data[k].train));
+  }
 
-  std::vector<std::optional<PanelResult>> results(panels.size());
-  std::vector<std::exception_ptr> errors(panels.size());
+  // Work item w: seed w / panels, panel w % panels, so the first seed's panels come first.
+  std::vector<std::optional<PanelResult>> results(work);
+  std::vector<std::exception_ptr> errors(work);
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
-    for (std::size_t i; (i = next++) < panels.size();) {
-      if (!options.quiet) spdlog::info("[{}/{}] {}: {}", i + 1, panels.size(), panels[i].name, panels[i].title);
+    for (std::size_t w; (w = next++) < work;) {
+      const std::size_t k = w / panels.size(), i = w % panels.size();
+      const std::string label = seeds > 1 ? " (seed " + std::to_string(runs[k].seed) + ")" : "";
+      if (!options.quiet) spdlog::info("[{}/{}] {}: {}{}", w + 1, work, panels[i].name, panels[i].title, label);
       try {
-        results[i] = train_panel(panels[i], options, data, norm, jobs == 1);
+        results[w] = train_panel(panels[i], runs[k], data[k], norms[k], jobs == 1);
       } catch (...) {
-        errors[i] = std::current_exception();
-        next = panels.size();  // start no more panels
+        errors[w] = std::current_exception();
+        next = work;  // start no more panels
         continue;
       }
-      const PanelResult& r = *results[i];
+      const PanelResult& r = *results[w];
       if (!options.quiet)
-        spdlog::info("{}: test accuracy {:.4f}, angular margin {:.1f}°, {:.1f} s", r.panel.name, r.test_accuracy,
-                     r.geometry.angular_margin, r.seconds);
+        spdlog::info("{}{}: test accuracy {:.4f}, angular margin {:.1f}°, {:.1f} s", r.panel.name, label,
+                     r.test_accuracy, r.geometry.angular_margin, r.seconds);
+      if (k > 0) {  // later seeds keep their measures only
+        results[w]->classify = nullptr;
+        results[w]->snapshots.clear();
+      }
     }
   };
   {
@@ -365,8 +400,13 @@ MarginsResult run_margins(const MarginsOptions& options) {
     }
   }
   MarginsResult result;
-  result.class_names = data.train.class_names;
-  for (std::optional<PanelResult>& r : results) result.panels.push_back(std::move(*r));
+  result.class_names = data[0].train.class_names;
+  result.seeds.resize(panels.size());
+  for (std::size_t w = 0; w < work; ++w) {
+    const std::size_t k = w / panels.size(), i = w % panels.size();
+    result.seeds[i].push_back(seed_measures(*results[w], runs[k].seed));
+    if (k == 0) result.panels.push_back(std::move(*results[w]));
+  }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

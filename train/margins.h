@@ -48,6 +48,10 @@ struct MarginsOptions {
   // reaches the features divided by their norm, so growing norms would freeze their angles.
   double weight_decay = 5e-4;
   std::uint64_t seed = 0;
+  // Every panel is trained under seeds seed, seed + 1, …, seed + seeds - 1 (each exactly as a run
+  // with that --seed: its own initial weights, batch order and, for mnist-digits, split); the
+  // pictures show the first, the tables each measure's mean ± sd over all.
+  std::int64_t seeds = 1;
   std::int64_t threads = 0;
   std::int64_t jobs = 0;  // panels trained at once; 0: one per core
   std::string out = "runs/margins";
@@ -98,8 +102,24 @@ struct PanelResult {
   std::int64_t steps = 0;            // optimizer steps taken
 };
 
+// One panel's measures under one seed.
+struct SeedMeasures {
+  std::uint64_t seed = 0;
+  double test_accuracy = 0, mean_own_angle = 0, p95_own_angle = 0, min_weight_angle = 0, angular_margin = 0,
+         mean_feature_norm = 0, seconds = 0;
+};
+SeedMeasures seed_measures(const PanelResult& r, std::uint64_t seed);
+
+// A measure over seeds: the mean, the sample standard deviation (0 for one seed) and the values.
+struct OverSeeds {
+  double mean = 0, sd = 0;
+  std::vector<double> values;
+};
+OverSeeds over_seeds(const std::vector<SeedMeasures>& runs, double SeedMeasures::*measure);
+
 struct MarginsResult {
-  std::vector<PanelResult> panels;
+  std::vector<PanelResult> panels;            // the first seed's, with everything the pictures need
+  std::vector<std::vector<SeedMeasures>> seeds;  // per panel, every seed's measures, the first seed's first
   std::vector<std::string> class_names;
   double seconds = 0;
 };

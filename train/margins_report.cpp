@@ -95,16 +95,30 @@ std::string margin_bounds_html(std::size_t classes, std::int64_t dim) {
 }
 
 // The table of measures, one row per panel.
+// A measure's cell: the value, or with several seeds its mean ± sd, the seeds' values on hover.
+std::string measure_cell(const std::vector<SeedMeasures>& runs, double SeedMeasures::*measure, int digits) {
+  const OverSeeds o = over_seeds(runs, measure);
+  if (o.values.size() == 1) return "<td>" + fixed(o.mean, digits) + "</td>";
+  std::string each;
+  for (double v : o.values) each += (each.empty() ? "" : ", ") + fixed(v, digits);
+  return "<td title=\"each seed: " + each + "\">" + fixed(o.mean, digits) + " ± " + fixed(o.sd, digits) + "</td>";
+}
+
 std::string table_html(const MarginsResult& result) {
   std::string rows;
-  for (const PanelResult& r : result.panels) {
-    const FeatureGeometry& g = r.geometry;
-    rows += "<tr><td>" + xml_escape(r.panel.title) + "</td><td>" + fixed(r.test_accuracy, 4) + "</td><td>" +
-            fixed(g.mean_own_angle, 1) + "</td><td>" + fixed(g.p95_own_angle, 1) + "</td><td>" +
-            fixed(g.min_weight_angle, 1) + "</td><td>" + fixed(g.angular_margin, 1) + "</td><td>" +
-            fixed(g.mean_feature_norm, 2) + "</td><td>" + fixed(r.seconds, 1) + "</td></tr>\n";
+  for (std::size_t i = 0; i < result.panels.size(); ++i) {
+    const std::vector<SeedMeasures>& runs = result.seeds.at(i);
+    rows += "<tr><td>" + xml_escape(result.panels[i].panel.title) + "</td>" +
+            measure_cell(runs, &SeedMeasures::test_accuracy, 4) + measure_cell(runs, &SeedMeasures::mean_own_angle, 1) +
+            measure_cell(runs, &SeedMeasures::p95_own_angle, 1) + measure_cell(runs, &SeedMeasures::min_weight_angle, 1) +
+            measure_cell(runs, &SeedMeasures::angular_margin, 1) + measure_cell(runs, &SeedMeasures::mean_feature_norm, 2) +
+            measure_cell(runs, &SeedMeasures::seconds, 1) + "</tr>\n";
   }
-  return "<table><tr><th>loss</th><th>test accuracy</th><th>mean θ<sub>own</sub></th><th>95th pct θ<sub>own</sub>"
+  const std::size_t seeds = result.seeds.empty() ? 1 : result.seeds[0].size();
+  return (seeds > 1 ? "<p>Each figure is the mean ± standard deviation over " + std::to_string(seeds) +
+                          " seeds (hover for each seed's value); the pictures show the first seed.</p>\n"
+                    : std::string()) +
+         "<table><tr><th>loss</th><th>test accuracy</th><th>mean θ<sub>own</sub></th><th>95th pct θ<sub>own</sub>"
          "</th><th>min angle between weights</th><th>angular margin</th><th>mean ‖x‖</th><th>seconds</th></tr>\n" +
          rows + "</table>\n";
 }
@@ -180,7 +194,8 @@ if (rotate) rotate.addEventListener("input", () => {
 
 nlohmann::json margins_summary(const MarginsOptions& o, const MarginsResult& result) {
   nlohmann::json panels = nlohmann::json::array();
-  for (const PanelResult& r : result.panels) {
+  for (std::size_t i = 0; i < result.panels.size(); ++i) {
+    const PanelResult& r = result.panels[i];
     const FeatureGeometry& g = r.geometry;
     nlohmann::json snapshots = nlohmann::json::array();
     for (const Snapshot& s : r.snapshots) snapshots.push_back({{"step", s.step}, {"accuracy", s.accuracy}});
@@ -197,13 +212,29 @@ nlohmann::json margins_summary(const MarginsOptions& o, const MarginsResult& res
                       {"seconds", r.seconds},
                       {"curves", r.curves},
                       {"snapshots", snapshots}});
+    // Every seed's measures, and each measure's mean and sd over them (the fields above: the first seed).
+    nlohmann::json each = nlohmann::json::array(), summary = nlohmann::json::object();
+    for (const SeedMeasures& m : result.seeds.at(i))
+      each.push_back({{"seed", m.seed}, {"test_accuracy", m.test_accuracy}, {"mean_own_angle", m.mean_own_angle},
+                      {"p95_own_angle", m.p95_own_angle}, {"min_weight_angle", m.min_weight_angle},
+                      {"angular_margin", m.angular_margin}, {"mean_feature_norm", m.mean_feature_norm},
+                      {"seconds", m.seconds}});
+    for (const auto& [name, measure] : std::vector<std::pair<const char*, double SeedMeasures::*>>{
+             {"test_accuracy", &SeedMeasures::test_accuracy}, {"mean_own_angle", &SeedMeasures::mean_own_angle},
+             {"p95_own_angle", &SeedMeasures::p95_own_angle}, {"min_weight_angle", &SeedMeasures::min_weight_angle},
+             {"angular_margin", &SeedMeasures::angular_margin}, {"mean_feature_norm", &SeedMeasures::mean_feature_norm}}) {
+      const OverSeeds spread = over_seeds(result.seeds.at(i), measure);
+      summary[name] = {{"mean", spread.mean}, {"sd", spread.sd}, {"values", spread.values}};
+    }
+    panels.back()["seeds"] = each;
+    panels.back()["over_seeds"] = summary;
     if (const std::optional<LambdaSchedule>& a = r.panel.anneal)
       panels.back()["lambda_schedule"] = {
           {"base", a->base}, {"gamma", a->gamma}, {"power", a->power}, {"lambda_min", a->lambda_min}};
   }
   return {{"settings",
            {{"data", o.data}, {"dim", o.dim}, {"epochs", o.epochs_to_run()}, {"batch_size", o.batch_size},
-            {"lr", o.lr}, {"weight_decay", o.weight_decay}, {"seed", o.seed}, {"threads", o.threads},
+            {"lr", o.lr}, {"weight_decay", o.weight_decay}, {"seed", o.seed}, {"seeds", o.seeds}, {"threads", o.threads},
             {"jobs", o.jobs_to_run()}, {"snapshots", o.snapshots}, {"snapshot_samples", o.snapshot_samples}}},
           {"panels", panels},
           {"seconds", result.seconds}};
