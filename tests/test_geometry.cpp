@@ -127,6 +127,41 @@ TEST(MarginGeometry, CoverageLeavesOutliersOut) {
   EXPECT_NEAR(all.angular_margin, 115, 1e-9);  // both gaps: 60° to 175° and -120° to -5°
 }
 
+// The papers' reading: the arcs holding 95% of each class, with each class's gap to its neighbour.
+// Three classes of 19 features 1° apart over ±9° around 0°, 120° and 240°, and one more of class 0
+// at 100°: 19 of its 20 (95%) stay in the 18° arc, all 20 (the 98% arc) reach 100°.
+TEST(MarginGeometry, NinetyFivePercentArcsAndTheirGaps) {
+  Features f;
+  for (std::int64_t c = 0; c < 3; ++c)
+    for (int k = -9; k <= 9; ++k) f.add(120.0 * static_cast<double>(c) + k, c);
+  f.add(100, 0);
+  const FeatureGeometry g = feature_geometry(f.xy, f.labels, unit_weights({0, 120, 240}), 3, 2);
+  ASSERT_EQ(g.arcs95.size(), 3u);
+  for (const ClassArc& a : g.arcs95) {
+    EXPECT_NEAR(a.width_deg, 18, 1e-9) << a.cls;
+    EXPECT_NEAR(a.gap_next_deg, 120 - 18, 1e-9) << a.cls;  // centres 120° apart, less two half-widths
+  }
+  EXPECT_NEAR(g.margin95, 102, 1e-9);
+  EXPECT_NEAR(g.angular_margin, 120 - 9 - 100, 1e-9);  // the 98% arc of class 0 ends at 100°
+  EXPECT_TRUE(g.caps95.empty());
+
+  // On the sphere: caps in class order, each with its nearest neighbour.
+  std::vector<double> xyz;
+  std::vector<std::int64_t> labels;
+  for (std::int64_t c = 0; c < 2; ++c)
+    for (int k = 0; k < 20; ++k) {
+      const double t = (c == 0 ? 0 : 90) * kRad, tilt = (k % 2 == 0 ? 5 : -5) * kRad;
+      xyz.insert(xyz.end(), {std::cos(t) * std::cos(tilt), std::sin(t) * std::cos(tilt), std::sin(tilt)});
+      labels.push_back(c);
+    }
+  const FeatureGeometry s = feature_geometry(xyz, labels, {1, 0, 0, 0, 1, 0}, 2, 3);
+  ASSERT_EQ(s.caps95.size(), 2u);
+  EXPECT_EQ(s.caps95[0].nearest, 1);
+  EXPECT_NEAR(s.caps95[0].radius_deg, 5, 1e-9);
+  EXPECT_NEAR(s.caps95[1].gap_deg, 80, 1e-9);
+  EXPECT_NEAR(s.margin95, 80, 1e-9);
+}
+
 TEST(MarginGeometry, CoverageCountsTheNearestRankExactly) {
   // 0.56 · 25 is 14.000000000000002 in doubles; the arc holds 14 features (13° wide), not 15.
   Features f;

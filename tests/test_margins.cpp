@@ -3,9 +3,11 @@
 // command line. The 2-D report's figures and page are tests/test_atlas_report.cpp's.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <numbers>
 
 #include "core/generator.h"
@@ -259,15 +261,31 @@ TEST(Margins, ASmallSeededAtlasLearnsAndWritesItsReport) {
   EXPECT_EQ(cosface.classify(at_weights), (std::vector<std::int64_t>{0, 1, 2}));
   for (const std::string& f : atlas.files) EXPECT_TRUE(fs::exists(fs::path(atlas.options.out) / f)) << f;
   EXPECT_EQ(atlas.files.back(), "index.html");
-  // circles, planes and angles in three formats, 9 frames of each of two views (the 10th is the
-  // final figure), four figures of each panel in three formats, summary.json and index.html.
-  EXPECT_EQ(atlas.files.size(), 9u + 18u + 2u * 12u + 2u);
+  // circles, planes, the 95% arcs and angles in three formats, 9 frames of each of two views (the
+  // 10th is the final figure), four figures of each panel in three formats, summary.json and index.html.
+  EXPECT_EQ(atlas.files.size(), 12u + 18u + 2u * 12u + 2u);
   nlohmann::json summary = nlohmann::json::parse(std::ifstream(fs::path(atlas.options.out) / "summary.json"));
   ASSERT_EQ(summary["panels"].size(), 2u);
   EXPECT_EQ(summary["panels"][1]["name"], "cosface");
   EXPECT_DOUBLE_EQ(summary["panels"][1]["test_accuracy"].get<double>(), atlas.result.panels[1].test_accuracy);
   EXPECT_EQ(summary["settings"]["seed"], 0);
   EXPECT_EQ(summary["panels"][0]["snapshots"].size(), 10u);
+  // The 95% arcs: each class's extent and its gaps to both neighbours; the margin is the smallest.
+  for (const nlohmann::json& panel : summary["panels"]) {
+    const nlohmann::json& arcs = panel["arcs95"];
+    ASSERT_EQ(arcs.size(), 3u);
+    double smallest = 360;
+    for (std::size_t k = 0; k < 3; ++k) {
+      EXPECT_EQ(arcs[k]["gap_previous"], arcs[(k + 2) % 3]["gap_next"]);
+      EXPECT_GT(arcs[k]["width"].get<double>(), 0);
+      smallest = std::min(smallest, arcs[k]["gap_next"].get<double>());
+    }
+    EXPECT_EQ(panel["margin95"].get<double>(), smallest);
+  }
+  std::ifstream page_in(fs::path(atlas.options.out) / "index.html");
+  const std::string page((std::istreambuf_iterator<char>(page_in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(page.find("A negative gap means the two neighbours' arcs overlap"), std::string::npos);
+  EXPECT_NE(page.find("<img src=\"arcs95.png\""), std::string::npos);
   expect_snapshots_follow_training(atlas);
   expect_margin_regions_inside_the_heads(atlas);
 }

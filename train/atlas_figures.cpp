@@ -273,4 +273,63 @@ Figure angle_comparison_figure(const MarginsResult& result) {
                      {{"own class", class_colour(0)}, {"other classes", class_colour(1)}});
 }
 
+namespace {
+
+// Points along the circle of radius r (pixels) about (cx, cy) from `from` to `to` degrees,
+// counter-clockwise (screen y grows downwards).
+std::vector<std::pair<double, double>> arc_points(double cx, double cy, double r, double from, double to) {
+  std::vector<std::pair<double, double>> points;
+  const int steps = std::max(2, static_cast<int>(std::abs(to - from)) + 1);
+  for (int k = 0; k <= steps; ++k) {
+    const double a = (from + (to - from) * k / steps) * kPi / 180;
+    points.emplace_back(cx + r * std::cos(a), cy - r * std::sin(a));
+  }
+  return points;
+}
+
+void draw_arcs95(Figure& f, Box box, const PanelResult& r) {
+  const double title_h = 2 * (Figure::ascent(14) + Figure::descent(14)) + 6;
+  f.text(box.x + box.w / 2, box.y + Figure::ascent(14), r.panel.title, 14, Anchor::centre, kInk, true);
+  f.text(box.x + box.w / 2, box.y + title_h - Figure::descent(14) - 4,
+         "smallest gap " + fixed(r.geometry.margin95, 1) + "°", 14, Anchor::centre);
+  const double cx = box.x + box.w / 2, cy = box.y + title_h + (box.h - title_h) / 2;
+  const double radius = std::min(box.w, box.h - title_h) / 2 - 24;
+  f.circle(cx, cy, radius, kGuide, 1);
+  const std::vector<ClassArc>& arcs = r.geometry.arcs95;
+  for (std::size_t k = 0; k < arcs.size(); ++k) {
+    const ClassArc& a = arcs[k];
+    // Alternate rings, so that overlapping neighbours both show.
+    const double ring = radius + (k % 2 == 0 ? 6 : 14);
+    f.polyline(arc_points(cx, cy, ring, a.centre_deg - a.width_deg / 2, a.centre_deg + a.width_deg / 2),
+               class_colour(a.cls), 6);
+    if (arcs.size() < 2) continue;
+    // The gap to the next arc counter-clockwise, inside the circle: green where it is open, red
+    // where the two overlap.
+    const double end = a.centre_deg + a.width_deg / 2;
+    const double mark = std::max(std::abs(a.gap_next_deg), 1.0);
+    const bool open = a.gap_next_deg > 0;
+    f.polyline(arc_points(cx, cy, radius - 8, open ? end : end - mark, open ? end + mark : end),
+               open ? Rgb{44, 160, 44} : Rgb{214, 39, 40}, 4);
+  }
+  for (std::size_t c = 0; c + 1 < r.weights.size(); c += 2) {  // each class weight's direction
+    const double a = std::atan2(r.weights[c + 1], r.weights[c]);
+    f.line(cx + (radius - 4) * std::cos(a), cy - (radius - 4) * std::sin(a), cx + (radius + 20) * std::cos(a),
+           cy - (radius + 20) * std::sin(a), kInk, 1);
+  }
+}
+
+}  // namespace
+
+Figure arcs95_comparison_figure(const MarginsResult& result, const std::vector<std::string>& names) {
+  std::vector<Panel> panels;
+  for (const PanelResult& r : result.panels) panels.push_back([&r](Figure& f, Box b) { draw_arcs95(f, b, r); });
+  std::vector<LegendEntry> legend = class_legend(names);
+  legend.push_back({"gap between neighbours", Rgb{44, 160, 44}, Swatch::line});
+  legend.push_back({"overlap", Rgb{214, 39, 40}, Swatch::line});
+  legend.push_back({"class weight", kInk, Swatch::line});
+  const int columns = std::min<int>(kColumns, std::max<int>(1, static_cast<int>(panels.size())));
+  return grid_figure("The arcs holding 95% of each class's test features, and the gaps between them", panels, columns,
+                     kCellW, kCellW, legend);
+}
+
 }  // namespace zg

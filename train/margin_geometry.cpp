@@ -58,6 +58,77 @@ double quantile_nearest_rank(std::vector<double> v, double q) {
   return v[nearest_rank(q, v.size()) - 1];
 }
 
+// Each class's shortest arc holding the coverage share of its features with a direction (2-D),
+// in order around the circle, with the gap from each to the next counter-clockwise.
+std::vector<ClassArc> circle_arcs(const std::vector<double>& features, const std::vector<std::vector<std::size_t>>& members,
+                                  double coverage) {
+  std::vector<ClassArc> arcs;
+  for (std::size_t j = 0; j < members.size(); ++j) {
+    if (members[j].empty()) continue;
+    std::vector<double> polar;
+    // atan2 gives 180° for (-1, +0); wrap keeps every start in [-180, 180) as documented.
+    for (std::size_t i : members[j]) polar.push_back(wrap(std::atan2(features[i * 2 + 1], features[i * 2]) * kDegrees));
+    ClassArc arc = shortest_arc(polar, nearest_rank(coverage, polar.size()));
+    arc.cls = static_cast<std::int64_t>(j);
+    arcs.push_back(arc);
+  }
+  std::sort(arcs.begin(), arcs.end(), [](const ClassArc& a, const ClassArc& b) { return a.centre_deg < b.centre_deg; });
+  for (std::size_t k = 0; k < arcs.size() && arcs.size() > 1; ++k) {
+    ClassArc& a = arcs[k];
+    const ClassArc& b = arcs[(k + 1) % arcs.size()];
+    // Measured through the two centres so overlaps come out negative. Only the last-to-first step
+    // goes once around: two arcs with the same centre are 0° apart, not 360°.
+    const double centres = b.centre_deg - a.centre_deg + (k + 1 == arcs.size() ? 360.0 : 0.0);
+    a.gap_next_deg = centres - a.width_deg / 2 - b.width_deg / 2;
+  }
+  return arcs;
+}
+
+// d ≠ 2: each class as a cap around its mean direction whose radius is the coverage quantile of
+// its features' angles to it, with the gap to the nearest other cap: the angle between the two
+// mean directions less both radii.
+std::vector<ClassCap> sphere_caps(const std::vector<double>& features, const std::vector<std::vector<std::size_t>>& members,
+                                  std::int64_t dim, double coverage) {
+  const auto d = static_cast<std::size_t>(dim);
+  std::vector<std::vector<double>> centre(members.size(), std::vector<double>(d, 0.0));
+  std::vector<ClassCap> caps;
+  for (std::size_t j = 0; j < members.size(); ++j) {
+    if (members[j].empty()) continue;
+    for (std::size_t i : members[j]) {
+      const double len = norm(&features[i * d], dim);
+      for (std::size_t k = 0; k < d; ++k) centre[j][k] += features[i * d + k] / len;
+    }
+    std::vector<double> spread;
+    for (std::size_t i : members[j]) spread.push_back(angle_between(&features[i * d], centre[j].data(), dim));
+    caps.push_back({static_cast<std::int64_t>(j), quantile_nearest_rank(spread, coverage), -1, 0});
+  }
+  for (ClassCap& a : caps)
+    for (const ClassCap& b : caps) {
+      if (a.cls == b.cls) continue;
+      const double gap = angle_between(centre[static_cast<std::size_t>(a.cls)].data(),
+                                       centre[static_cast<std::size_t>(b.cls)].data(), dim) -
+                         a.radius_deg - b.radius_deg;
+      if (a.nearest < 0 || gap < a.gap_deg) a.nearest = b.cls, a.gap_deg = gap;
+    }
+  return caps;
+}
+
+// The smallest gap between neighbours; 0 when fewer than two classes have a feature with a
+// direction: there is no gap to measure.
+double smallest_gap(const std::vector<ClassArc>& arcs) {
+  if (arcs.size() < 2) return 0;
+  double gap = std::numeric_limits<double>::infinity();
+  for (const ClassArc& a : arcs) gap = std::min(gap, a.gap_next_deg);
+  return gap;
+}
+
+double smallest_gap(const std::vector<ClassCap>& caps) {
+  if (caps.size() < 2) return 0;
+  double gap = std::numeric_limits<double>::infinity();
+  for (const ClassCap& c : caps) gap = std::min(gap, c.gap_deg);
+  return gap;
+}
+
 }  // namespace
 
 double angle_between(const double* a, const double* b, std::int64_t dim) {
@@ -122,51 +193,16 @@ FeatureGeometry feature_geometry(const std::vector<double>& features, const std:
     if (norm(&features[i * d], dim) > 0) members[static_cast<std::size_t>(labels[i])].push_back(i);
 
   if (dim == 2) {
-    for (std::size_t j = 0; j < c; ++j) {
-      if (members[j].empty()) continue;
-      std::vector<double> polar;
-      // atan2 gives 180° for (-1, +0); wrap keeps every start in [-180, 180) as documented.
-      for (std::size_t i : members[j])
-        polar.push_back(wrap(std::atan2(features[i * d + 1], features[i * d]) * kDegrees));
-      ClassArc arc = shortest_arc(polar, nearest_rank(coverage, polar.size()));
-      arc.cls = static_cast<std::int64_t>(j);
-      g.arcs.push_back(arc);
-    }
-    std::sort(g.arcs.begin(), g.arcs.end(),
-              [](const ClassArc& a, const ClassArc& b) { return a.centre_deg < b.centre_deg; });
-    g.angular_margin = std::numeric_limits<double>::infinity();
-    for (std::size_t k = 0; k < g.arcs.size() && g.arcs.size() > 1; ++k) {
-      const ClassArc& a = g.arcs[k];
-      const ClassArc& b = g.arcs[(k + 1) % g.arcs.size()];
-      // Gap from a's end to b's start, measured through the two centres so overlaps come out
-      // negative. Only the last-to-first step goes once around: two arcs with the same centre
-      // are 0° apart, not 360°.
-      double centres = b.centre_deg - a.centre_deg + (k + 1 == g.arcs.size() ? 360.0 : 0.0);
-      g.angular_margin = std::min(g.angular_margin, centres - a.width_deg / 2 - b.width_deg / 2);
-    }
-    if (!std::isfinite(g.angular_margin)) g.angular_margin = 0;
+    g.arcs = circle_arcs(features, members, coverage);
+    g.arcs95 = circle_arcs(features, members, 0.95);
+    g.angular_margin = smallest_gap(g.arcs);
+    g.margin95 = smallest_gap(g.arcs95);
     return g;
   }
-
-  std::vector<std::vector<double>> centre(c, std::vector<double>(d, 0.0));
-  std::vector<double> radius(c, 0.0);
-  for (std::size_t j = 0; j < c; ++j) {
-    if (members[j].empty()) continue;
-    for (std::size_t i : members[j]) {
-      double len = norm(&features[i * d], dim);
-      for (std::size_t k = 0; k < d; ++k) centre[j][k] += features[i * d + k] / len;
-    }
-    std::vector<double> spread;
-    for (std::size_t i : members[j]) spread.push_back(angle_between(&features[i * d], centre[j].data(), dim));
-    radius[j] = quantile_nearest_rank(spread, coverage);
-  }
-  g.angular_margin = std::numeric_limits<double>::infinity();
-  for (std::size_t j = 0; j < c; ++j)
-    for (std::size_t k = j + 1; k < c; ++k)
-      if (!members[j].empty() && !members[k].empty())
-        g.angular_margin = std::min(g.angular_margin,
-                                    angle_between(centre[j].data(), centre[k].data(), dim) - radius[j] - radius[k]);
-  if (!std::isfinite(g.angular_margin)) g.angular_margin = 0;
+  std::vector<ClassCap> caps = sphere_caps(features, members, dim, coverage);
+  g.caps95 = sphere_caps(features, members, dim, 0.95);
+  g.angular_margin = smallest_gap(caps);
+  g.margin95 = smallest_gap(g.caps95);
   return g;
 }
 

@@ -14,6 +14,19 @@ struct ClassArc {
   std::int64_t cls = 0;
   double start_deg = 0, end_deg = 0, centre_deg = 0, width_deg = 0;
   std::int64_t count = 0;  // the class's nonzero features, the ones with a direction
+  // From this arc's end to the next arc's start counter-clockwise (the last arc's next is the
+  // first); negative where the two overlap. The gap to the previous neighbour is the previous
+  // arc's gap_next_deg.
+  double gap_next_deg = 0;
+};
+
+// d ≠ 2: a class as a cap around its mean direction holding the coverage share of its features,
+// and the gap to the nearest other class's cap (negative where they overlap).
+struct ClassCap {
+  std::int64_t cls = 0;
+  double radius_deg = 0;
+  std::int64_t nearest = -1;
+  double gap_deg = 0;
 };
 
 struct FeatureGeometry {
@@ -32,6 +45,11 @@ struct FeatureGeometry {
   double angular_margin = 0;
   double mean_feature_norm = 0;
   std::vector<ClassArc> arcs;  // d = 2 only, in order around the circle
+  // The same measure with arcs (caps) holding 95% of each class, the papers' pictures' reading:
+  // each class's extent and its gaps to its neighbours; margin95 is the smallest gap.
+  std::vector<ClassArc> arcs95;  // d = 2
+  std::vector<ClassCap> caps95;  // d ≠ 2, in class order
+  double margin95 = 0;
 };
 
 // features (N, dim) and weights (C, dim) row-major, labels in [0, C), dim >= 2. A zero feature

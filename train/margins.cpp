@@ -319,8 +319,8 @@ PanelResult train_panel(const MarginPanel& chosen, const MarginsOptions& o, cons
 
 SeedMeasures seed_measures(const PanelResult& r, std::uint64_t seed) {
   const FeatureGeometry& g = r.geometry;
-  return {seed, r.test_accuracy, g.mean_own_angle, g.p95_own_angle, g.min_weight_angle, g.angular_margin,
-          g.mean_feature_norm, r.seconds};
+  return {seed,        r.test_accuracy,     g.mean_own_angle, g.p95_own_angle, g.min_weight_angle, g.angular_margin,
+          g.margin95, g.mean_feature_norm, r.seconds};
 }
 
 OverSeeds over_seeds(const std::vector<SeedMeasures>& runs, double SeedMeasures::*measure) {

@@ -106,7 +106,7 @@ struct PanelResult {
 struct SeedMeasures {
   std::uint64_t seed = 0;
   double test_accuracy = 0, mean_own_angle = 0, p95_own_angle = 0, min_weight_angle = 0, angular_margin = 0,
-         mean_feature_norm = 0, seconds = 0;
+         margin95 = 0, mean_feature_norm = 0, seconds = 0;
 };
 SeedMeasures seed_measures(const PanelResult& r, std::uint64_t seed);
 

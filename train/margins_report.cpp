@@ -111,7 +111,8 @@ std::string table_html(const MarginsResult& result) {
     rows += "<tr><td>" + xml_escape(result.panels[i].panel.title) + "</td>" +
             measure_cell(runs, &SeedMeasures::test_accuracy, 4) + measure_cell(runs, &SeedMeasures::mean_own_angle, 1) +
             measure_cell(runs, &SeedMeasures::p95_own_angle, 1) + measure_cell(runs, &SeedMeasures::min_weight_angle, 1) +
-            measure_cell(runs, &SeedMeasures::angular_margin, 1) + measure_cell(runs, &SeedMeasures::mean_feature_norm, 2) +
+            measure_cell(runs, &SeedMeasures::angular_margin, 1) + measure_cell(runs, &SeedMeasures::margin95, 1) +
+            measure_cell(runs, &SeedMeasures::mean_feature_norm, 2) +
             measure_cell(runs, &SeedMeasures::seconds, 1) + "</tr>\n";
   }
   const std::size_t seeds = result.seeds.empty() ? 1 : result.seeds[0].size();
@@ -119,7 +120,8 @@ std::string table_html(const MarginsResult& result) {
                           " seeds (hover for each seed's value); the pictures show the first seed.</p>\n"
                     : std::string()) +
          "<table><tr><th>loss</th><th>test accuracy</th><th>mean θ<sub>own</sub></th><th>95th pct θ<sub>own</sub>"
-         "</th><th>min angle between weights</th><th>angular margin</th><th>mean ‖x‖</th><th>seconds</th></tr>\n" +
+         "</th><th>min angle between weights</th><th>angular margin (98% arcs)</th><th>smallest gap of the 95% arcs</th>"
+         "<th>mean ‖x‖</th><th>seconds</th></tr>\n" +
          rows + "</table>\n";
 }
 
@@ -192,6 +194,37 @@ if (rotate) rotate.addEventListener("input", () => {
 
 }  // namespace
 
+// Each class's 95% arc (2-D) or cap (3-D) with the gaps to its neighbours, in degrees.
+nlohmann::json arcs95_json(const FeatureGeometry& g) {
+  nlohmann::json out = nlohmann::json::array();
+  for (std::size_t k = 0; k < g.arcs95.size(); ++k) {
+    const ClassArc& a = g.arcs95[k];
+    const ClassArc& previous = g.arcs95[(k + g.arcs95.size() - 1) % g.arcs95.size()];
+    out.push_back({{"class", a.cls}, {"start", a.start_deg}, {"end", a.end_deg}, {"width", a.width_deg},
+                   {"gap_previous", g.arcs95.size() > 1 ? previous.gap_next_deg : 0.0},
+                   {"gap_next", a.gap_next_deg}});
+  }
+  for (const ClassCap& c : g.caps95)
+    out.push_back({{"class", c.cls}, {"radius", c.radius_deg}, {"nearest", c.nearest}, {"gap_nearest", c.gap_deg}});
+  return out;
+}
+
+// The per-class table of a panel's 95% arcs: extent and the gaps to both neighbours.
+std::string arcs95_html(const FeatureGeometry& g, const std::vector<std::string>& names) {
+  auto name = [&](std::int64_t c) { return xml_escape(c < static_cast<std::int64_t>(names.size()) ? names[c] : std::to_string(c)); };
+  std::string rows;
+  for (std::size_t k = 0; k < g.arcs95.size() && g.arcs95.size() > 1; ++k) {
+    const ClassArc& a = g.arcs95[k];
+    const std::size_t prev = (k + g.arcs95.size() - 1) % g.arcs95.size(), next = (k + 1) % g.arcs95.size();
+    rows += "<tr><td>" + name(a.cls) + "</td><td>" + fixed(a.width_deg, 1) + "</td><td>" + name(g.arcs95[prev].cls) +
+            ": " + fixed(g.arcs95[prev].gap_next_deg, 1) + "</td><td>" + name(g.arcs95[next].cls) + ": " +
+            fixed(a.gap_next_deg, 1) + "</td></tr>";
+  }
+  if (rows.empty()) return "";
+  return "<table class=\"arcs\"><tr><th>class</th><th>95% arc (°)</th><th>gap to the previous (°)</th>"
+         "<th>gap to the next (°)</th></tr>" + rows + "</table>\n";
+}
+
 nlohmann::json margins_summary(const MarginsOptions& o, const MarginsResult& result) {
   nlohmann::json panels = nlohmann::json::array();
   for (std::size_t i = 0; i < result.panels.size(); ++i) {
@@ -208,6 +241,8 @@ nlohmann::json margins_summary(const MarginsOptions& o, const MarginsResult& res
                       {"p95_own_angle", g.p95_own_angle},
                       {"min_weight_angle", g.min_weight_angle},
                       {"angular_margin", g.angular_margin},
+                      {"margin95", g.margin95},
+                      {"arcs95", arcs95_json(g)},
                       {"mean_feature_norm", g.mean_feature_norm},
                       {"seconds", r.seconds},
                       {"curves", r.curves},
@@ -217,12 +252,14 @@ nlohmann::json margins_summary(const MarginsOptions& o, const MarginsResult& res
     for (const SeedMeasures& m : result.seeds.at(i))
       each.push_back({{"seed", m.seed}, {"test_accuracy", m.test_accuracy}, {"mean_own_angle", m.mean_own_angle},
                       {"p95_own_angle", m.p95_own_angle}, {"min_weight_angle", m.min_weight_angle},
-                      {"angular_margin", m.angular_margin}, {"mean_feature_norm", m.mean_feature_norm},
+                      {"angular_margin", m.angular_margin}, {"margin95", m.margin95},
+                      {"mean_feature_norm", m.mean_feature_norm},
                       {"seconds", m.seconds}});
     for (const auto& [name, measure] : std::vector<std::pair<const char*, double SeedMeasures::*>>{
              {"test_accuracy", &SeedMeasures::test_accuracy}, {"mean_own_angle", &SeedMeasures::mean_own_angle},
              {"p95_own_angle", &SeedMeasures::p95_own_angle}, {"min_weight_angle", &SeedMeasures::min_weight_angle},
-             {"angular_margin", &SeedMeasures::angular_margin}, {"mean_feature_norm", &SeedMeasures::mean_feature_norm}}) {
+             {"angular_margin", &SeedMeasures::angular_margin}, {"margin95", &SeedMeasures::margin95},
+             {"mean_feature_norm", &SeedMeasures::mean_feature_norm}}) {
       const OverSeeds spread = over_seeds(result.seeds.at(i), measure);
       summary[name] = {{"mean", spread.mean}, {"sd", spread.sd}, {"values", spread.values}};
     }
@@ -275,9 +312,11 @@ std::vector<std::string> write_margins_report(const std::string& dir, const Marg
                                  AtlasViewKind::plane, names);
       }, "frame_planes_" + two_digits(k), true);
     }
+    queue.add([&] { return arcs95_comparison_figure(result, names); }, "arcs95");
     comparison = player_html(result, {{"cmp-circles", "circles"}, {"cmp-planes", "planes"}}, false) +
                  figure_html("circles", "every loss on the unit circle", "cmp-circles") +
-                 figure_html("planes", "every loss in the feature plane", "cmp-planes");
+                 figure_html("planes", "every loss in the feature plane", "cmp-planes") +
+                 figure_html("arcs95", "the arcs holding 95% of each class, and the gaps between them");
   } else {
     queue.add([&] {
       return comparison_figure("Every loss on the unit sphere", finals, AtlasViewKind::sphere, names, kDefaultAzimuth);
@@ -312,7 +351,8 @@ std::vector<std::string> write_margins_report(const std::string& dir, const Marg
     }
     queue.add([&result, i] { return angle_histogram_figure(result.panels[i]); }, n + "_angles");
     queue.add([&result, i] { return training_curves_figure(result.panels[i]); }, n + "_curves");
-    sections += figure_html(n + "_angles", "angles") + figure_html(n + "_curves", "training curves") + "</div>\n";
+    sections += figure_html(n + "_angles", "angles") + figure_html(n + "_curves", "training curves") + "</div>\n" +
+                arcs95_html(r.geometry, names);
   }
   std::vector<std::string> files = queue.write(dir, o.jobs_to_run());
   nlohmann::json summary = margins_summary(o, result);
@@ -341,7 +381,10 @@ std::vector<std::string> write_margins_report(const std::string& dir, const Marg
       comparison +
       "<h2>Measures</h2>\n<p>Angles are in degrees. θ<sub>own</sub>: the angle between a test feature and its class's "
       "weight. Angular margin: the smallest gap between the angular extents (98% of the features) of neighbouring "
-      "classes on the circle; negative when they overlap.</p>\n" +
+      "classes on the circle. The 95% arcs are the papers' reading: each class's extent holding 95% of its features, "
+      "and its gap to each neighbour (figure above; per class under each loss below). A negative gap means the two "
+      "neighbours' arcs overlap by that many degrees: some features of one class lie inside the other's extent, so "
+      "no gap separates them yet.</p>\n" +
       margin_bounds_html(names.size(), o.dim) + table_html(result) + sections + page_check_script() + "</body></html>\n";
   write_file((fs::path(dir) / "index.html").string(), html);
   files.push_back("index.html");
