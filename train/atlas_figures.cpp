@@ -303,18 +303,18 @@ void draw_arcs95(Figure& f, Box box, const PanelResult& r) {
     f.polyline(arc_points(cx, cy, ring, a.centre_deg - a.width_deg / 2, a.centre_deg + a.width_deg / 2),
                class_colour(a.cls), 6);
     if (arcs.size() < 2) continue;
-    // The gap to the next arc counter-clockwise, inside the circle: green where it is open, red
-    // where the two overlap.
+    // The gap to the next arc counter-clockwise, inside the circle: solid where it is open, dashed
+    // where the two overlap (in ink, apart from the class colours).
     const double end = a.centre_deg + a.width_deg / 2;
     const double mark = std::max(std::abs(a.gap_next_deg), 1.0);
     const bool open = a.gap_next_deg > 0;
-    f.polyline(arc_points(cx, cy, radius - 8, open ? end : end - mark, open ? end + mark : end),
-               open ? Rgb{44, 160, 44} : Rgb{214, 39, 40}, 4);
+    f.polyline(arc_points(cx, cy, radius - 8, open ? end : end - mark, open ? end + mark : end), kInk, open ? 4 : 2.5,
+               !open);
   }
   for (std::size_t c = 0; c + 1 < r.weights.size(); c += 2) {  // each class weight's direction
     const double a = std::atan2(r.weights[c + 1], r.weights[c]);
     f.line(cx + (radius - 4) * std::cos(a), cy - (radius - 4) * std::sin(a), cx + (radius + 20) * std::cos(a),
-           cy - (radius + 20) * std::sin(a), kInk, 1);
+           cy - (radius + 20) * std::sin(a), kGuide, 1);
   }
 }
 
@@ -324,9 +324,9 @@ Figure arcs95_comparison_figure(const MarginsResult& result, const std::vector<s
   std::vector<Panel> panels;
   for (const PanelResult& r : result.panels) panels.push_back([&r](Figure& f, Box b) { draw_arcs95(f, b, r); });
   std::vector<LegendEntry> legend = class_legend(names);
-  legend.push_back({"gap between neighbours", Rgb{44, 160, 44}, Swatch::line});
-  legend.push_back({"overlap", Rgb{214, 39, 40}, Swatch::line});
-  legend.push_back({"class weight", kInk, Swatch::line});
+  legend.push_back({"gap to the next class", kInk, Swatch::line});
+  legend.push_back({"overlap with the next class", kInk, Swatch::dashed_line});
+  legend.push_back({"class weight", kGuide, Swatch::line});
   const int columns = std::min<int>(kColumns, std::max<int>(1, static_cast<int>(panels.size())));
   return grid_figure("The arcs holding 95% of each class's test features, and the gaps between them", panels, columns,
                      kCellW, kCellW, legend);

@@ -54,7 +54,8 @@ Figure comparison_figure(const std::string& title, const std::vector<AtlasView>&
                          const std::vector<std::string>& class_names, double azimuth_deg = 30);
 Figure angle_comparison_figure(const MarginsResult& result);
 // 2-D: each panel's arcs holding 95% of each class (FeatureGeometry::arcs95), drawn on the circle
-// in the class colours, with the gaps between neighbours marked green (a gap) or red (an overlap).
+// in the class colours, with the gap to each next neighbour marked inside (solid: open, dashed:
+// an overlap).
 Figure arcs95_comparison_figure(const MarginsResult& result, const std::vector<std::string>& class_names);
 
 // The legend entries of the circle views' shading.
