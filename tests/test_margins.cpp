@@ -60,6 +60,21 @@ TEST(Margins, SettingsAreCheckedBeforeAnythingRuns) {
   EXPECT_CONTAINS(error_of([&] { o.resolved_panels(); }), "--dim: must be 2 or 3, got 4");
 }
 
+TEST(Margins, QuickPicksTheLecturePanelsAndRefusesLosses) {
+  MarginsOptions o;
+  o.quick = true;
+  std::vector<std::string> names;
+  for (const MarginPanel& p : o.resolved_panels()) names.push_back(p.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"softmax", "sphereface", "cosface", "arcface"}));
+  o.set = {"cosface.m=0.15"};
+  EXPECT_EQ(o.resolved_panels()[2].params.at("m"), 0.15);
+  o.set = {"normface.s=5"};
+  EXPECT_CONTAINS(error_of([&] { o.resolved_panels(); }), "the --quick panels");
+  o.set = {};
+  o.losses = {"softmax"};
+  EXPECT_CONTAINS(error_of([&] { o.resolved_panels(); }), "--quick: it picks its own panels; leave out --losses");
+}
+
 TEST(Margins, PanelsTrainedSideBySideMatchPanelsTrainedOneAtATime) {
   zg_tests::TempDir dir;
   MarginsOptions o;

@@ -136,6 +136,8 @@ int main(int argc, char** argv) {
   door.add(margins_cmd, "--epochs", "epochs per loss (default 6; 30 with --full)", "",
            [&](auto& f, auto& t) { margins.epochs = zg::whole_in(f, t, zg::kEpochRange); });
   margins_cmd->add_flag("--full", margins.full, "longer, sharper runs");
+  margins_cmd->add_flag("--quick", margins.quick, "the live-lecture preset: softmax, SphereFace, CosFace and ArcFace only")
+      ->excludes("--losses");
   door.add(margins_cmd, "--batch-size", "samples per step", text(margins.batch_size),
            [&](auto& f, auto& t) { margins.batch_size = zg::whole_in(f, t, zg::kSizeRange); });
   door.add(margins_cmd, "--lr", "peak learning rate (cosine schedule)", real(margins.lr),

@@ -65,15 +65,18 @@ std::vector<MarginPanel> MarginsOptions::resolved_panels() const {
   if (dim != 2 && dim != 3) throw std::invalid_argument("--dim: must be 2 or 3, got " + std::to_string(dim));
   std::string known;
   for (const MarginPanel& p : margin_panels()) known += (known.empty() ? "" : ", ") + p.name;
+  if (quick && !losses.empty()) throw std::invalid_argument("--quick: it picks its own panels; leave out --losses");
+  const std::vector<std::string> names =
+      quick ? std::vector<std::string>{"softmax", "sphereface", "cosface", "arcface"} : losses;
   std::vector<MarginPanel> chosen;
-  for (const std::string& name : losses) {
+  for (const std::string& name : names) {
     auto it = std::find_if(margin_panels().begin(), margin_panels().end(),
                            [&](const MarginPanel& p) { return p.name == name; });
     if (it == margin_panels().end())
       throw std::invalid_argument("--losses: unknown panel \"" + name + "\"; choose from " + known);
     chosen.push_back(*it);
   }
-  if (losses.empty()) chosen = margin_panels();
+  if (names.empty()) chosen = margin_panels();
   for (const std::string& kv : set) {
     auto dot = kv.substr(0, kv.find('=')).find('.');
     if (dot == std::string::npos)
@@ -81,7 +84,7 @@ std::vector<MarginPanel> MarginsOptions::resolved_panels() const {
     auto it = std::find_if(chosen.begin(), chosen.end(), [&](const MarginPanel& p) { return p.name == kv.substr(0, dot); });
     if (it == chosen.end())
       throw std::invalid_argument("--set " + kv + ": no panel \"" + kv.substr(0, dot) + "\" among " +
-                                  (losses.empty() ? known : "the chosen --losses"));
+                                  (names.empty() ? known : quick ? "the --quick panels" : "the chosen --losses"));
     for (const auto& [key, value] : loss_settings("--set " + it->name, {kv.substr(dot + 1)})) it->params[key] = value;
   }
   for (const MarginPanel& p : chosen) Objective{p.loss, p.params, p.anneal};  // throws on a bad setting

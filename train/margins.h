@@ -42,6 +42,8 @@ struct MarginsOptions {
   std::int64_t dim = 2;             // feature dimension: 2 or 3
   std::int64_t epochs = 0;          // 0: the default, longer with `full`
   bool full = false;
+  // The live-lecture preset: softmax, SphereFace, CosFace and ArcFace only (with --losses: refused).
+  bool quick = false;
   std::int64_t batch_size = 64;
   double lr = 0.05;  // peak of a cosine schedule, SGD with momentum 0.9
   // The margin papers' 5e-4. It also keeps the feature norms in check: a cosine head's gradient
