@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "core/kernels/simd.h"
 
@@ -21,12 +22,14 @@ template <> struct LaneInt<double> {
 };
 template <class T> using Mask = typename LaneInt<T>::type;
 
-// Lane i of the result is lane 2i (+ 1 for the odd one) of the pair (lo, hi).
-template <class T>
-Vec<T> take_even(Vec<T> lo, Vec<T> hi, int odd) {
-  Mask<T> m;
-  for (int i = 0; i < kLanes<T>; ++i) m[i] = 2 * i + odd;
-  return __builtin_shuffle(lo, hi, m);
+// Lane i of the result is lane 2i + Odd of the pair (lo, hi) (__builtin_shufflevector: GCC and clang).
+template <class T, int Odd, std::size_t... I>
+Vec<T> take_lanes(Vec<T> lo, Vec<T> hi, std::index_sequence<I...>) {
+  return __builtin_shufflevector(lo, hi, (2 * static_cast<int>(I) + Odd)...);
+}
+template <class T, int Odd>
+Vec<T> take_even(Vec<T> lo, Vec<T> hi) {
+  return take_lanes<T, Odd>(lo, hi, std::make_index_sequence<static_cast<std::size_t>(kLanes<T>)>{});
 }
 
 // The n <= lanes windows of a row pair (top, bottom). Both rows are read a whole vector pair wide:
@@ -44,7 +47,7 @@ void row_pair(const T* top, const T* bottom, const T* end, std::int64_t n, std::
     bottom = b;
   }
   const Vec<T> a0 = simd::load(top), a1 = simd::load(top + L), b0 = simd::load(bottom), b1 = simd::load(bottom + L);
-  const Vec<T> cand[4] = {take_even<T>(a0, a1, 0), take_even<T>(a0, a1, 1), take_even<T>(b0, b1, 0), take_even<T>(b0, b1, 1)};
+  const Vec<T> cand[4] = {take_even<T, 0>(a0, a1), take_even<T, 1>(a0, a1), take_even<T, 0>(b0, b1), take_even<T, 1>(b0, b1)};
   Vec<T> best = cand[0];
   Mask<T> pos{};
   for (int k = 1; k < 4; ++k) {
