@@ -134,9 +134,10 @@ std::string loss_curve(const LossCurveRequest& r) {
   const std::vector<std::pair<std::string, const std::vector<double>*>> rows = {
       {"loss", &c.loss}, {"d loss / d " + c.element, &c.grad}, {"d² loss / d " + c.element + "²", &c.hessian}};
   std::vector<Panel> panels;
-  for (const auto& [label, values] : rows)
-    panels.push_back([&, label, values](Figure& f, Box box) {
-      draw_line_chart(f, box, {.title = label, .x = {c.element}, .y = {label}, .series = {{label, c.x, *values}}});
+  for (const auto& row : rows)  // (clang 14 cannot capture a structured binding)
+    panels.push_back([&c, row](Figure& f, Box box) {
+      draw_line_chart(f, box,
+                      {.title = row.first, .x = {c.element}, .y = {row.first}, .series = {{row.first, c.x, *row.second}}});
     });
   return grid_figure(r.name + " along " + c.element, panels, 1, 640, 300).render(parse_image_format(r.format));
 }
