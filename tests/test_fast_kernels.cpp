@@ -66,6 +66,11 @@ INSTANTIATE_TEST_SUITE_P(Shapes, DirectConv,
                                            ConvCase{3, 16, 7, 7, 32, 3, 3, 1, 1},
                                            ConvCase{2, 1, 28, 28, 16, 5, 5, 0, 0},   // LeNet's
                                            ConvCase{2, 16, 12, 12, 32, 5, 5, 0, 0},
+                                           // channels along the lanes: channels past a vector, rows of
+                                           // 15 and 19 columns in unequal tiles, padding 0 and k - 1
+                                           ConvCase{1, 17, 11, 13, 20, 3, 3, 2, 0},
+                                           ConvCase{2, 18, 9, 21, 33, 5, 5, 4, 1},
+                                           ConvCase{1, 16, 6, 10, 16, 3, 5, 1, 2},
                                            ConvCase{1, 3, 9, 11, 5, 3, 2, 2, 1},     // rectangular, batch 1, O % 8
                                            ConvCase{3, 2, 40, 37, 3, 1, 1, 0, 0},    // 1x1, wide planes
                                            ConvCase{2, 9, 5, 6, 13, 4, 4, 3, 0},     // padding k - 1, odd channels

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/kernels/conv_lanes.h"
 #include "core/kernels/simd.h"
 #include "core/parallel.h"
 
@@ -171,11 +172,13 @@ bool direct_conv_fits(const DirectConv& s) {
 
 template <class T>
 void direct_conv_forward(const DirectConv& s, const T* x, const T* weight, const T* bias, T* y) {
+  if (forward_by_lanes_fits<T>(s)) return forward_by_lanes(s, x, weight, bias, y);
   convolve(s, x, tiled_weights(weight, s.o, s.c, s.kh * s.kw, false), bias, y);
 }
 
 template <class T>
 void direct_conv_input_grad(const DirectConv& s, const T* gy, const T* weight, T* dx) {
+  if (input_grad_by_lanes_fits<T>(s)) return input_grad_by_lanes(s, gy, weight, dx);
   // dx = gy (n, o, oh, ow) padded by k - 1 - p, convolved with the flipped, transposed kernel.
   const DirectConv t{s.n, s.o, s.oh(), s.ow(), s.c, s.kh, s.kw, s.kh - 1 - s.ph, s.kw - 1 - s.pw};
   convolve(t, gy, tiled_weights(weight, s.c, s.o, s.kh * s.kw, true), static_cast<const T*>(nullptr), dx);

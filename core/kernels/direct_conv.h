@@ -8,7 +8,8 @@
 // output position q = y·PW + x reads x_padded[q + ki·PW + kj] for tap (ki, kj): one contiguous
 // vector load serves 16 neighbouring outputs (the PW - ow positions at each row's end are computed
 // and dropped). Tiles of 8 output channels by up to 48 positions stay in registers over all input
-// channels and taps.
+// channels and taps. Where a layer has a vector's worth of channels, core/kernels/conv_lanes.h's
+// kernels (channels along the lanes, no padding computed) take the forward and the input gradient.
 #include <cstdint>
 
 namespace zg::kernel {

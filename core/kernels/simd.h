@@ -27,6 +27,9 @@ template <class T> Vec<T> load(const T* p) {
   return v;
 }
 template <class T> void store(T* p, Vec<T> v) { std::memcpy(p, &v, sizeof v); }
+// Every lane s (s - 0 is s exactly, and compiles to one broadcast; a loop over the lanes, inlined
+// into a kernel, became a masked insert per lane).
+template <class T> Vec<T> broadcast(T s) { return s - Vec<T>{}; }
 
 // dst[0, n) = src[0, n) for the short rows of small images (7 to 32 values): whole vectors,
 // then a scalar tail, where std::copy_n calls memmove for each row.
