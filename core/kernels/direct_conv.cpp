@@ -249,6 +249,24 @@ std::int64_t images_per_block(std::int64_t values_per_image, std::size_t element
   return std::clamp<std::int64_t>(kBlockBytes / (values_per_image * static_cast<std::int64_t>(element)), 1, 16);
 }
 
+// dst[q·row + o] = src[o·area + q] for o < out: an image's gradient planes as (positions, channels),
+// a vector-square block at a time.
+template <class T>
+void transpose_planes(const T* src, std::int64_t out, std::int64_t area, T* dst, std::int64_t row) {
+  constexpr int L = kLanes<T>;
+  const std::int64_t whole = area / L * L;
+  for (std::int64_t o0 = 0; o0 < out; o0 += L) {
+    for (std::int64_t q0 = 0; q0 < whole; q0 += L) {
+      Vec<T> r[L];
+      for (int i = 0; i < L; ++i) r[i] = o0 + i < out ? simd::load(src + (o0 + i) * area + q0) : Vec<T>{};
+      simd::transpose<T>(r);
+      for (int i = 0; i < L; ++i) simd::store(dst + (q0 + i) * row + o0, r[i]);
+    }
+    for (std::int64_t o = o0; o < std::min(out, o0 + L); ++o)
+      for (std::int64_t q = whole; q < area; ++q) dst[q * row + o] = src[o * area + q];
+  }
+}
+
 template <class T>
 void weight_grad_by_channel(const DirectConv& s, const T* x, const T* gy, T* dweight) {
   const Grid g = grid_of<T>(s);
@@ -264,10 +282,7 @@ void weight_grad_by_channel(const DirectConv& s, const T* x, const T* gy, T* dwe
       const std::int64_t images = std::min(block, b1 - first);
       for (std::int64_t b = 0; b < images; ++b) {
         pad_image(s, g, x + (first + b) * s.c * s.h * s.w, xp.data() + b * x_step);
-        const T* src = gy + (first + b) * s.o * oh * ow;
-        T* dst = gt.data() + b * g_step;
-        for (std::int64_t o = 0; o < s.o; ++o)
-          for (std::int64_t q = 0; q < oh * ow; ++q) dst[q * row + o] = src[o * oh * ow + q];
+        transpose_planes(gy + (first + b) * s.o * oh * ow, s.o, oh * ow, gt.data() + b * g_step, row);
       }
       for (std::int64_t c = 0; c < s.c; ++c)
         for (std::int64_t v = 0; v < vecs; v += per_tile) {

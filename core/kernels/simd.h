@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <utility>
 
 namespace zg::simd {
 
@@ -49,6 +50,36 @@ template <class V> void keep_in_register(V& v) {
   (void)v;
 #endif
 }
+
+namespace detail {
+// Lane j of the result of swapping the off-diagonal s×s blocks of rows (a, b) = (r[i], r[i + s]):
+// the first row takes b's block, the second a's (indices past the lanes read b).
+constexpr int swap_lane(int j, int s, int lanes, bool second) {
+  if (!second) return (j & s) == 0 ? j : lanes + j - s;
+  return (j & s) == 0 ? j + s : lanes + j;
+}
+template <class T, int S, bool Second, std::size_t... J>
+Vec<T> swap_blocks(Vec<T> a, Vec<T> b, std::index_sequence<J...>) {
+  return __builtin_shufflevector(a, b, swap_lane(static_cast<int>(J), S, kLanes<T>, Second)...);
+}
+template <class T, int S>
+void transpose_stage(Vec<T> (&r)[kLanes<T>]) {
+  if constexpr (S < kLanes<T>) {
+    constexpr auto lanes = std::make_index_sequence<static_cast<std::size_t>(kLanes<T>)>{};
+    for (int i = 0; i < kLanes<T>; ++i)
+      if ((i & S) == 0) {
+        const Vec<T> a = r[i], b = r[i + S];
+        r[i] = swap_blocks<T, S, false>(a, b, lanes);
+        r[i + S] = swap_blocks<T, S, true>(a, b, lanes);
+      }
+    transpose_stage<T, 2 * S>(r);
+  }
+}
+}  // namespace detail
+
+// r[i][j] becomes r[j][i]: the off-diagonal blocks of sizes 1, 2, 4, ... swapped in turn, lanes·log2(lanes)
+// two-vector shuffles in registers (a scalar transposition costs a load and a store per value).
+template <class T> void transpose(Vec<T> (&r)[kLanes<T>]) { detail::transpose_stage<T, 1>(r); }
 
 template <class T> T hsum(Vec<T> v) {
   T s = 0;
