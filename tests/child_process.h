@@ -64,6 +64,7 @@ class Child {
   }
 
   void send(int signal) const { ::kill(pid_, signal); }
+  pid_t pid() const { return pid_; }
 
   // Waits until the child's stderr so far contains text (it keeps running); false after `deadline` seconds.
   bool wait_for_err(const std::string& text, double deadline = 120) const;

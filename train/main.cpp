@@ -14,7 +14,9 @@
 #include <new>
 
 #include "datasets/registry.h"
+#include "train/data_parallel.h"
 #include "train/demo.h"
+#include "train/distributed.h"
 #include "train/interrupt.h"
 #include "train/loss_curve.h"
 #include "train/loss_facts.h"
@@ -81,9 +83,34 @@ struct TrainFlags {
   }
 };
 
+// Under mpirun, an error every rank meets together (a bad setting, divergence, a signal) is
+// reported by rank 0 alone; one a rank meets alone is reported with its rank, and ends the job,
+// whose other ranks would otherwise wait for it forever.
+bool quiet_rank() { return zg::world().distributed() && !zg::world().root(); }
+
+int rank_failed(int code, const std::string& message) {
+  if (!zg::world().distributed()) {
+    std::fprintf(stderr, "zoograd: %s\n", message.c_str());
+    return code;
+  }
+  std::fprintf(stderr, "zoograd (rank %d of %d): %s\n", zg::world().rank, zg::world().size, message.c_str());
+  std::fflush(stderr);
+  zg::abort_distributed(code);
+}
+
+int run_command(int argc, char** argv);
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const int code = run_command(argc, argv);
+  zg::finalize_distributed();
+  return code;
+}
+
+namespace {
+
+int run_command(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("zoograd"));
   spdlog::set_pattern("%H:%M:%S %v");
 
@@ -107,6 +134,12 @@ int main(int argc, char** argv) {
 
   std::string config_file, resume_dir;
   CLI::App* train_cmd = app.add_subcommand("train", "train a classifier and write a run folder (metrics, model, report)");
+  train_cmd->footer(
+      "Under mpirun -np N (OpenMPI): data-parallel training of one model. Every rank takes its slice of each global "
+      "batch of --batch-size samples, the gradients are averaged over the ranks, every rank takes the same step; rank 0 "
+      "alone writes the run folder, and --resume works under any N. BatchNorm normalizes with each rank's own slice "
+      "(per-rank statistics, as PyTorch's DistributedDataParallel); the running statistics saved and evaluated are "
+      "rank 0's.");
   TrainFlags train_flags;
   train_flags.add(train_cmd);
   train_cmd->add_option("--resume", resume_dir, "continue the run saved in this folder (flags that contradict it are refused)");
@@ -226,6 +259,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "zoograd: %s (see --help)\n", e.what());
     return 2;
   }
+  try {
+    zg::init_distributed(argc, argv);
+    if (zg::world().distributed() && !*train_cmd && !*margins_cmd)
+      throw zg::UsageError("zoograd " + app.get_subcommands().at(0)->get_name() + " runs as one process; start it "
+                           "without mpirun (train and margins spread their work over the ranks)");
+  } catch (const zg::UsageError& e) {
+    if (!quiet_rank()) std::fprintf(stderr, "zoograd: %s\n", e.what());
+    return 2;
+  }
   // The commands that run long or write files stop at a safe point on SIGINT or SIGTERM; the
   // others (reading stdin, printing) end at once, as a plain program would.
   if (*demo_cmd || *train_cmd || *margins_cmd || *loss_plot) zg::install_interrupt_handlers();
@@ -249,7 +291,7 @@ int main(int argc, char** argv) {
         return 2;
       }
       zg::TrainResult r = zg::run_train(config, {.resume = resume_dir, .overwrite = overwrite->count() > 0});
-      std::printf("test accuracy: %.4f\nrun folder: %s\n", r.test_accuracy, r.run_dir.c_str());
+      if (!quiet_rank()) std::printf("test accuracy: %.4f\nrun folder: %s\n", r.test_accuracy, r.run_dir.c_str());
     } else if (*margins_cmd) {
       try {
         margins.resolved_panels();
@@ -258,6 +300,7 @@ int main(int argc, char** argv) {
         return 2;
       }
       zg::MarginsResult result = zg::run_margins(margins);
+      if (quiet_rank()) return 0;  // rank 0 gathered the results and writes the report
       zg::write_margins_report(margins.out, margins, result);
       if (margins.seeds == 1) {
         std::printf("%-32s %9s %8s %8s\n", "loss", "accuracy", "margin", "seconds");
@@ -323,24 +366,23 @@ int main(int argc, char** argv) {
         std::printf("%-14s %-10s %-12s %s\n", d.name.c_str(), status.c_str(), size.c_str(), where.c_str());
       }
     }
+  } catch (const zg::RootFailed& e) {  // rank 0 reports it
+    return e.code;
   } catch (const zg::UsageError& e) {
-    std::fprintf(stderr, "zoograd: %s\n", e.what());
+    if (!quiet_rank()) std::fprintf(stderr, "zoograd: %s\n", e.what());
     return 2;
   } catch (const zg::Interrupted& e) {
-    std::fprintf(stderr, "zoograd: %s\n", e.what());
+    if (!quiet_rank()) std::fprintf(stderr, "zoograd: %s\n", e.what());
     return 128 + e.signal;
   } catch (const zg::DivergenceError& e) {
-    std::fprintf(stderr, "zoograd: %s\n", e.what());
+    if (!quiet_rank()) std::fprintf(stderr, "zoograd: %s\n", e.what());
     return 3;
   } catch (const zg::AnomalyError& e) {
-    std::fprintf(stderr, "zoograd: training diverged: %s\n", e.what());
-    return 3;
+    return rank_failed(3, std::string("training diverged: ") + e.what());
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "zoograd: error: out of memory; lower the sizes (--hidden, --batch-size, ...)\n");
-    return 1;
+    return rank_failed(1, "error: out of memory; lower the sizes (--hidden, --batch-size, ...)");
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "zoograd: error: %s\n", e.what());
-    return 1;
+    return rank_failed(1, std::string("error: ") + e.what());
   }
   if (int signal = zg::pending_interrupt()) {  // it came after the last safe point: the work is complete
     std::fflush(stdout);
@@ -350,3 +392,5 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace

@@ -22,7 +22,9 @@
 #include "layers/pooling.h"
 #include "layers/sequential.h"
 #include "optim/sgd.h"
+#include "train/distributed.h"
 #include "train/margin_regions.h"
+#include "train/margins_distributed.h"
 #include "train/progress.h"
 #include "train/interrupt.h"
 #include "train/trainer.h"
@@ -345,9 +347,13 @@ MarginsResult run_margins(const MarginsOptions& options) {
   const auto seeds = static_cast<std::size_t>(options.seeds), work = seeds * panels.size();
   // The panels (and seeds) are independent and their steps small, so they train side by side,
   // one per core, each on one thread (the pool would only add hand-offs).
-  const auto jobs = std::min(static_cast<std::size_t>(options.jobs_to_run()), work);
+  // Under mpirun each rank trains its share of them (margins_distributed.h), one at a time unless
+  // --jobs says otherwise.
+  const std::vector<std::size_t> mine = rank_items(work);
+  const std::size_t jobs_wanted = world().distributed() && options.jobs == 0 ? 1 : options.jobs_to_run();
+  const auto jobs = std::max<std::size_t>(1, std::min(jobs_wanted, mine.size()));
   if (options.threads > 0) set_num_threads(static_cast<int>(options.threads));
-  else if (jobs > 1) set_num_threads(1);
+  else if (jobs > 1 || world().distributed()) set_num_threads(1);
   // Each seed as a run with that --seed: its own split of a data set that splits by seed.
   std::vector<MarginsOptions> runs(seeds, options);
   std::vector<DataSplit> data;
@@ -367,15 +373,15 @@ MarginsResult run_margins(const MarginsOptions& options) {
   std::vector<std::exception_ptr> errors(work);
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
-    for (std::size_t w; (w = next++) < work;) {
-      const std::size_t k = w / panels.size(), i = w % panels.size();
+    for (std::size_t j; (j = next++) < mine.size();) {
+      const std::size_t w = mine[j], k = w / panels.size(), i = w % panels.size();
       const std::string label = seeds > 1 ? " (seed " + std::to_string(runs[k].seed) + ")" : "";
       if (!options.quiet) spdlog::info("[{}/{}] {}: {}{}", w + 1, work, panels[i].name, panels[i].title, label);
       try {
-        results[w] = train_panel(panels[i], runs[k], data[k], norms[k], jobs == 1);
+        results[w] = train_panel(panels[i], runs[k], data[k], norms[k], jobs == 1 && world().root());
       } catch (...) {
         errors[w] = std::current_exception();
-        next = work;  // start no more panels
+        next = mine.size();  // start no more panels
         continue;
       }
       const PanelResult& r = *results[w];
@@ -393,6 +399,8 @@ MarginsResult run_margins(const MarginsOptions& options) {
     for (std::size_t j = 1; j < jobs; ++j) pool.emplace_back(worker);
     worker();
   }
+  gather_panels(results, errors);
+  if (!world().root()) return {};  // rank 0 writes the report
   for (const std::exception_ptr& e : errors) {
     if (!e) continue;
     try {

@@ -14,6 +14,8 @@
 #include "optim/schedule.h"
 #include "optim/sgd.h"
 #include "train/checkpoint.h"
+#include "train/data_parallel.h"
+#include "train/distributed.h"
 #include "train/interrupt.h"
 #include "train/models.h"
 #include "train/objective.h"
@@ -70,32 +72,49 @@ Evaluation evaluate(Sequential& model, const Dataset& data, const Normalize& nor
 }
 
 EpochTotals train_epoch(Sequential& model, const Objective& objective, SGD& optimizer, DataLoader& loader,
-                        std::int64_t& step, Progress& progress, const std::function<double(std::int64_t step)>& lr_at_step) {
+                        std::int64_t& step, Progress& progress, const std::function<double(std::int64_t step)>& lr_at_step,
+                        const World& ranks) {
   EpochTotals t;
   model.train();
+  const std::vector<Tensor> params = model.parameters();
   for (const auto& indices : loader.epoch_indices()) {
-    if (pending_interrupt()) {  // the safe point: between two steps
-      progress.finish();
-      stop_if_interrupted();
-    }
     if (lr_at_step)
       for (ParamGroup& group : optimizer.param_groups()) group.options.lr = lr_at_step(step);
-    Batch b = loader.batch(indices);
-    auto [loss, scores] = objective(model, b.x, b.y, step);
-    const double value = loss.item();
+    // Under mpirun every rank walks the same batches and takes its slice of each (distributed.h);
+    // one process takes the whole batch.
+    const auto n = static_cast<std::int64_t>(indices.size());
+    const auto [first, last] = ranks.distributed() ? rank_slice(n) : std::pair<std::int64_t, std::int64_t>{0, n};
+    // The batch's loss summed over its samples, its right answers, and a signal that asks to stop
+    // (its number and the ranks that received it).
+    const int signal = pending_interrupt();
+    std::vector<double> sums = {0, 0, static_cast<double>(signal), signal != 0 ? 1.0 : 0.0};
+    optimizer.zero_grad();
+    if (last > first) {
+      Batch b = loader.batch(std::span(indices).subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(last - first)));
+      auto [loss, scores] = objective(model, b.x, b.y, step);
+      sums[0] = loss.item() * static_cast<double>(last - first);
+      sums[1] = sum(eq(argmax(scores.detach(), 1), b.y)).item();
+      if (std::isfinite(sums[0]) && signal == 0) loss.backward();
+    }
+    // The slice's mean loss weighted by its share of the batch: the ranks' gradients add up to the
+    // gradient of the whole batch's mean, however unevenly the batch divides.
+    if (ranks.distributed()) sum_gradients(params, static_cast<double>(last - first) / static_cast<double>(n), sums);
+    if (sums[3] != 0) {  // the safe point, between two steps, on every rank at once
+      progress.finish();
+      if (pending_interrupt() == 0) set_pending_interrupt(static_cast<int>(std::lround(sums[2] / sums[3])));
+      stop_if_interrupted();
+    }
+    const double value = sums[0] / static_cast<double>(n);
     if (!std::isfinite(value))
       throw DivergenceError("training diverged: the loss is " + format_value(value) + " at step " +
                             std::to_string(step + 1) + " with learning rate " +
                             format_value(optimizer.param_groups()[0].options.lr) +
                             "; that step was not taken. Lower --lr, or rerun with --detect-anomaly to find the op "
                             "that first produced a NaN or Inf");
-    optimizer.zero_grad();
-    loss.backward();
     optimizer.step();
     ++step;
-    auto n = static_cast<std::int64_t>(indices.size());
-    t.loss_sum += value * static_cast<double>(n);
-    t.correct += static_cast<std::int64_t>(sum(eq(argmax(scores.detach(), 1), b.y)).item());
+    t.loss_sum += sums[0];
+    t.correct += static_cast<std::int64_t>(sums[1]);
     t.seen += n;
     progress.update(t.seen, t.mean_loss(), t.accuracy());
   }
@@ -189,9 +208,13 @@ TrainConfig resumed_config(const std::string& dir) {
 TrainResult run_train(const TrainConfig& requested, const RunStart& start) {
   requested.validate();
   TrainConfig config = requested;
-  std::optional<RunFolder> folder;
+  std::optional<RunFolder> folder;  // rank 0's alone under mpirun
   std::optional<Checkpoint> resume;
-  if (!start.resume.empty()) {
+  const auto [dir, run_id] = on_root([&] {
+    if (start.resume.empty()) {
+      open_new_folder(folder, config, start.overwrite);
+      return std::pair{folder->path(), folder->id()};
+    }
     folder.emplace(start.resume, RunFolder::Start::Resume);
     resume = read_latest_checkpoint(start.resume);
     if (const std::string& id = resume->state.run_id; !id.empty()) {
@@ -200,12 +223,13 @@ TrainResult run_train(const TrainConfig& requested, const RunStart& start) {
         throw UsageError("--resume " + start.resume + ": " + resume->path + " belongs to run " + id + ", not to run " +
                          folder->id() + " of run.json; the folder mixes two runs, so it resumes neither");
     }
+    return std::pair{folder->path(), folder->id()};
+  });
+  // The other ranks read the checkpoint rank 0 chose (the run folder is shared, as on one machine).
+  if (!start.resume.empty() && !resume) resume = read_latest_checkpoint(start.resume);
+  if (resume)
     config = reconcile(requested, TrainConfig::from_json(resume->config, resume->path), start.resume,
                        resume->state.epoch);
-  } else {
-    open_new_folder(folder, config, start.overwrite);
-  }
-  const std::string dir = folder->path();
   config.out = dir;
   if (config.threads > 0) set_num_threads(static_cast<int>(config.threads));
   std::optional<DetectAnomalyGuard> anomaly;
@@ -228,7 +252,7 @@ TrainResult run_train(const TrainConfig& requested, const RunStart& start) {
     spdlog::info("resuming {} after epoch {} (step {})", resume->path, state.epoch, state.step);
     resume.reset();  // frees the file's copy of the weights
   }
-  state.run_id = folder->id();
+  state.run_id = run_id;
   nlohmann::json config_json = config.to_json();
 
   DataLoader loader(data.train, config.batch_size, true, gen, norm);
@@ -238,10 +262,11 @@ TrainResult run_train(const TrainConfig& requested, const RunStart& start) {
       double lr = schedule.lr_at(config.lr, epoch - 1);
       optimizer.param_groups()[0].options.lr = lr;
       auto begin = std::chrono::steady_clock::now();
-      Progress progress(epoch, config.epochs, data.train.size(), !config.quiet);
-      EpochTotals totals = train_epoch(*model, objective, optimizer, loader, state.step, progress);
+      const double summing_before = gradient_sum_seconds();
+      Progress progress(epoch, config.epochs, data.train.size(), !config.quiet && world().root());
+      EpochTotals totals = train_epoch(*model, objective, optimizer, loader, state.step, progress, {}, world());
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
-      test = evaluate(*model, data.test, norm, objective, state.step);
+      test = evaluate_over_ranks(*model, data.test, norm, objective, state.step);
       nlohmann::json m = {{"epoch", epoch},
                           {"step", state.step},
                           {"lr", lr},
@@ -258,6 +283,10 @@ TrainResult run_train(const TrainConfig& requested, const RunStart& start) {
         spdlog::info("epoch {}/{}  lr {:.4g}  train loss {:.4f} acc {:.4f}  test loss {:.4f} acc {:.4f}  {:.1f} s ({:.0f} samples/s)",
                      epoch, config.epochs, lr, m["train_loss"].get<double>(), m["train_accuracy"].get<double>(), test.loss,
                      test.accuracy, seconds, m["samples_per_second"].get<double>());
+      if (world().distributed())
+        spdlog::info("epoch {}: {} ranks, gradient all-reduce {:.2f} s on rank 0 (waits for the slowest rank included)",
+                     epoch, world().size, gradient_sum_seconds() - summing_before);
+      if (!world().root()) continue;  // rank 0 alone writes the run folder
       folder->record();  // run.json first: a folder with a checkpoint always says whose it is
       save_safetensors((fs::path(dir) / "model.safetensors").string(), model->state_dict(),
                        {{"config", config_json.dump()}, {"step", std::to_string(state.step)}, {"run", state.run_id}});

@@ -13,6 +13,7 @@
 #include "train/objective.h"
 #include "train/progress.h"
 #include "train/config.h"
+#include "train/distributed.h"
 #include "train/report.h"
 
 namespace zg {
@@ -43,9 +44,11 @@ struct DivergenceError : std::runtime_error {
 // One epoch of the loader's batches in train mode: the objective's loss, backward, an SGD step;
 // `step` counts the steps taken. `lr_at_step`, if given, sets every group's learning rate before
 // each step (a schedule finer than the epoch). Throws DivergenceError on a non-finite loss.
+// Over `ranks` (an mpirun job, train/distributed.h) each rank takes its slice of every batch and
+// the step uses the gradient summed over all; with the default, this process trains alone.
 EpochTotals train_epoch(Sequential& model, const Objective& objective, SGD& optimizer, DataLoader& loader,
                         std::int64_t& step, Progress& progress,
-                        const std::function<double(std::int64_t step)>& lr_at_step = {});
+                        const std::function<double(std::int64_t step)>& lr_at_step = {}, const World& ranks = {});
 
 struct TrainResult {
   std::string run_dir;
