@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/ops.h"
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "datasets/idx.h"
 #include "layers/conv2d.h"
 #include "layers/linear.h"

@@ -9,7 +9,7 @@
 
 #include "tests/browser.h"
 #include "tests/test_util.h"
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "train/figure.h"
 #include "train/html.h"
 

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "core/ops.h"
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "layers/linear.h"
 #include "layers/sequential.h"
 #include "tests/log_capture.h"

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "datasets/digits_json.h"
 #include "datasets/idx.h"
 #include "datasets/image_folder.h"

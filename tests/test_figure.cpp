@@ -10,7 +10,7 @@
 
 #include "tests/figure_checks.h"
 #include "tests/test_util.h"
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "train/figure.h"
 
 namespace {

@@ -14,8 +14,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/parallel.h"
-#include "core/serialize.h"
+#include "core/kernels/parallel.h"
+#include "core/io/serialize.h"
 #include "tests/child_process.h"
 #include "tests/test_util.h"
 #include "train/checkpoint.h"

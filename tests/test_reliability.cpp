@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "core/autograd.h"
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "datasets/synthetic.h"
 #include "layers/linear.h"
 #include "tests/test_util.h"

@@ -8,7 +8,7 @@
 #include <map>
 #include <sstream>
 
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "tests/child_process.h"
 #include "tests/test_util.h"
 #include "train/checkpoint.h"

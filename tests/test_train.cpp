@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "tests/browser.h"
 #include "tests/figure_checks.h"
 #include "tests/test_util.h"

@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 
 namespace zg {
 

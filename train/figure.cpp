@@ -13,7 +13,7 @@
 #include <numbers>
 #include <stdexcept>
 
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 
 namespace zg {
 

@@ -9,7 +9,7 @@
 // (data ranges, axis labels, the series drawn), so tests can check that no text is clipped or too
 // small, that geometry has equal aspect and that every axis is labelled.
 //
-// Of zoograd's own code it uses only core/serialize.h, to write its files.
+// Of zoograd's own code it uses only core/io/serialize.h, to write its files.
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -141,7 +141,7 @@ class Figure {
   std::vector<AxesRecord> axes_;
 };
 
-// Renders the figure in each format and writes dir/stem.<ext> with write_file_atomic (core/serialize.h),
+// Renders the figure in each format and writes dir/stem.<ext> with write_file_atomic (core/io/serialize.h),
 // so a path never holds a partial picture; returns the file names written.
 std::vector<std::string> save_figure(const Figure& figure, const std::string& dir, const std::string& stem,
                                      const std::vector<ImageFormat>& formats = kAllFormats);

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "core/ops.h"
-#include "core/parallel.h"
+#include "core/kernels/parallel.h"
 #include "datasets/registry.h"
 #include "layers/activation.h"
 #include "layers/batchnorm.h"

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "train/html.h"
 #include "train/plots.h"
 

@@ -26,7 +26,7 @@ std::vector<std::pair<std::string, Figure>> run_report_figures(const nlohmann::j
 void write_run_report(const std::string& dir, const nlohmann::json& config, const nlohmann::json& metrics,
                       const Confusion& confusion, const std::vector<std::string>& class_names);
 
-// write_file_atomic (core/serialize.h): synced and renamed into place; a failure names the file and
+// write_file_atomic (core/io/serialize.h): synced and renamed into place; a failure names the file and
 // the OS's reason and leaves no temporary file.
 void write_file(const std::string& path, const std::string& text);
 

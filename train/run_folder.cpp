@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "train/checkpoint.h"
 #include "train/values.h"
 

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <optional>
 
-#include "core/parallel.h"
-#include "core/serialize.h"
+#include "core/kernels/parallel.h"
+#include "core/io/serialize.h"
 #include "datasets/registry.h"
 #include "optim/schedule.h"
 #include "optim/sgd.h"

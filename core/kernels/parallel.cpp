@@ -1,6 +1,6 @@
-#include "core/parallel.h"
+#include "core/kernels/parallel.h"
 
-#include "core/blas.h"
+#include "core/kernels/blas.h"
 
 #include <algorithm>
 #include <atomic>

@@ -1,4 +1,4 @@
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

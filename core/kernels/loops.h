@@ -1,13 +1,13 @@
 #pragma once
 // Loop helpers shared by the op files (private to core/). They compute values only; recording
 // the graph is the op's business.
-#include "core/blas.h"
+#include "core/kernels/blas.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <vector>
 
-#include "core/parallel.h"
+#include "core/kernels/parallel.h"
 #include "core/tensor.h"
 
 namespace zg::kernel {
@@ -144,6 +144,32 @@ void gemm(bool ta, bool tb, std::int64_t m, std::int64_t n, std::int64_t k, cons
       blas_gemm(opa, opb, i(to - from), i(n), i(k), ta ? a + from : a + from * lda, i(lda), b, i(ldb), beta,
                 c + from * ldc, i(ldc));
   });
+}
+
+// o (shape) = p with its dims reordered: out dim i comes from p's dim order[i], stepping p by
+// step[i] elements.
+template <class T>
+void permute_copy(const T* p, T* o, const Shape& shape, const std::vector<std::int64_t>& order,
+                  const std::vector<std::int64_t>& step) {
+  // Trailing dims that keep their place move as contiguous blocks: (O, N, oh, ow) -> (N, O, oh, ow)
+  // copies runs of oh·ow elements; only the leading dims are stepped one index at a time.
+  std::size_t lead = order.size();
+  while (lead > 0 && order[lead - 1] == static_cast<std::int64_t>(lead - 1)) --lead;
+  std::int64_t block = 1, numel = 1;
+  for (std::size_t d = lead; d < order.size(); ++d) block *= shape[d];
+  for (std::int64_t s : shape) numel *= s;
+  std::vector<std::int64_t> idx(lead, 0);
+  std::int64_t off = 0;
+  for (std::int64_t i = 0; i < numel; i += block) {
+    if (block == 1) o[i] = p[off];
+    else std::copy_n(p + off, block, o + i);
+    for (std::size_t d = lead; d-- > 0;) {
+      off += step[d];
+      if (++idx[d] < shape[d]) break;
+      off -= step[d] * shape[d];
+      idx[d] = 0;
+    }
+  }
 }
 
 }  // namespace zg::kernel

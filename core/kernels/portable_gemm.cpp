@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/blas.h"
+#include "core/kernels/blas.h"
 
 namespace zg {
 
