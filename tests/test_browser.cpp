@@ -10,8 +10,8 @@
 #include "tests/browser.h"
 #include "tests/test_util.h"
 #include "core/io/serialize.h"
-#include "train/figure.h"
-#include "train/html.h"
+#include "train/plot/figure.h"
+#include "train/plot/html.h"
 
 namespace {
 

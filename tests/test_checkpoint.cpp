@@ -23,7 +23,7 @@
 #include "layers/sequential.h"
 #include "tests/log_capture.h"
 #include "tests/test_util.h"
-#include "train/checkpoint.h"
+#include "train/run/checkpoint.h"
 
 namespace {
 

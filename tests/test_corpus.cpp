@@ -17,7 +17,7 @@
 #include "datasets/idx.h"
 #include "datasets/image_folder.h"
 #include "tests/test_util.h"
-#include "train/config.h"
+#include "train/run/config.h"
 
 using namespace zg;
 namespace fs = std::filesystem;

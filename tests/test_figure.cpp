@@ -11,7 +11,7 @@
 #include "tests/figure_checks.h"
 #include "tests/test_util.h"
 #include "core/io/serialize.h"
-#include "train/figure.h"
+#include "train/plot/figure.h"
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include "datasets/synthetic.h"
 #include "layers/linear.h"
 #include "tests/test_util.h"
-#include "train/trainer.h"
+#include "train/run/trainer.h"
 
 namespace {
 
