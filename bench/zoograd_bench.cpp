@@ -12,14 +12,14 @@
 #include <nlohmann/json.hpp>
 
 #include "core/ops.h"
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "datasets/idx.h"
 #include "layers/conv2d.h"
 #include "layers/linear.h"
 #include "optim/sgd.h"
-#include "train/margins.h"
-#include "train/models.h"
-#include "train/objective.h"
+#include "train/atlas/margins.h"
+#include "train/run/models.h"
+#include "train/run/objective.h"
 
 namespace {
 
@@ -61,7 +61,7 @@ double test_accuracy(zg::Sequential& model, const zg::Dataset& test, const zg::N
 }
 
 // What a task trains: the model, its objective and its SGD settings.
-//   mlp, cnn: train/models.cpp's networks, cross-entropy, lr 0.1, momentum 0.9, batch 128.
+//   mlp, cnn: train/run/models.cpp's networks, cross-entropy, lr 0.1, momentum 0.9, batch 128.
 //   atlas: the margin atlas's network (2-D features) with its "softmax" head (a linear layer with
 //   bias, cross-entropy) or "arcface" head (a cosine head, ArcFace s = 10, m = 0.2, the margin
 //   growing over the first epoch as the atlas grows it), lr 0.05, momentum 0.9, weight decay 5e-4,

@@ -4,7 +4,7 @@
 #include <numbers>
 #include <stdexcept>
 
-#include "core/kernels.h"
+#include "core/kernels/loops.h"
 #include "core/kernels/channel.h"
 #include "core/ops.h"
 

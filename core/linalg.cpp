@@ -1,7 +1,7 @@
 // Matrix products through OpenBLAS. Transposes stay inside the GEMM flags.
 #include <stdexcept>
 
-#include "core/kernels.h"
+#include "core/kernels/loops.h"
 #include "core/ops.h"
 
 namespace zg {

@@ -5,7 +5,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "core/kernels.h"
+#include "core/kernels/loops.h"
 #include "core/ops.h"
 
 namespace zg {
@@ -124,29 +124,8 @@ Tensor permute(const Tensor& x, const Dims& order0) {
     shape[i] = x.shape()[order[i]];
     step[i] = src[order[i]];
   }
-  // Trailing dims that keep their place move as contiguous blocks: (O, N, oh, ow) -> (N, O, oh, ow)
-  // copies runs of oh·ow elements; only the leading dims are stepped one index at a time.
-  std::size_t lead = order.size();
-  while (lead > 0 && order[lead - 1] == static_cast<std::int64_t>(lead - 1)) --lead;
-  std::int64_t block = 1;
-  for (std::size_t d = lead; d < order.size(); ++d) block *= shape[d];
   Tensor out = empty(shape, x.dtype());
-  dispatch_all(x.dtype(), [&]<class T>() {
-    const T* p = x.data<T>();
-    T* o = out.data<T>();
-    std::vector<std::int64_t> idx(lead, 0);
-    std::int64_t off = 0;
-    for (std::int64_t i = 0, end = out.numel(); i < end; i += block) {
-      if (block == 1) o[i] = p[off];
-      else std::copy_n(p + off, block, o + i);
-      for (std::size_t d = lead; d-- > 0;) {
-        off += step[d];
-        if (++idx[d] < shape[d]) break;
-        off -= step[d] * shape[d];
-        idx[d] = 0;
-      }
-    }
-  });
+  dispatch_all(x.dtype(), [&]<class T>() { kernel::permute_copy(x.data<T>(), out.data<T>(), shape, order, step); });
   if (!is_floating(x.dtype())) return out;
   return record("permute", out, {x}, [inverse](const Node&, const Tensor& g) { return Grads{permute(g, inverse)}; });
 }

@@ -32,7 +32,7 @@ struct LossInput {
 // The values a number accepts: its kind and its bounds. The catalog checks every loss parameter
 // against its range before the loss runs (with_defaults), so a value from the command line, a
 // config file or loss eval never reaches a loss, a loop count or a size unchecked; the programs'
-// own flags are checked with the same type (train/values.h). Non-finite values are never accepted.
+// own flags are checked with the same type (train/run/values.h). Non-finite values are never accepted.
 struct ValueRange {
   enum class Kind { Real, Whole, Boolean };
   Kind kind = Kind::Real;

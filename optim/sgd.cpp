@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "core/autograd.h"
-#include "core/parallel.h"
+#include "core/kernels/parallel.h"
 
 namespace zg {
 

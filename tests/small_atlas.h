@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "tests/test_util.h"
-#include "train/margins.h"
-#include "train/margins_report.h"
+#include "train/atlas/margins.h"
+#include "train/atlas/margins_report.h"
 
 namespace zg_tests {
 

@@ -9,8 +9,8 @@
 #include <map>
 
 #include "tests/test_util.h"
-#include "train/margins.h"
-#include "train/margins_report.h"
+#include "train/atlas/margins.h"
+#include "train/atlas/margins_report.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include "tests/browser.h"
 #include "tests/figure_checks.h"
 #include "tests/small_atlas.h"
-#include "train/atlas_figures.h"
+#include "train/atlas/atlas_figures.h"
 
 namespace {
 

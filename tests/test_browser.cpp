@@ -9,9 +9,9 @@
 
 #include "tests/browser.h"
 #include "tests/test_util.h"
-#include "core/serialize.h"
-#include "train/figure.h"
-#include "train/html.h"
+#include "core/io/serialize.h"
+#include "train/plot/figure.h"
+#include "train/plot/html.h"
 
 namespace {
 

@@ -18,12 +18,12 @@
 #include <vector>
 
 #include "core/ops.h"
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "layers/linear.h"
 #include "layers/sequential.h"
 #include "tests/log_capture.h"
 #include "tests/test_util.h"
-#include "train/checkpoint.h"
+#include "train/run/checkpoint.h"
 
 namespace {
 

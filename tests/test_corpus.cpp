@@ -12,12 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "datasets/digits_json.h"
 #include "datasets/idx.h"
 #include "datasets/image_folder.h"
 #include "tests/test_util.h"
-#include "train/config.h"
+#include "train/run/config.h"
 
 using namespace zg;
 namespace fs = std::filesystem;

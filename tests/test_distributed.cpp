@@ -10,11 +10,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "datasets/registry.h"
 #include "tests/child_process.h"
 #include "tests/test_util.h"
-#include "train/distributed.h"
+#include "train/run/distributed.h"
 
 namespace {
 

@@ -12,9 +12,9 @@
 
 #include "tests/browser.h"
 #include "tests/test_util.h"
-#include "train/explorer.h"
-#include "train/loss_curves.h"
-#include "train/loss_tool.h"
+#include "train/loss/explorer.h"
+#include "train/loss/loss_curves.h"
+#include "train/loss/loss_tool.h"
 
 namespace {
 

@@ -10,8 +10,8 @@
 
 #include "tests/figure_checks.h"
 #include "tests/test_util.h"
-#include "core/serialize.h"
-#include "train/figure.h"
+#include "core/io/serialize.h"
+#include "train/plot/figure.h"
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include <numbers>
 
 #include "tests/test_util.h"
-#include "train/margin_geometry.h"
+#include "train/atlas/margin_geometry.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// Clean interruption (train/interrupt.h), durable files (write_file_atomic), and no false success:
+// Clean interruption (train/run/interrupt.h), durable files (write_file_atomic), and no false success:
 // SIGINT/SIGTERM stop a run between two steps with the last complete checkpoint kept, no temporary
 // file and one line on how to resume (exit 130/143); every file a run writes is synced before its
 // rename; a failed write names the file and the OS's reason; an empty test split is an error; a
@@ -14,13 +14,13 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/parallel.h"
-#include "core/serialize.h"
+#include "core/kernels/parallel.h"
+#include "core/io/serialize.h"
 #include "tests/child_process.h"
 #include "tests/test_util.h"
-#include "train/checkpoint.h"
-#include "train/interrupt.h"
-#include "train/trainer.h"
+#include "train/run/checkpoint.h"
+#include "train/run/interrupt.h"
+#include "train/run/trainer.h"
 
 namespace {
 

@@ -11,9 +11,9 @@
 #include "tests/test_util.h"
 #include "tests/browser.h"
 #include "tests/figure_checks.h"
-#include "train/loss_curves.h"
-#include "train/loss_figures.h"
-#include "train/loss_plot.h"
+#include "train/loss/loss_curves.h"
+#include "train/loss/loss_figures.h"
+#include "train/loss/loss_plot.h"
 
 namespace {
 

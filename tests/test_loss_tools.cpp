@@ -13,9 +13,9 @@
 #include "core/ops.h"
 #include "losses/classification.h"
 #include "tests/test_util.h"
-#include "train/loss_curve.h"
-#include "train/loss_facts.h"
-#include "train/loss_tool.h"
+#include "train/loss/loss_curve.h"
+#include "train/loss/loss_facts.h"
+#include "train/loss/loss_tool.h"
 
 namespace {
 

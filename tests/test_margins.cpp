@@ -15,10 +15,10 @@
 #include "tests/figure_checks.h"
 #include "tests/small_atlas.h"
 #include "tests/test_util.h"
-#include "train/atlas_figures.h"
-#include "train/margins.h"
-#include "train/margin_regions.h"
-#include "train/margins_report.h"
+#include "train/atlas/atlas_figures.h"
+#include "train/atlas/margins.h"
+#include "train/atlas/margin_regions.h"
+#include "train/atlas/margins_report.h"
 
 namespace {
 

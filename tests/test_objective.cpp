@@ -13,9 +13,9 @@
 #include "losses/classification.h"
 #include "losses/hinge.h"
 #include "tests/test_util.h"
-#include "train/models.h"
-#include "train/objective.h"
-#include "train/trainer.h"
+#include "train/run/models.h"
+#include "train/run/objective.h"
+#include "train/run/trainer.h"
 
 namespace {
 

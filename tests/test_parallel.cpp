@@ -9,7 +9,7 @@
 
 #include "core/generator.h"
 #include "core/ops.h"
-#include "core/parallel.h"
+#include "core/kernels/parallel.h"
 
 using namespace zg;
 

@@ -6,7 +6,7 @@
 
 #include "tests/figure_checks.h"
 #include "tests/test_util.h"
-#include "train/plots.h"
+#include "train/plot/plots.h"
 
 namespace {
 

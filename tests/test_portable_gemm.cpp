@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "core/blas.h"
+#include "core/kernels/blas.h"
 #include "core/generator.h"
 
 namespace {

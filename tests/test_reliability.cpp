@@ -10,11 +10,11 @@
 #include <sstream>
 
 #include "core/autograd.h"
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "datasets/synthetic.h"
 #include "layers/linear.h"
 #include "tests/test_util.h"
-#include "train/trainer.h"
+#include "train/run/trainer.h"
 
 namespace {
 

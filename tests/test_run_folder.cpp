@@ -1,4 +1,4 @@
-// Run folders that cannot be mixed up (train/run_folder.h): a folder records which run it is,
+// Run folders that cannot be mixed up (train/run/run_folder.h): a folder records which run it is,
 // `train` refuses a folder holding another run or anything else, a lock keeps a second process
 // out, and --resume refuses flags that contradict the saved run and says which ones it applies.
 #include <gtest/gtest.h>
@@ -8,13 +8,13 @@
 #include <map>
 #include <sstream>
 
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "tests/child_process.h"
 #include "tests/test_util.h"
-#include "train/checkpoint.h"
-#include "train/run_folder.h"
-#include "train/trainer.h"
-#include "train/values.h"
+#include "train/run/checkpoint.h"
+#include "train/run/run_folder.h"
+#include "train/run/trainer.h"
+#include "train/run/values.h"
 
 namespace {
 

@@ -10,12 +10,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/serialize.h"
+#include "core/io/serialize.h"
 #include "tests/browser.h"
 #include "tests/figure_checks.h"
 #include "tests/test_util.h"
-#include "train/loss_tool.h"
-#include "train/trainer.h"
+#include "train/loss/loss_tool.h"
+#include "train/run/trainer.h"
 
 namespace {
 

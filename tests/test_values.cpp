@@ -1,4 +1,4 @@
-// The one door for values (train/values.h, ValueRange in losses/catalog.h): every kind refuses
+// The one door for values (train/run/values.h, ValueRange in losses/catalog.h): every kind refuses
 // non-finite, fractional-where-whole and out-of-range values naming the source, the value and the
 // range; flags and config keys agree; every catalog parameter is checked; sizes are checked in the
 // core before anything is allocated; no loop's trip count follows an unchecked parameter.
@@ -16,10 +16,10 @@
 #include "losses/catalog.h"
 #include "tests/child_process.h"
 #include "tests/test_util.h"
-#include "train/config.h"
-#include "train/loss_tool.h"
-#include "train/models.h"
-#include "train/values.h"
+#include "train/run/config.h"
+#include "train/loss/loss_tool.h"
+#include "train/run/models.h"
+#include "train/run/values.h"
 
 namespace {
 

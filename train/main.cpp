@@ -14,26 +14,26 @@
 #include <new>
 
 #include "datasets/registry.h"
-#include "train/data_parallel.h"
-#include "train/demo.h"
-#include "train/distributed.h"
-#include "train/interrupt.h"
-#include "train/loss_curve.h"
-#include "train/loss_facts.h"
-#include "train/explorer.h"
-#include "train/loss_plot.h"
-#include "train/margins.h"
-#include "train/margins_report.h"
-#include "train/progress.h"
-#include "train/loss_tool.h"
-#include "train/objective.h"
-#include "train/report.h"
-#include "train/trainer.h"
-#include "train/values.h"
+#include "train/run/data_parallel.h"
+#include "train/run/demo.h"
+#include "train/run/distributed.h"
+#include "train/run/interrupt.h"
+#include "train/loss/loss_curve.h"
+#include "train/loss/loss_facts.h"
+#include "train/loss/explorer.h"
+#include "train/loss/loss_plot.h"
+#include "train/atlas/margins.h"
+#include "train/atlas/margins_report.h"
+#include "train/run/progress.h"
+#include "train/loss/loss_tool.h"
+#include "train/run/objective.h"
+#include "train/plot/report.h"
+#include "train/run/trainer.h"
+#include "train/run/values.h"
 
 namespace {
 
-// Flags read as text and converted through the door (train/values.h) once parsing is done, so a
+// Flags read as text and converted through the door (train/run/values.h) once parsing is done, so a
 // bad value is refused naming the flag, the value and the accepted range.
 class DoorFlags {
  public:

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "core/kernels/simd.h"
-#include "core/parallel.h"
+#include "core/kernels/parallel.h"
 
 namespace zg::kernel {
 

@@ -7,7 +7,7 @@
 
 #include "core/kernels/conv_lanes.h"
 #include "core/kernels/simd.h"
-#include "core/parallel.h"
+#include "core/kernels/parallel.h"
 
 namespace zg::kernel {
 

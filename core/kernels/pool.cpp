@@ -1,6 +1,7 @@
 #include "core/kernels/pool.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <utility>
 
@@ -82,5 +83,107 @@ void max_pool_2x2(const T* x, std::int64_t h, std::int64_t w, std::int64_t p0, s
 template void max_pool_2x2(const float*, std::int64_t, std::int64_t, std::int64_t, std::int64_t, float*, std::int64_t*);
 template void max_pool_2x2(const double*, std::int64_t, std::int64_t, std::int64_t, std::int64_t, double*,
                            std::int64_t*);
+
+namespace {
+// A later window element wins when it is larger, or NaN over a non-NaN; ties keep the first.
+// Non-short-circuit operators, so that callers' selects on it stay branch-free.
+template <class T>
+bool beats(T v, T best) {
+  return (v > best) | (std::isnan(v) & !std::isnan(best));
+}
+
+// One output row of an unpadded max-pool, every window inside the image: out[x] and idx[x] (its
+// flat position in the plane) for window rows top..top+kh. Each window is scanned in registers with
+// selects, no branches; KH and KW fix the window at compile time (2x2, the common case, is three
+// unrolled compares per output) or are 0 to take kh and kw.
+template <class T, std::int64_t KH, std::int64_t KW>
+void pool_max_row(const T* __restrict img, std::int64_t top, std::int64_t w, std::int64_t ow, std::int64_t sw,
+                  std::int64_t kh, std::int64_t kw, T* __restrict out, std::int64_t* __restrict idx) {
+  if constexpr (KH != 0) kh = KH;
+  if constexpr (KW != 0) kw = KW;
+  for (std::int64_t x = 0; x < ow; ++x) {
+    std::int64_t b = top * w + x * sw;
+    T bv = img[b];
+    for (std::int64_t i = 0; i < kh; ++i)
+      for (std::int64_t j = i == 0 ? 1 : 0; j < kw; ++j) {
+        const std::int64_t e = (top + i) * w + x * sw + j;
+        const T v = img[e];
+        // The position by a mask and the value read back from it: GCC turns selects on the
+        // comparison into branches on the data, which cost twice the time.
+        const std::int64_t mask = -static_cast<std::int64_t>(beats(v, bv));
+        b = (e & mask) | (b & ~mask);
+        bv = img[b];
+      }
+    out[x] = bv;
+    idx[x] = b;
+  }
+}
+}  // namespace
+
+// idx[plane, y, x] = the flat (iy·w + ix) position of the maximum of window (y, x), out its value.
+// idx_row_step is ow to keep every row's positions, 0 to reuse one row's worth.
+template <class T>
+void pool_max(const Geometry g, const T* p, std::int64_t* idx0, std::int64_t idx_row_step, T* out,
+              std::int64_t plane0, std::int64_t plane1) {
+  // Without kept positions each part of the planes needs its own row of scratch positions.
+  std::int64_t* idx = idx0 + (idx_row_step == 0 ? plane0 * g.ow : 0);
+  for (std::int64_t plane = plane0; plane < plane1; ++plane) {
+    const T* img = p + plane * g.h * g.w;
+    for (std::int64_t y = 0; y < g.oh; ++y) {
+      std::int64_t* best = idx + (plane * g.oh + y) * idx_row_step;
+      T* best_v = out + (plane * g.oh + y) * g.ow;
+      if (g.ph == 0 && g.pw == 0) {
+        if (g.kh == 2 && g.kw == 2)
+          pool_max_row<T, 2, 2>(img, y * g.sh, g.w, g.ow, g.sw, 2, 2, best_v, best);
+        else
+          pool_max_row<T, 0, 0>(img, y * g.sh, g.w, g.ow, g.sw, g.kh, g.kw, best_v, best);
+        continue;
+      }
+      for (std::int64_t xx = 0; xx < g.ow; ++xx) {
+        // The window clipped to the image once, rather than a bounds check per element.
+        std::int64_t iy = y * g.sh - g.ph, ix = xx * g.sw - g.pw;
+        std::int64_t i0 = std::max<std::int64_t>(0, -iy), i1 = std::min(g.kh, g.h - iy);
+        std::int64_t j0 = std::max<std::int64_t>(0, -ix), j1 = std::min(g.kw, g.w - ix);
+        std::int64_t b = (iy + i0) * g.w + ix + j0;
+        T bv = img[b];
+        for (std::int64_t i = i0; i < i1; ++i)
+          for (std::int64_t j = j0; j < j1; ++j) {
+            const std::int64_t e = (iy + i) * g.w + ix + j;
+            const bool take = beats(img[e], bv);
+            b = take ? e : b;
+            bv = take ? img[e] : bv;
+          }
+        best[xx] = b;
+        best_v[xx] = bv;
+      }
+    }
+  }
+}
+
+// out = mean over each window (zero padding counted), or its adjoint when backward.
+template <class T>
+void avg_pool(const Geometry& g, const T* in, T* out, bool backward) {
+  const T scale = T(1) / static_cast<T>(g.kh * g.kw);
+  for (std::int64_t plane = 0; plane < g.n * g.c; ++plane)
+    for (std::int64_t y = 0; y < g.oh; ++y)
+      for (std::int64_t x = 0; x < g.ow; ++x) {
+        std::int64_t o = plane * g.oh * g.ow + y * g.ow + x;
+        T acc = 0;
+        for (std::int64_t i = 0; i < g.kh; ++i)
+          for (std::int64_t j = 0; j < g.kw; ++j) {
+            std::int64_t iy = y * g.sh - g.ph + i, ix = x * g.sw - g.pw + j;
+            if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+            std::int64_t e = plane * g.h * g.w + iy * g.w + ix;
+            if (backward) out[e] += in[o] * scale;
+            else acc += in[e];
+          }
+        if (!backward) out[o] = acc * scale;
+      }
+}
+
+template void pool_max(const Geometry, const float*, std::int64_t*, std::int64_t, float*, std::int64_t, std::int64_t);
+template void pool_max(const Geometry, const double*, std::int64_t*, std::int64_t, double*, std::int64_t, std::int64_t);
+template void avg_pool(const Geometry&, const float*, float*, bool);
+template void avg_pool(const Geometry&, const double*, double*, bool);
 
 }  // namespace zg::kernel

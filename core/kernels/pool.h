@@ -1,7 +1,10 @@
 #pragma once
-// Max-pooling with 2x2 windows, stride 2 and no padding (the common case), vectorized over the
-// windows of a row pair. Values only; core/conv.cpp's max_pool2d takes it where it applies.
+// The pooling loops behind core/pool.cpp (values only): max-pooling with 2x2 windows, stride 2 and
+// no padding (the common case), vectorized over the windows of a row pair; any other max-pool
+// window; average pooling and its adjoint.
 #include <cstdint>
+
+#include "core/kernels/geometry.h"
 
 namespace zg::kernel {
 
@@ -11,5 +14,16 @@ namespace zg::kernel {
 template <class T>
 void max_pool_2x2(const T* x, std::int64_t h, std::int64_t w, std::int64_t p0, std::int64_t p1, T* out,
                   std::int64_t* idx);
+
+// idx[plane, y, x] = the flat (iy·w + ix) position of the maximum of window (y, x) of planes
+// [plane0, plane1), out its value. idx_row_step is ow to keep every row's positions, 0 to reuse one
+// row's worth per plane.
+template <class T>
+void pool_max(const Geometry g, const T* p, std::int64_t* idx0, std::int64_t idx_row_step, T* out,
+              std::int64_t plane0, std::int64_t plane1);
+
+// out = mean over each window (zero padding counted), or its adjoint when backward.
+template <class T>
+void avg_pool(const Geometry& g, const T* in, T* out, bool backward);
 
 }  // namespace zg::kernel

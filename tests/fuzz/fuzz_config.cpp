@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <exception>
 
-#include "train/config.h"
+#include "train/run/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

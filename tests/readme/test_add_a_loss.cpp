@@ -10,7 +10,7 @@
 #include "losses/catalog.h"
 #include "losses/classification.h"
 #include "optim/sgd.h"
-#include "train/objective.h"
+#include "train/run/objective.h"
 
 namespace zg {
 #include "poly1_declaration.inc"

@@ -25,8 +25,8 @@
 
 #include "core/generator.h"
 #include "losses/catalog.h"
-#include "train/loss_curves.h"
-#include "train/loss_tool.h"
+#include "train/loss/loss_curves.h"
+#include "train/loss/loss_tool.h"
 
 namespace {
 

@@ -1,0 +1,25 @@
+#pragma once
+// The models `zoograd train` can build.
+#include <memory>
+
+#include "core/generator.h"
+#include "layers/sequential.h"
+#include "train/run/config.h"
+
+namespace zg {
+
+// mlp: Flatten, then Linear + ReLU per hidden width, then Linear to the classes.
+// cnn (LeNet-style): conv 5x5 C→16, ReLU, max-pool 2, conv 5x5 16→32, ReLU, max-pool 2, Flatten,
+// Linear to the classes (512 inputs for 28x28 images). Images only.
+// For an angular loss the last Linear outputs config.embedding_dim features instead, followed by
+// the loss's head (Objective::make_head), whose outputs are the class scores.
+std::shared_ptr<Sequential> build_model(const TrainConfig& config, const Shape& sample_shape, std::int64_t classes,
+                                    Generator& gen);
+
+// Whether the model build_model would make, trained on batches of `batch` samples, fits in this
+// machine's memory: its parameters four times over (weights, gradients, momentum, a checkpoint's
+// copy) and, roughly, a batch's activations and their gradients. Checked before anything is
+// allocated; throws UsageError naming the flags to lower and both sizes.
+void check_model_fits(const TrainConfig& config, const Shape& sample_shape, std::int64_t classes, std::int64_t batch);
+
+}  // namespace zg
