@@ -98,7 +98,8 @@ def build(name, head="softmax"):
             layers += [nn.Conv2d(channels, out, kernel, padding=kernel // 2, bias=False), nn.BatchNorm2d(out), nn.PReLU(),
                        nn.MaxPool2d(2)]
             channels = out
-        layers += [nn.Flatten(), nn.Linear(32 * 3 * 3, 2), nn.BatchNorm1d(2)]
+        layers += [nn.Flatten(), nn.Linear(32 * 3 * 3, 64, bias=False), nn.BatchNorm1d(64), nn.PReLU(), nn.Linear(64, 2),
+                   nn.BatchNorm1d(2)]
         layers.append(ArcFaceHead(2, 10) if head == "arcface" else nn.Linear(2, 10))
         return nn.Sequential(*layers)
     if name == "mlp":

@@ -157,7 +157,7 @@ int run_command(int argc, char** argv) {
   zg::MarginsOptions margins;
   CLI::App* margins_cmd = app.add_subcommand(
       "margins", "train one network under each margin loss and draw the decision-boundary atlas (index.html)");
-  margins_cmd->add_option("--data", margins.data, "mnist-digits | fashion-mnist | idx:... | folder:PATH (28x28-like images)")
+  margins_cmd->add_option("--data", margins.data, "mnist | mnist-digits | fashion-mnist | idx:... | folder:PATH (28x28-like images)")
       ->capture_default_str();
   std::string panel_names;
   for (const zg::MarginPanel& p : zg::margin_panels()) panel_names += (panel_names.empty() ? "" : ",") + p.name;
@@ -166,7 +166,7 @@ int run_command(int argc, char** argv) {
   margins_cmd->add_option("--set", margins.set, "a panel's loss parameter, PANEL.key=value (repeatable)");
   door.add(margins_cmd, "--dim", "feature dimension, 2 or 3", text(margins.dim),
            [&](auto& f, auto& t) { margins.dim = zg::whole_in(f, t, zg::ValueRange::whole(2, 3)); });
-  door.add(margins_cmd, "--epochs", "epochs per loss (default 6; 30 with --full)", "",
+  door.add(margins_cmd, "--epochs", "epochs per loss (default 6; 20 with --full, 2 with --quick)", "",
            [&](auto& f, auto& t) { margins.epochs = zg::whole_in(f, t, zg::kEpochRange); });
   margins_cmd->add_flag("--full", margins.full, "longer, sharper runs");
   margins_cmd->add_flag("--quick", margins.quick, "the live-lecture preset: softmax, SphereFace, CosFace and ArcFace only")

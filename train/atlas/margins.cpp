@@ -8,6 +8,7 @@
 #include <cmath>
 #include <exception>
 #include <numbers>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -37,27 +38,45 @@ const std::vector<MarginPanel>& margin_panels() {
   // cos 0 - m > cos 36°, i.e. m < 0.19 even for a feature right on its weight; ArcFace's θ + m
   // must stay below the 18° to the boundary, m < 0.31 rad. The scale s = 10 lets the loss reach
   // a 99% probability (NormFace's bound asks s ≥ 6.1 for C = 10) without the steep gradients of
-  // s = 30–64, which are meant for hundreds of dimensions.
+  // s = 30–64, which are meant for hundreds of dimensions. With a margin the target's lead over a
+  // neighbour 36° away is only s·(1 - m - cos 36°) for CosFace at best: s = 16 rather than 10 raised
+  // MNIST test accuracy (4 epochs, seeds 0 and 1) from 0.968/0.960 to 0.970/0.975 (CosFace) and
+  // 0.961/0.964 to 0.980/0.963 (ArcFace); s = 24 was worse (NormFace 0.55 on seed 0).
   static const std::vector<MarginPanel> panels = [] {
     LambdaSchedule lsoftmax_anneal;  // SphereFace's schedule, also for L-Softmax
     std::vector<MarginPanel> p = {
         {"softmax", "softmax with bias", "cross_entropy", {}, std::nullopt},
         {"modified-softmax", "modified softmax (|W| = 1, no bias)", "modified_softmax_loss", {}, std::nullopt},
-        {"normface", "NormFace s=10", "normface_loss", {{"s", 10}}, std::nullopt},
+        {"normface", "NormFace s=16", "normface_loss", {{"s", 16}}, std::nullopt},
     };
     for (int m = 1; m <= 4; ++m)
       p.push_back({"lsoftmax-m" + std::to_string(m), "L-Softmax m=" + std::to_string(m), "lsoftmax_loss",
                    {{"m", m}},
                    lsoftmax_anneal});
     p.push_back({"sphereface", "A-Softmax (SphereFace) m=4", "sphereface_loss", {{"m", 4}}, std::nullopt});
-    p.push_back({"cosface", "CosFace s=10 m=0.1", "cosface_loss", {{"s", 10}, {"m", 0.1}}, std::nullopt});
-    p.push_back({"arcface", "ArcFace s=10 m=0.2", "arcface_loss", {{"s", 10}, {"m", 0.2}}, std::nullopt});
-    p.push_back({"combined", "combined s=10 (1, 0.1, 0.05)", "combined_margin_loss",
-                 {{"s", 10}, {"m1", 1}, {"m2", 0.1}, {"m3", 0.05}}, std::nullopt});
+    p.push_back({"cosface", "CosFace s=16 m=0.1", "cosface_loss", {{"s", 16}, {"m", 0.1}}, std::nullopt});
+    p.push_back({"arcface", "ArcFace s=16 m=0.2", "arcface_loss", {{"s", 16}, {"m", 0.2}}, std::nullopt});
+    p.push_back({"combined", "combined s=16 m1=1 m2=0.1 m3=0.05", "combined_margin_loss",
+                 {{"s", 16}, {"m1", 1}, {"m2", 0.1}, {"m3", 0.05}}, std::nullopt});
     return p;
   }();
   return panels;
 }
+
+namespace {
+// The title's key=value words with the panel's own values, so that a --set shows in the pictures.
+std::string titled(const MarginPanel& p) {
+  std::istringstream words(p.title);
+  std::string title;
+  for (std::string word; words >> word;) {
+    const std::size_t eq = word.find('=');
+    if (eq != std::string::npos && p.params.contains(word.substr(0, eq)))
+      word = word.substr(0, eq + 1) + number_text(p.params.at(word.substr(0, eq)));
+    title += (title.empty() ? "" : " ") + word;
+  }
+  return title;
+}
+}  // namespace
 
 std::int64_t MarginsOptions::jobs_to_run() const {
   return jobs > 0 ? jobs : std::max<std::int64_t>(1, std::thread::hardware_concurrency());
@@ -89,7 +108,10 @@ std::vector<MarginPanel> MarginsOptions::resolved_panels() const {
                                   (names.empty() ? known : quick ? "the --quick panels" : "the chosen --losses"));
     for (const auto& [key, value] : loss_settings("--set " + it->name, {kv.substr(dot + 1)})) it->params[key] = value;
   }
-  for (const MarginPanel& p : chosen) Objective{p.loss, p.params, p.anneal};  // throws on a bad setting
+  for (MarginPanel& p : chosen) {
+    Objective{p.loss, p.params, p.anneal};  // throws on a bad setting
+    p.title = titled(p);
+  }
   // The ranges of the command line's flags (train/run/values.h), for callers of the library too.
   check_value("--epochs", static_cast<double>(epochs_to_run()), kEpochRange);
   check_value("--batch-size", static_cast<double>(batch_size), kSizeRange);
@@ -117,7 +139,13 @@ std::shared_ptr<Sequential> margins_backbone(const Shape& sample, std::int64_t d
     channels = out, h /= 2, w /= 2;
   }
   net->push_back(std::make_shared<Flatten>());
-  net->push_back(std::make_shared<Linear>(channels * h * w, dim, true, gen));
+  net->push_back(std::make_shared<Linear>(channels * h * w, 64, false, gen));
+  net->push_back(std::make_shared<BatchNorm1d>(64));
+  net->push_back(std::make_shared<PReLU>());
+  net->push_back(std::make_shared<Linear>(64, dim, true, gen));
+  // A hidden layer of 64 before the 2-D one: on MNIST (4 epochs, seeds 0 and 1) it raised test
+  // accuracy from 0.970 to 0.986 (softmax), 0.962-0.970 to 0.988-0.990 (SphereFace), 0.92-0.94 to
+  // 0.96-0.97 (CosFace) and 0.91-0.94 to 0.96 (ArcFace), for 2% more arithmetic.
   // ArcFace's embedding block ends the same way (BN-FC-BN). A normalized head hands a feature its
   // gradient divided by the feature's norm; centred features of a set scale start spread around
   // the origin, with no norm to inflate. 4 epochs, test accuracy: NormFace 0.71 → 0.81, ArcFace
@@ -246,12 +274,13 @@ PanelResult train_panel(const MarginPanel& chosen, const MarginsOptions& o, cons
     model->push_back(std::make_shared<Linear>(o.dim, classes, true, gen));
   SGD optimizer(model->parameters(), {.lr = o.lr, .momentum = 0.9, .weight_decay = o.weight_decay});
   const auto total = static_cast<double>(total_steps);
-  // Per step: a linear warm-up over the first epoch, then cosine decay to zero. At the full rate
+  // Per step: a linear warm-up over the first epoch (at most a quarter of the run, so that a
+  // one-epoch run still decays), then cosine decay to zero. At the full rate
   // from the start, a normalized head (which divides a feature's gradient by its norm, near 0.6
   // at first) swings the features around and inflates their norms, after which their angles hardly
   // move. Measured before the feature BatchNorm, 4 epochs: NormFace 0.55 → 0.75, CosFace 0.64 →
   // 0.78, softmax 0.91 → 0.92.
-  const auto warmup = static_cast<double>(steps_per_epoch);
+  const auto warmup = static_cast<double>(std::min(steps_per_epoch, std::max<std::int64_t>(1, total_steps / 4)));
   auto lr_at_step = [&](std::int64_t step_now) {
     auto t = static_cast<double>(step_now);
     if (t < warmup) return o.lr * (t + 1) / warmup;
