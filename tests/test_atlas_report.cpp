@@ -48,7 +48,7 @@ TEST(AtlasReport, EveryFigureIsReadable) {
   EXPECT_EQ(circles.axes()[0].x1 - circles.axes()[0].x0, circles.axes()[1].x1 - circles.axes()[1].x0);
   char accuracy[16];
   std::snprintf(accuracy, sizeof accuracy, "%.4f", r.panels[1].test_accuracy);
-  EXPECT_EQ(circles.axes()[1].title, std::string("CosFace s=10 m=0.1: test accuracy ") + accuracy);
+  EXPECT_EQ(circles.axes()[1].title, std::string("CosFace s=16 m=0.1: test accuracy ") + accuracy);
   // Training changed the picture: the first frame and the final figure differ.
   const std::string out = flat.options.out;
   EXPECT_NE(read_file(fs::path(out) / "frame_circles_00.png"), read_file(fs::path(out) / "circles.png"));

@@ -45,6 +45,8 @@ TEST(Margins, SettingsAreCheckedBeforeAnythingRuns) {
   ASSERT_EQ(panels.size(), 2u);
   EXPECT_EQ(panels[0].params.at("m"), 0.15);
   EXPECT_EQ(panels[1].params.at("m"), 0.2);
+  EXPECT_EQ(panels[0].title, "CosFace s=16 m=0.15");  // the pictures show the value set
+  EXPECT_EQ(panels[1].title, "ArcFace s=16 m=0.2");
 
   o.set = {"softmax.m=1"};
   EXPECT_CONTAINS(error_of([&] { o.resolved_panels(); }), "no panel \"softmax\" among the chosen --losses");

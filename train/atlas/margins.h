@@ -19,7 +19,7 @@ namespace zg {
 // One panel of the atlas: a catalog loss with its settings for low-dimensional features.
 struct MarginPanel {
   std::string name;   // for --losses and --set, e.g. "cosface"
-  std::string title;  // e.g. "CosFace s=10 m=0.1"
+  std::string title;  // e.g. "CosFace s=16 m=0.1"; its key=value words follow --set
   std::string loss;   // catalog name
   LossParams params;
   std::optional<LambdaSchedule> anneal;  // L-Softmax's λ annealing
