@@ -29,6 +29,7 @@ struct SmallAtlas {
     options.dim = dim;
     options.epochs = 10;
     options.batch_size = 32;
+    options.lr = 0.1;  // 100 steps: with the atlas's hidden layer, 0.05 left CosFace at 0.67
     options.threads = 1;
     options.quiet = true;
     options.out = dir / "atlas";
