@@ -163,9 +163,10 @@ class Programs(unittest.TestCase):
         header = json.loads(raw[8:8 + size])
         header.pop("__metadata__", None)
         shapes = [header[n]["shape"] for n in sorted(header, key=lambda n: header[n]["data_offsets"][0])]
-        # conv, BatchNorm2d (weight, bias), PReLU three times; linear, BatchNorm1d; the cosine head; the order.
+        # conv, BatchNorm2d (weight, bias), PReLU three times; linear, BatchNorm1d, PReLU; linear, BatchNorm1d;
+        # the cosine head; the order.
         self.assertEqual(shapes, [[8, 1, 5, 5], [8], [8], [1], [16, 8, 5, 5], [16], [16], [1], [32, 16, 3, 3], [32], [32],
-                                  [1], [2, 288], [2], [2], [2], [10, 2], [1, 60000]])
+                                  [1], [64, 288], [64], [64], [1], [2, 64], [2], [2], [2], [10, 2], [1, 60000]])
 
     def test_zoograd_bench_init_needs_a_file(self):
         run = subprocess.run([os.path.join(BUILD, "zoograd_bench"), "init"], capture_output=True, text=True)
