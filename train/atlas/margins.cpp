@@ -36,7 +36,7 @@ namespace zg {
 const std::vector<MarginPanel>& margin_panels() {
   // 10 classes share the circle, 36° apart: a margin must fit inside that. CosFace needs
   // cos 0 - m > cos 36°, i.e. m < 0.19 even for a feature right on its weight; ArcFace's θ + m
-  // must stay below the 18° to the boundary, m < 0.31 rad. The scale s = 10 lets the loss reach
+  // must stay below the 18° to the boundary, m < 0.31 rad. A scale of 10–16 lets the loss reach
   // a 99% probability (NormFace's bound asks s ≥ 6.1 for C = 10) without the steep gradients of
   // s = 30–64, which are meant for hundreds of dimensions. With a margin the target's lead over a
   // neighbour 36° away is only s·(1 - m - cos 36°) for CosFace at best: s = 16 rather than 10 raised

@@ -63,8 +63,9 @@ struct MarginsOptions {
   std::int64_t snapshots = 10;
   std::int64_t snapshot_samples = 1000;
 
-  // Six epochs of MNIST fit all eleven panels in five minutes on two cores, two fit --quick's four
-  // panels in 45 seconds, and --full's twenty three seeds of every panel in an hour.
+  // Sized by CPU time (about 40 s per panel and seed for six epochs of MNIST): six epochs for all
+  // eleven panels within five minutes on two cores, two for --quick's four panels within 45 s,
+  // twenty for three seeds of every panel (--full --seeds 3) within an hour.
   std::int64_t epochs_to_run() const { return epochs != 0 ? epochs : full ? 20 : quick ? 2 : 6; }
   std::int64_t jobs_to_run() const;
   // The panels to run with --set applied; throws std::invalid_argument naming a bad value.
