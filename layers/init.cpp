@@ -1,9 +1,9 @@
-#include "layers/init.h"
+#include "zoograd/layers/init.h"
 
 #include <cmath>
 #include <stdexcept>
 
-#include "core/ops.h"
+#include "zoograd/core/ops.h"
 
 namespace zg {
 

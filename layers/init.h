@@ -1,8 +1,8 @@
 #pragma once
 // Parameter initialisers (PyTorch's nn.init formulas), each drawing from an explicit generator.
 // fan_in = shape[1]·receptive field, fan_out = shape[0]·receptive field, receptive field = Π shape[2:].
-#include "core/generator.h"
-#include "core/tensor.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/core/tensor.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "losses/catalog.h"
+#include "zoograd/losses/catalog.h"
 
 #include <cmath>
 #include <cstdio>

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "core/generator.h"
-#include "core/tensor.h"
-#include "losses/reduction.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/core/tensor.h"
+#include "zoograd/losses/reduction.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "losses/classification.h"
+#include "zoograd/losses/classification.h"
 
 #include <limits>
 #include <optional>
@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "losses/catalog.h"
-#include "losses/checks.h"
-#include "losses/exact_softmax.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/losses/checks.h"
+#include "zoograd/losses/exact_softmax.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "losses/metric.h"
+#include "zoograd/losses/metric.h"
 
 #include <cmath>
 #include <cstdint>
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "losses/catalog.h"
-#include "losses/classification.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/losses/classification.h"
 
 namespace zg {
 

@@ -8,9 +8,9 @@
 #include <fstream>
 #include <map>
 
-#include "tests/test_util.h"
-#include "train/atlas/margins.h"
-#include "train/atlas/margins_report.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/train/atlas/margins.h"
+#include "zoograd/train/atlas/margins_report.h"
 
 namespace {
 

@@ -12,17 +12,17 @@
 #include <set>
 #include <sstream>
 
-#include "core/gradcheck.h"
-#include "core/ops.h"
-#include "layers/activation.h"
-#include "layers/batchnorm.h"
-#include "layers/conv2d.h"
-#include "layers/cosine_linear.h"
-#include "layers/dropout.h"
-#include "layers/flatten.h"
-#include "layers/linear.h"
-#include "layers/pooling.h"
-#include "layers/sequential.h"
+#include "zoograd/core/gradcheck.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/layers/activation.h"
+#include "zoograd/layers/batchnorm.h"
+#include "zoograd/layers/conv2d.h"
+#include "zoograd/layers/cosine_linear.h"
+#include "zoograd/layers/dropout.h"
+#include "zoograd/layers/flatten.h"
+#include "zoograd/layers/linear.h"
+#include "zoograd/layers/pooling.h"
+#include "zoograd/layers/sequential.h"
 
 namespace {
 

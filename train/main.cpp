@@ -13,21 +13,21 @@
 #include <map>
 #include <new>
 
-#include "datasets/registry.h"
-#include "train/run/demo.h"
-#include "train/run/interrupt.h"
-#include "train/loss/loss_curve.h"
-#include "train/loss/loss_facts.h"
-#include "train/loss/explorer.h"
-#include "train/loss/loss_plot.h"
-#include "train/atlas/margins.h"
-#include "train/atlas/margins_report.h"
-#include "train/run/progress.h"
-#include "train/loss/loss_tool.h"
-#include "train/run/objective.h"
-#include "train/plot/report.h"
-#include "train/run/trainer.h"
-#include "train/run/values.h"
+#include "zoograd/datasets/registry.h"
+#include "zoograd/train/run/demo.h"
+#include "zoograd/train/run/interrupt.h"
+#include "zoograd/train/loss/loss_curve.h"
+#include "zoograd/train/loss/loss_facts.h"
+#include "zoograd/train/loss/explorer.h"
+#include "zoograd/train/loss/loss_plot.h"
+#include "zoograd/train/atlas/margins.h"
+#include "zoograd/train/atlas/margins_report.h"
+#include "zoograd/train/run/progress.h"
+#include "zoograd/train/loss/loss_tool.h"
+#include "zoograd/train/run/objective.h"
+#include "zoograd/train/plot/report.h"
+#include "zoograd/train/run/trainer.h"
+#include "zoograd/train/run/values.h"
 
 namespace {
 
