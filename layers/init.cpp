@@ -29,21 +29,4 @@ Tensor kaiming_uniform(const Shape& shape, Generator& gen, double a, DType dtype
   return uniform(shape, -bound, bound, gen, dtype);
 }
 
-Tensor kaiming_normal(const Shape& shape, Generator& gen, double a, DType dtype) {
-  NoGradGuard no_grad;
-  return randn(shape, dtype, gen) * (std::sqrt(2.0 / (1.0 + a * a)) / std::sqrt(fans(shape).first));
-}
-
-Tensor xavier_uniform(const Shape& shape, Generator& gen, double gain, DType dtype) {
-  auto [in, out] = fans(shape);
-  double bound = gain * std::sqrt(6.0 / (in + out));
-  return uniform(shape, -bound, bound, gen, dtype);
-}
-
-Tensor xavier_normal(const Shape& shape, Generator& gen, double gain, DType dtype) {
-  auto [in, out] = fans(shape);
-  NoGradGuard no_grad;
-  return randn(shape, dtype, gen) * (gain * std::sqrt(2.0 / (in + out)));
-}
-
 }  // namespace zg
