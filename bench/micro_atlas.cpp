@@ -3,11 +3,11 @@
 //   build/release/bench/micro_ops --benchmark_filter=Atlas
 #include <benchmark/benchmark.h>
 
-#include "core/generator.h"
-#include "core/ops.h"
-#include "layers/activation.h"
-#include "layers/batchnorm.h"
-#include "losses/angular.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/layers/activation.h"
+#include "zoograd/layers/batchnorm.h"
+#include "zoograd/losses/angular.h"
 
 namespace {
 

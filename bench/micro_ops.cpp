@@ -3,10 +3,10 @@
 //   build/release/bench/micro_ops --benchmark_filter=conv
 #include <benchmark/benchmark.h>
 
-#include "core/generator.h"
-#include "core/ops.h"
-#include "losses/classification.h"
-#include "optim/sgd.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/classification.h"
+#include "zoograd/optim/sgd.h"
 
 namespace {
 

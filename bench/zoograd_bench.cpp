@@ -11,15 +11,15 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "core/ops.h"
-#include "core/io/serialize.h"
-#include "datasets/idx.h"
-#include "layers/conv2d.h"
-#include "layers/linear.h"
-#include "optim/sgd.h"
-#include "train/atlas/margins.h"
-#include "train/run/models.h"
-#include "train/run/objective.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/core/io/serialize.h"
+#include "zoograd/datasets/idx.h"
+#include "zoograd/layers/conv2d.h"
+#include "zoograd/layers/linear.h"
+#include "zoograd/optim/sgd.h"
+#include "zoograd/train/atlas/margins.h"
+#include "zoograd/train/run/models.h"
+#include "zoograd/train/run/objective.h"
 
 namespace {
 

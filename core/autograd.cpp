@@ -1,4 +1,4 @@
-#include "core/autograd.h"
+#include "zoograd/core/autograd.h"
 
 #include <cassert>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "core/ops.h"
+#include "zoograd/core/ops.h"
 
 namespace zg {
 

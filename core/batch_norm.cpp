@@ -5,8 +5,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include "core/kernels/channel.h"
-#include "core/ops.h"
+#include "zoograd/core/kernels/channel.h"
+#include "zoograd/core/ops.h"
 
 namespace zg {
 

@@ -5,13 +5,13 @@
 #include <stdexcept>
 #include <vector>
 
-#include "core/autograd.h"
-#include "core/kernels/loops.h"
-#include "core/kernels/direct_conv.h"
-#include "core/kernels/geometry.h"
-#include "core/kernels/im2col.h"
-#include "core/ops.h"
-#include "core/kernels/parallel.h"
+#include "zoograd/core/autograd.h"
+#include "zoograd/core/kernels/loops.h"
+#include "zoograd/core/kernels/direct_conv.h"
+#include "zoograd/core/kernels/geometry.h"
+#include "zoograd/core/kernels/im2col.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/core/kernels/parallel.h"
 
 namespace zg {
 

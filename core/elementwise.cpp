@@ -4,9 +4,9 @@
 #include <numbers>
 #include <stdexcept>
 
-#include "core/kernels/loops.h"
-#include "core/kernels/channel.h"
-#include "core/ops.h"
+#include "zoograd/core/kernels/loops.h"
+#include "zoograd/core/kernels/channel.h"
+#include "zoograd/core/ops.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "core/generator.h"
+#include "zoograd/core/generator.h"
 
 #include <cmath>
 #include <numbers>

@@ -1,11 +1,11 @@
-#include "core/gradcheck.h"
+#include "zoograd/core/gradcheck.h"
 
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
 
-#include "core/generator.h"
-#include "core/ops.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/core/ops.h"
 
 namespace zg {
 

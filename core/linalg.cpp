@@ -1,8 +1,8 @@
 // Matrix products through OpenBLAS. Transposes stay inside the GEMM flags.
 #include <stdexcept>
 
-#include "core/kernels/loops.h"
-#include "core/ops.h"
+#include "zoograd/core/kernels/loops.h"
+#include "zoograd/core/ops.h"
 
 namespace zg {
 

@@ -6,9 +6,9 @@
 #include <optional>
 #include <vector>
 
-#include "core/autograd.h"
-#include "core/generator.h"
-#include "core/tensor.h"
+#include "zoograd/core/autograd.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/core/tensor.h"
 
 namespace zg {
 

@@ -5,11 +5,11 @@
 #include <stdexcept>
 #include <string>
 
-#include "core/autograd.h"
-#include "core/kernels/geometry.h"
-#include "core/kernels/parallel.h"
-#include "core/kernels/pool.h"
-#include "core/ops.h"
+#include "zoograd/core/autograd.h"
+#include "zoograd/core/kernels/geometry.h"
+#include "zoograd/core/kernels/parallel.h"
+#include "zoograd/core/kernels/pool.h"
+#include "zoograd/core/ops.h"
 
 namespace zg {
 

@@ -4,9 +4,9 @@
 #include <limits>
 #include <stdexcept>
 
-#include "core/kernels/loops.h"
-#include "core/kernels/reduce.h"
-#include "core/ops.h"
+#include "zoograd/core/kernels/loops.h"
+#include "zoograd/core/kernels/reduce.h"
+#include "zoograd/core/ops.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "core/shape.h"
+#include "zoograd/core/shape.h"
 
 #include <algorithm>
 #include <stdexcept>

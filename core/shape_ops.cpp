@@ -5,8 +5,8 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "core/kernels/loops.h"
-#include "core/ops.h"
+#include "zoograd/core/kernels/loops.h"
+#include "zoograd/core/ops.h"
 
 namespace zg {
 

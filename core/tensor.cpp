@@ -1,4 +1,4 @@
-#include "core/tensor.h"
+#include "zoograd/core/tensor.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,8 +7,8 @@
 #include <ostream>
 #include <vector>
 
-#include "core/autograd.h"
-#include "core/generator.h"
+#include "zoograd/core/autograd.h"
+#include "zoograd/core/generator.h"
 
 namespace zg {
 

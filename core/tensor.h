@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "core/dtype.h"
-#include "core/shape.h"
+#include "zoograd/core/dtype.h"
+#include "zoograd/core/shape.h"
 
 namespace zg {
 

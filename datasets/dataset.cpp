@@ -1,4 +1,4 @@
-#include "datasets/dataset.h"
+#include "zoograd/datasets/dataset.h"
 
 #include <algorithm>
 #include <cmath>

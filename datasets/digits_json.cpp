@@ -1,4 +1,4 @@
-#include "datasets/digits_json.h"
+#include "zoograd/datasets/digits_json.h"
 
 #include <algorithm>
 #include <cmath>

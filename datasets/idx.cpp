@@ -1,4 +1,4 @@
-#include "datasets/idx.h"
+#include "zoograd/datasets/idx.h"
 
 #include <zlib.h>
 

@@ -1,4 +1,4 @@
-#include "datasets/image_folder.h"
+#include "zoograd/datasets/image_folder.h"
 
 #include <stb/stb_image.h>
 

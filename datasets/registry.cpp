@@ -1,4 +1,4 @@
-#include "datasets/registry.h"
+#include "zoograd/datasets/registry.h"
 
 #include <spdlog/spdlog.h>
 
@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "datasets/digits_json.h"
-#include "datasets/idx.h"
-#include "datasets/image_folder.h"
-#include "datasets/synthetic.h"
+#include "zoograd/datasets/digits_json.h"
+#include "zoograd/datasets/idx.h"
+#include "zoograd/datasets/image_folder.h"
+#include "zoograd/datasets/synthetic.h"
 
 namespace zg {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "datasets/dataset.h"
+#include "zoograd/datasets/dataset.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "datasets/synthetic.h"
+#include "zoograd/datasets/synthetic.h"
 
 #include <cmath>
 #include <numbers>

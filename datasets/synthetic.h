@@ -2,8 +2,8 @@
 // Seeded synthetic 2-D classification sets that need no files (features float, labels int64).
 #include <cstdint>
 
-#include "core/generator.h"
-#include "datasets/dataset.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/datasets/dataset.h"
 
 namespace zg {
 

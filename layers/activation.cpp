@@ -1,9 +1,9 @@
-#include "layers/activation.h"
+#include "zoograd/layers/activation.h"
 
 #include <stdexcept>
 
-#include "core/autograd.h"
-#include "core/ops.h"
+#include "zoograd/core/autograd.h"
+#include "zoograd/core/ops.h"
 
 namespace zg {
 

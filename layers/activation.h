@@ -1,6 +1,6 @@
 #pragma once
 // Activation layers: thin modules over the core ops, plus PReLU with its learned slope.
-#include "layers/module.h"
+#include "zoograd/layers/module.h"
 
 namespace zg {
 

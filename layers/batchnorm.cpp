@@ -1,8 +1,8 @@
-#include "layers/batchnorm.h"
+#include "zoograd/layers/batchnorm.h"
 
 #include <stdexcept>
 
-#include "core/ops.h"
+#include "zoograd/core/ops.h"
 
 namespace zg {
 

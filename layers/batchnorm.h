@@ -3,7 +3,7 @@
 //   training:   y = (x - μ_B) / √(σ²_B + eps) · γ + β, with the batch's mean μ_B and biased variance σ²_B,
 //               and running_mean/var ← (1 - momentum)·running + momentum·(μ_B, unbiased σ²_B);
 //   evaluation: y = (x - running_mean) / √(running_var + eps) · γ + β.
-#include "layers/module.h"
+#include "zoograd/layers/module.h"
 
 namespace zg {
 

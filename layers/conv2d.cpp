@@ -1,9 +1,9 @@
-#include "layers/conv2d.h"
+#include "zoograd/layers/conv2d.h"
 
 #include <cmath>
 #include <stdexcept>
 
-#include "layers/init.h"
+#include "zoograd/layers/init.h"
 
 namespace zg {
 

@@ -1,7 +1,7 @@
 #pragma once
-#include "core/generator.h"
-#include "core/ops.h"
-#include "layers/module.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/layers/module.h"
 
 namespace zg {
 

@@ -1,9 +1,9 @@
-#include "layers/cosine_linear.h"
+#include "zoograd/layers/cosine_linear.h"
 
 #include <stdexcept>
 
-#include "core/ops.h"
-#include "layers/init.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/layers/init.h"
 
 namespace zg {
 

@@ -1,6 +1,6 @@
 #pragma once
-#include "core/generator.h"
-#include "layers/module.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/layers/module.h"
 
 namespace zg {
 

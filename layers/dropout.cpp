@@ -1,8 +1,8 @@
-#include "layers/dropout.h"
+#include "zoograd/layers/dropout.h"
 
 #include <stdexcept>
 
-#include "core/ops.h"
+#include "zoograd/core/ops.h"
 
 namespace zg {
 

@@ -1,6 +1,6 @@
-#include "layers/flatten.h"
+#include "zoograd/layers/flatten.h"
 
-#include "core/ops.h"
+#include "zoograd/core/ops.h"
 
 namespace zg {
 

@@ -1,5 +1,5 @@
 #pragma once
-#include "layers/module.h"
+#include "zoograd/layers/module.h"
 
 namespace zg {
 

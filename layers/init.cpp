@@ -1,9 +1,9 @@
-#include "layers/init.h"
+#include "zoograd/layers/init.h"
 
 #include <cmath>
 #include <stdexcept>
 
-#include "core/ops.h"
+#include "zoograd/core/ops.h"
 
 namespace zg {
 
@@ -27,23 +27,6 @@ Tensor uniform(const Shape& shape, double low, double high, Generator& gen, DTyp
 Tensor kaiming_uniform(const Shape& shape, Generator& gen, double a, DType dtype) {
   double bound = std::sqrt(2.0 / (1.0 + a * a)) * std::sqrt(3.0 / fans(shape).first);
   return uniform(shape, -bound, bound, gen, dtype);
-}
-
-Tensor kaiming_normal(const Shape& shape, Generator& gen, double a, DType dtype) {
-  NoGradGuard no_grad;
-  return randn(shape, dtype, gen) * (std::sqrt(2.0 / (1.0 + a * a)) / std::sqrt(fans(shape).first));
-}
-
-Tensor xavier_uniform(const Shape& shape, Generator& gen, double gain, DType dtype) {
-  auto [in, out] = fans(shape);
-  double bound = gain * std::sqrt(6.0 / (in + out));
-  return uniform(shape, -bound, bound, gen, dtype);
-}
-
-Tensor xavier_normal(const Shape& shape, Generator& gen, double gain, DType dtype) {
-  auto [in, out] = fans(shape);
-  NoGradGuard no_grad;
-  return randn(shape, dtype, gen) * (gain * std::sqrt(2.0 / (in + out)));
 }
 
 }  // namespace zg

@@ -1,8 +1,8 @@
 #pragma once
 // Parameter initialisers (PyTorch's nn.init formulas), each drawing from an explicit generator.
 // fan_in = shape[1]·receptive field, fan_out = shape[0]·receptive field, receptive field = Π shape[2:].
-#include "core/generator.h"
-#include "core/tensor.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/core/tensor.h"
 
 namespace zg {
 
@@ -12,12 +12,6 @@ Tensor uniform(const Shape& shape, double low, double high, Generator& gen, DTyp
 // which makes b = 1/√fan_in.
 Tensor kaiming_uniform(const Shape& shape, Generator& gen, double a = 2.23606797749979,
                        DType dtype = DType::Float32);
-// N(0, σ²), σ = gain/√fan_in, gain = √(2/(1 + a²)); a = 0 suits ReLU.
-Tensor kaiming_normal(const Shape& shape, Generator& gen, double a = 0.0, DType dtype = DType::Float32);
-// U(-b, b), b = gain·√(6/(fan_in + fan_out))
-Tensor xavier_uniform(const Shape& shape, Generator& gen, double gain = 1.0, DType dtype = DType::Float32);
-// N(0, σ²), σ = gain·√(2/(fan_in + fan_out))
-Tensor xavier_normal(const Shape& shape, Generator& gen, double gain = 1.0, DType dtype = DType::Float32);
 
 // fan_in of a weight shape (throws for rank < 2).
 std::int64_t fan_in(const Shape& shape);

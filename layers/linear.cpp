@@ -1,10 +1,10 @@
-#include "layers/linear.h"
+#include "zoograd/layers/linear.h"
 
 #include <cmath>
 #include <stdexcept>
 
-#include "core/ops.h"
-#include "layers/init.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/layers/init.h"
 
 namespace zg {
 

@@ -1,9 +1,9 @@
-#include "layers/module.h"
+#include "zoograd/layers/module.h"
 
 #include <map>
 #include <stdexcept>
 
-#include "core/autograd.h"
+#include "zoograd/core/autograd.h"
 
 namespace zg {
 

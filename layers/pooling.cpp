@@ -1,4 +1,4 @@
-#include "layers/pooling.h"
+#include "zoograd/layers/pooling.h"
 
 namespace zg {
 

@@ -1,8 +1,8 @@
 #pragma once
 #include <optional>
 
-#include "core/ops.h"
-#include "layers/module.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/layers/module.h"
 
 namespace zg {
 

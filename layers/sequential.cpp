@@ -1,4 +1,4 @@
-#include "layers/sequential.h"
+#include "zoograd/layers/sequential.h"
 
 #include <stdexcept>
 

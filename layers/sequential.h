@@ -2,7 +2,7 @@
 #include <initializer_list>
 #include <memory>
 
-#include "layers/module.h"
+#include "zoograd/layers/module.h"
 
 namespace zg {
 

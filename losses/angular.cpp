@@ -1,4 +1,4 @@
-#include "losses/angular.h"
+#include "zoograd/losses/angular.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "losses/catalog.h"
-#include "losses/classification.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/losses/classification.h"
 
 namespace zg {
 

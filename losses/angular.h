@@ -9,7 +9,7 @@
 // training program can plot target logits against θ and report the λ in force.
 #include <cstdint>
 
-#include "losses/reduction.h"
+#include "zoograd/losses/reduction.h"
 
 namespace zg {
 

@@ -1,28 +1,55 @@
-#include "losses/catalog.h"
+#include "zoograd/losses/catalog.h"
 
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <stdexcept>
 
 namespace zg {
 
-const std::vector<LossSpec>& loss_catalog() {
-  static const std::vector<LossSpec> catalog = [] {
-    std::vector<LossSpec> all;
+namespace {
+
+// A row as the catalog holds it: its call takes every declared parameter (with_defaults), so a
+// name it does not declare or a value out of range is refused before the loss runs.
+LossSpec with_checked_params(LossSpec spec) {
+  spec.call = [name = spec.name, declared = spec.params, call = std::move(spec.call)](
+                  const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
+    return call(in, with_defaults(name, declared, given), r);
+  };
+  return spec;
+}
+
+// A deque, so that the rows' addresses (find_loss, Objective) survive a registration.
+std::deque<LossSpec>& catalog_rows() {
+  static std::deque<LossSpec> rows = [] {
+    std::deque<LossSpec> all;
     for (auto family :
-         {regression_losses, classification_losses, hinge_losses, metric_losses, unified_losses, angular_losses}) {
-      for (LossSpec& spec : family()) {
-        spec.call = [name = spec.name, declared = spec.params, call = std::move(spec.call)](
-                        const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
-          return call(in, with_defaults(name, declared, given), r);
-        };
-        all.push_back(std::move(spec));
-      }
-    }
+         {regression_losses, classification_losses, hinge_losses, metric_losses, unified_losses, angular_losses})
+      for (LossSpec& spec : family()) all.push_back(with_checked_params(std::move(spec)));
     return all;
   }();
-  return catalog;
+  return rows;
+}
+
+}  // namespace
+
+const std::deque<LossSpec>& loss_catalog() { return catalog_rows(); }
+
+void register_loss(LossSpec spec) {
+  auto refuse = [&](const std::string& why) {
+    throw std::invalid_argument("register_loss(\"" + spec.name + "\"): " + why);
+  };
+  if (spec.name.empty()) refuse("the loss needs a name");
+  for (const LossSpec& s : catalog_rows())
+    if (s.name == spec.name) refuse("the catalog already has a loss of that name; choose another");
+  if (!spec.call || !spec.sample) refuse("the row needs both its call and its sample inputs");
+  if (spec.inputs.empty() || spec.reductions.empty()) refuse("the row needs its inputs and its reductions");
+  for (const LossParam& p : spec.params)
+    if (!p.range.contains(p.default_value))
+      refuse("parameter " + p.name + "'s default " + number_text(p.default_value) + " is outside its range, " +
+             p.range.text());
+  catalog_rows().push_back(with_checked_params(std::move(spec)));
 }
 
 std::vector<LossSpec> losses_of_family(const std::string& family) {

@@ -3,6 +3,7 @@
 // parameters with defaults, reductions, sample inputs, and the call). It drives the generic loss
 // tests, the `zoograd loss` tool and the README's zoo table. Each family file contributes its rows
 // through a function (regression_losses(), ...); catalog.cpp concatenates them.
+#include <deque>
 #include <functional>
 #include <limits>
 #include <map>
@@ -10,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "core/generator.h"
-#include "core/tensor.h"
-#include "losses/reduction.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/core/tensor.h"
+#include "zoograd/losses/reduction.h"
 
 namespace zg {
 
@@ -27,6 +28,9 @@ struct LossInput {
   // For an Int64 target: it may instead hold floating class probabilities of the first input's
   // shape (PyTorch's rule for cross_entropy); `loss eval` reads a nested array of that shape so.
   bool or_probabilities = false;
+  // Its values live in a bounded domain (probabilities): the generic checks' extremes leave its
+  // scale alone (losses/check_loss.h).
+  bool bounded = false;
 };
 
 // The values a number accepts: its kind and its bounds. The catalog checks every loss parameter
@@ -105,9 +109,18 @@ struct LossSpec {
   std::function<Tensor(const std::vector<Tensor>&, const LossParams&, Reduction)> call;
   // Set for the losses a classifier can train with; metric and regression losses have none.
   std::optional<ClassifierUse> classifier = std::nullopt;
+  // The parameters under which the gradient is the derivative of the value, for gradcheck (the
+  // defaults when empty): circle loss's default detaches its weights on purpose.
+  LossParams gradcheck_params = {};
 };
 
-const std::vector<LossSpec>& loss_catalog();
+// Every loss: zoograd's families, then the registered ones in their order of registration.
+const std::deque<LossSpec>& loss_catalog();
+// Adds a loss written outside zoograd to the catalog, so that `zoograd loss list/eval`, Objective
+// and the generic checks (losses/check_loss.h) see it like zoograd's own. Throws naming the loss
+// when its name is taken or empty, its call or sample is missing, or a default is out of range.
+// Register before the catalog is used from other threads (it is not synchronised).
+void register_loss(LossSpec spec);
 // The catalog's rows of one family ("regression", "classification", "hinge", "metric", "angular").
 std::vector<LossSpec> losses_of_family(const std::string& family);
 // Throws naming the unknown loss and listing the known ones.

@@ -1,10 +1,10 @@
-#include "losses/checks.h"
+#include "zoograd/losses/checks.h"
 
 #include <sstream>
 #include <stdexcept>
 #include <vector>
 
-#include "core/ops.h"
+#include "zoograd/core/ops.h"
 
 namespace zg::checks {
 

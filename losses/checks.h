@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "core/tensor.h"
-#include "losses/reduction.h"
+#include "zoograd/core/tensor.h"
+#include "zoograd/losses/reduction.h"
 
 namespace zg::checks {
 

@@ -1,4 +1,4 @@
-#include "losses/classification.h"
+#include "zoograd/losses/classification.h"
 
 #include <limits>
 #include <optional>
@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "losses/catalog.h"
-#include "losses/checks.h"
-#include "losses/exact_softmax.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/losses/checks.h"
+#include "zoograd/losses/exact_softmax.h"
 
 namespace zg {
 
@@ -329,8 +329,8 @@ std::vector<LossSpec> classification_losses() {
   rows.push_back(row(
       "binary_cross_entropy", "ℓ = -[y·max(log p, -100) + (1-y)·max(log(1-p), -100)], p in [0, 1]",
       {ScoresAs::Sigmoid, LabelsAs::OneHot},
-      {{"input", "(N, *) probabilities", DType::Float32, true},
-       {"target", "same as input, in [0, 1]", DType::Float32, true}},
+      {{"input", "(N, *) probabilities", DType::Float32, true, false, false, true},
+       {"target", "same as input, in [0, 1]", DType::Float32, true, false, false, true}},
       {}, kNoneMeanSum,
       [](DType dt, Generator& gen) {
         return std::vector<Tensor>{sigmoid(randn({kN, kC}, dt, gen)).detach(), rand({kN, kC}, dt, gen)};

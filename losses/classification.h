@@ -13,7 +13,7 @@
 // initialisers that leave them out, {.reduction = r}, free of -Wmissing-field-initializers.
 #include <cstdint>
 
-#include "losses/reduction.h"
+#include "zoograd/losses/reduction.h"
 
 namespace zg {
 

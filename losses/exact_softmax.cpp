@@ -1,6 +1,6 @@
-#include "losses/exact_softmax.h"
+#include "zoograd/losses/exact_softmax.h"
 
-#include "core/ops.h"
+#include "zoograd/core/ops.h"
 
 namespace zg {
 

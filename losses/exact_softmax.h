@@ -8,7 +8,7 @@
 // every digit past a margin of about 37. Seed 000 reaches the same formula from the other side:
 // softplus of the LogSumExp hinge is cross-entropy. Everything here is composed of differentiable
 // ops, so gradients (σ(d) and σ(d)·softmax of the others) and second derivatives are exact too.
-#include "core/tensor.h"
+#include "zoograd/core/tensor.h"
 
 namespace zg {
 

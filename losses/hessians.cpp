@@ -24,13 +24,13 @@
 //      (2σ_kj - y_kj)). The two forms differ whenever the σ_kj of a row are unequal
 //      (tests/test_hessians.cpp checks the corrected one against autograd and that the seed's
 //      literal one disagrees).
-#include "losses/hessians.h"
+#include "zoograd/losses/hessians.h"
 
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
-#include "core/ops.h"
+#include "zoograd/core/ops.h"
 
 namespace zg {
 

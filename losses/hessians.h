@@ -33,7 +33,7 @@
 //   A booster fed a negative h takes a Newton step uphill (or divides by ~0). For these losses the
 //   functions also return `gauss_newton`, an always-≥ 0 diagonal (see each function).
 
-#include "core/tensor.h"
+#include "zoograd/core/tensor.h"
 
 namespace zg {
 

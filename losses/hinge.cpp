@@ -1,4 +1,4 @@
-#include "losses/hinge.h"
+#include "zoograd/losses/hinge.h"
 
 #include <cmath>
 #include <limits>
@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "losses/catalog.h"
+#include "zoograd/losses/catalog.h"
 
 namespace zg {
 

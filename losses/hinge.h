@@ -6,7 +6,7 @@
 // softplus, which lands exactly on softmax cross-entropy.
 #include <cstdint>
 
-#include "losses/reduction.h"
+#include "zoograd/losses/reduction.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "losses/metric.h"
+#include "zoograd/losses/metric.h"
 
 #include <cmath>
 #include <cstdint>
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "losses/catalog.h"
-#include "losses/classification.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/losses/classification.h"
 
 namespace zg {
 
@@ -449,6 +449,7 @@ std::vector<LossSpec> metric_losses() {
       circle_params(), circle_sample, [](const std::vector<Tensor>& in, const LossParams& v, Reduction r) {
         return circle_loss(in[0], in[1], circle_options("circle_loss", v, r));
       }));
+  rows.back().gradcheck_params = {{"detach_weights", 0.0}};  // see circle_params()
   rows.push_back(metric_row(
       "circle_loss_from_embeddings",
       "circle_loss of every anchor, s = cosine similarity, s_p: same label (j ≠ i), s_n: other labels",
@@ -456,6 +457,7 @@ std::vector<LossSpec> metric_losses() {
       [](const std::vector<Tensor>& in, const LossParams& v, Reduction r) {
         return circle_loss_from_embeddings(in[0], in[1], circle_options("circle_loss_from_embeddings", v, r));
       }));
+  rows.back().gradcheck_params = {{"detach_weights", 0.0}};  // see circle_params()
   rows.push_back(metric_row(
       "info_nce_loss", "-log softmax_j(cos(q_n, k_j) / τ)[n]",
       {{"query", "(N, D)", DType::Float32, true}, {"key", "(N, D), key n matches query n", DType::Float32, true}},

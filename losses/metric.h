@@ -8,7 +8,7 @@
 //
 // Cosine similarities of embeddings are cos(a, b) = â·b̂ with x̂ = x / max(‖x‖, 1e-12)
 // (F.normalize), so a zero embedding has similarity 0 to everything and a finite gradient.
-#include "losses/reduction.h"
+#include "zoograd/losses/reduction.h"
 
 namespace zg {
 

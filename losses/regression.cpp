@@ -1,4 +1,4 @@
-#include "losses/regression.h"
+#include "zoograd/losses/regression.h"
 
 #include <cmath>
 #include <numbers>
@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "losses/catalog.h"
+#include "zoograd/losses/catalog.h"
 
 namespace zg {
 

@@ -6,7 +6,7 @@
 // broadcasts them with only a warning, which hides (N) against (N, 1) bugs.
 // Each supports the reductions none, mean and sum (PyTorch has no batchmean for them);
 // none keeps input's shape, except rmse_loss's (N) (see there).
-#include "losses/reduction.h"
+#include "zoograd/losses/reduction.h"
 
 namespace zg {
 

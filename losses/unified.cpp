@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "losses/catalog.h"
-#include "losses/metric.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/losses/metric.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "optim/schedule.h"
+#include "zoograd/optim/schedule.h"
 
 #include <cmath>
 #include <numbers>

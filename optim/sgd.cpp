@@ -1,11 +1,11 @@
-#include "optim/sgd.h"
+#include "zoograd/optim/sgd.h"
 
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
 
-#include "core/autograd.h"
-#include "core/kernels/parallel.h"
+#include "zoograd/core/autograd.h"
+#include "zoograd/core/kernels/parallel.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "tests/browser.h"
+#include "zoograd/tests/browser.h"
 
 #include <stb/stb_image.h>
 #include <sys/wait.h>
@@ -19,7 +19,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "tests/test_util.h"
+#include "zoograd/tests/test_util.h"
 
 namespace zg_tests {
 

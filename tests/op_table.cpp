@@ -1,12 +1,12 @@
-#include "tests/op_table.h"
+#include "zoograd/tests/op_table.h"
 
 #include <cmath>
 #include <cstdint>
 #include <optional>
 #include <utility>
 
-#include "core/ops.h"
-#include "tests/op_table_cases.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/tests/op_table_cases.h"
 
 namespace zg_tests {
 

@@ -5,8 +5,8 @@
 #include <optional>
 #include <utility>
 
-#include "core/ops.h"
-#include "tests/op_table.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/tests/op_table.h"
 
 namespace zg_tests {
 

@@ -1,5 +1,5 @@
 // The op table's cases for the shape ops, convolution and pooling (tests/op_table.h).
-#include "tests/op_table_cases.h"
+#include "zoograd/tests/op_table_cases.h"
 
 namespace zg_tests {
 

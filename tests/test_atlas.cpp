@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "tests/test_util.h"
-#include "train/atlas/margins.h"
-#include "train/atlas/margins_report.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/train/atlas/margins.h"
+#include "zoograd/train/atlas/margins_report.h"
 
 namespace {
 

@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tests/browser.h"
-#include "tests/figure_checks.h"
-#include "tests/small_atlas.h"
-#include "train/atlas/atlas_figures.h"
+#include "zoograd/tests/browser.h"
+#include "zoograd/tests/figure_checks.h"
+#include "zoograd/tests/small_atlas.h"
+#include "zoograd/train/atlas/atlas_figures.h"
 
 namespace {
 

@@ -7,11 +7,11 @@
 #include <fstream>
 #include <string>
 
-#include "tests/browser.h"
-#include "tests/test_util.h"
-#include "core/io/serialize.h"
-#include "train/plot/figure.h"
-#include "train/plot/html.h"
+#include "zoograd/tests/browser.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/core/io/serialize.h"
+#include "zoograd/train/plot/figure.h"
+#include "zoograd/train/plot/html.h"
 
 namespace {
 

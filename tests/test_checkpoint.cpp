@@ -17,13 +17,13 @@
 #include <string>
 #include <vector>
 
-#include "core/ops.h"
-#include "core/io/serialize.h"
-#include "layers/linear.h"
-#include "layers/sequential.h"
-#include "tests/log_capture.h"
-#include "tests/test_util.h"
-#include "train/run/checkpoint.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/core/io/serialize.h"
+#include "zoograd/layers/linear.h"
+#include "zoograd/layers/sequential.h"
+#include "zoograd/tests/log_capture.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/train/run/checkpoint.h"
 
 namespace {
 

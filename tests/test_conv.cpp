@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "core/generator.h"
-#include "core/ops.h"
-#include "tests/test_util.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/tests/test_util.h"
 
 using namespace zg;
 

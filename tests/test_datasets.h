@@ -25,14 +25,14 @@
 #include <string>
 #include <vector>
 
-#include "datasets/dataset.h"
-#include "datasets/digits_json.h"
-#include "datasets/idx.h"
-#include "datasets/image_folder.h"
-#include "datasets/registry.h"
-#include "datasets/synthetic.h"
-#include "tests/log_capture.h"
-#include "tests/test_util.h"
+#include "zoograd/datasets/dataset.h"
+#include "zoograd/datasets/digits_json.h"
+#include "zoograd/datasets/idx.h"
+#include "zoograd/datasets/image_folder.h"
+#include "zoograd/datasets/registry.h"
+#include "zoograd/datasets/synthetic.h"
+#include "zoograd/tests/log_capture.h"
+#include "zoograd/tests/test_util.h"
 
 using namespace zg;
 namespace fs = std::filesystem;

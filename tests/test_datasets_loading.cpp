@@ -1,5 +1,5 @@
 // Image folders (malformed), the DataLoader, the dataset registry and the real data sets.
-#include "tests/test_datasets.h"
+#include "zoograd/tests/test_datasets.h"
 
 namespace {
 

@@ -10,11 +10,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/io/serialize.h"
-#include "datasets/registry.h"
-#include "tests/child_process.h"
-#include "tests/test_util.h"
-#include "train/run/distributed.h"
+#include "zoograd/core/io/serialize.h"
+#include "zoograd/datasets/registry.h"
+#include "zoograd/tests/child_process.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/train/run/distributed.h"
 
 namespace {
 

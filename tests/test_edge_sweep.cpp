@@ -14,10 +14,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/generator.h"
-#include "losses/catalog.h"
-#include "tests/child_process.h"
-#include "tests/test_util.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/tests/child_process.h"
+#include "zoograd/tests/test_util.h"
 
 namespace {
 

@@ -10,11 +10,11 @@
 #include <numbers>
 #include <sstream>
 
-#include "tests/browser.h"
-#include "tests/test_util.h"
-#include "train/loss/explorer.h"
-#include "train/loss/loss_curves.h"
-#include "train/loss/loss_tool.h"
+#include "zoograd/tests/browser.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/train/loss/explorer.h"
+#include "zoograd/train/loss/loss_curves.h"
+#include "zoograd/train/loss/loss_tool.h"
 
 namespace {
 

@@ -10,8 +10,8 @@
 #include <limits>
 #include <vector>
 
-#include "core/generator.h"
-#include "core/ops.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/core/ops.h"
 
 namespace {
 

@@ -8,10 +8,10 @@
 #include <iterator>
 #include <fstream>
 
-#include "tests/figure_checks.h"
-#include "tests/test_util.h"
-#include "core/io/serialize.h"
-#include "train/plot/figure.h"
+#include "zoograd/tests/figure_checks.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/core/io/serialize.h"
+#include "zoograd/train/plot/figure.h"
 
 namespace {
 

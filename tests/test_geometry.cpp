@@ -4,8 +4,8 @@
 #include <cmath>
 #include <numbers>
 
-#include "tests/test_util.h"
-#include "train/atlas/margin_geometry.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/train/atlas/margin_geometry.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 // d/dz_k of (dL/dz)_k through zg::grad with create_graph=true), to 1e-10. Also: the seed's Brier
 // Hessian (corrected vs literal), negative Hessians next to their positive Gauss–Newton
 // diagonals, finite values at ±1e4 logits, and argument checks.
-#include "tests/test_hessians.h"
+#include "zoograd/tests/test_hessians.h"
 
 TEST(Hessians, SoftmaxCrossEntropyMatchesAutograd) {
   Generator gen(11);

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "core/ops.h"
-#include "losses/hessians.h"
-#include "tests/test_util.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/hessians.h"
+#include "zoograd/tests/test_util.h"
 
 using namespace zg;
 

@@ -1,5 +1,5 @@
 // Hessians of the binary losses (BCE with logits, focal), their limits and argument checks.
-#include "tests/test_hessians.h"
+#include "zoograd/tests/test_hessians.h"
 
 TEST(Hessians, BinaryCrossEntropyWithLogitsMatchesAutograd) {
   Generator gen(14);

@@ -14,13 +14,13 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/kernels/parallel.h"
-#include "core/io/serialize.h"
-#include "tests/child_process.h"
-#include "tests/test_util.h"
-#include "train/run/checkpoint.h"
-#include "train/run/interrupt.h"
-#include "train/run/trainer.h"
+#include "zoograd/core/kernels/parallel.h"
+#include "zoograd/core/io/serialize.h"
+#include "zoograd/tests/child_process.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/train/run/checkpoint.h"
+#include "zoograd/train/run/interrupt.h"
+#include "zoograd/train/run/trainer.h"
 
 namespace {
 

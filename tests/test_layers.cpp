@@ -12,17 +12,18 @@
 #include <set>
 #include <sstream>
 
-#include "core/gradcheck.h"
-#include "core/ops.h"
-#include "layers/activation.h"
-#include "layers/batchnorm.h"
-#include "layers/conv2d.h"
-#include "layers/cosine_linear.h"
-#include "layers/dropout.h"
-#include "layers/flatten.h"
-#include "layers/linear.h"
-#include "layers/pooling.h"
-#include "layers/sequential.h"
+#include "zoograd/core/gradcheck.h"
+#include "zoograd/layers/check_layer.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/layers/activation.h"
+#include "zoograd/layers/batchnorm.h"
+#include "zoograd/layers/conv2d.h"
+#include "zoograd/layers/cosine_linear.h"
+#include "zoograd/layers/dropout.h"
+#include "zoograd/layers/flatten.h"
+#include "zoograd/layers/linear.h"
+#include "zoograd/layers/pooling.h"
+#include "zoograd/layers/sequential.h"
 
 namespace {
 
@@ -77,29 +78,12 @@ std::vector<LayerCase> layer_table() {
 
 class LayerTable : public ::testing::TestWithParam<LayerCase> {};
 
-// The input, with entries kept 0.05 away from 0 so ReLU/PReLU/max-pool kinks and ties stay out of
-// the central differences' reach.
-Tensor sample_input(const Shape& shape, Generator& gen) {
-  Tensor x = randn(shape, DType::Float64, gen);
-  double* p = x.data<double>();
-  for (std::int64_t i = 0; i < x.numel(); ++i) p[i] += p[i] >= 0 ? 0.05 : -0.05;
-  return x;
-}
-
+// check_layer (layers/check_layer.h): gradcheck in float64 with respect to the input, kept 0.05
+// away from 0 so ReLU/PReLU/max-pool kinks and ties stay out of the central differences' reach,
+// and to every parameter.
 TEST_P(LayerTable, GradcheckInputAndParameters) {
   const LayerCase& c = GetParam();
-  Generator gen(11);
-  std::shared_ptr<Module> layer = c.make(gen);
-  layer->to(DType::Float64);
-  layer->train(c.training);
-  std::vector<Tensor> inputs{sample_input(c.input, gen).requires_grad_()};
-  for (const Tensor& p : layer->parameters()) inputs.push_back(p);
-  GradcheckResult r = gradcheck(
-      [&](const std::vector<Tensor>&) {
-        c.before_forward();
-        return layer->forward(inputs[0]);
-      },
-      inputs);
+  GradcheckResult r = check_layer(c.make, c.input, {.training = c.training, .before_forward = c.before_forward});
   EXPECT_TRUE(r.ok) << r.message;
 }
 

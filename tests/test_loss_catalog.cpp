@@ -9,9 +9,9 @@
 #include <set>
 #include <sstream>
 
-#include "core/ops.h"
-#include "losses/catalog.h"
-#include "tests/test_util.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/tests/test_util.h"
 
 namespace {
 

@@ -7,15 +7,15 @@
 #include <string>
 #include <vector>
 
-#include "core/gradcheck.h"
-#include "core/ops.h"
-#include "losses/angular.h"
-#include "losses/catalog.h"
-#include "losses/classification.h"
-#include "losses/hinge.h"
-#include "losses/metric.h"
-#include "losses/regression.h"
-#include "tests/test_util.h"
+#include "zoograd/core/gradcheck.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/angular.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/losses/classification.h"
+#include "zoograd/losses/hinge.h"
+#include "zoograd/losses/metric.h"
+#include "zoograd/losses/regression.h"
+#include "zoograd/tests/test_util.h"
 
 namespace {
 

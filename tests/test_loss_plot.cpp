@@ -8,12 +8,12 @@
 #include <numbers>
 #include <sstream>
 
-#include "tests/test_util.h"
-#include "tests/browser.h"
-#include "tests/figure_checks.h"
-#include "train/loss/loss_curves.h"
-#include "train/loss/loss_figures.h"
-#include "train/loss/loss_plot.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/tests/browser.h"
+#include "zoograd/tests/figure_checks.h"
+#include "zoograd/train/loss/loss_curves.h"
+#include "zoograd/train/loss/loss_figures.h"
+#include "zoograd/train/loss/loss_plot.h"
 
 namespace {
 

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "core/ops.h"
-#include "losses/angular.h"
-#include "losses/classification.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/angular.h"
+#include "zoograd/losses/classification.h"
 
 namespace {
 

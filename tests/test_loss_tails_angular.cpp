@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "core/ops.h"
-#include "losses/angular.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/angular.h"
 
 namespace {
 

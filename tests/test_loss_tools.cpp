@@ -10,12 +10,12 @@
 #include <sstream>
 #include <string>
 
-#include "core/ops.h"
-#include "losses/classification.h"
-#include "tests/test_util.h"
-#include "train/loss/loss_curve.h"
-#include "train/loss/loss_facts.h"
-#include "train/loss/loss_tool.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/classification.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/train/loss/loss_curve.h"
+#include "zoograd/train/loss/loss_facts.h"
+#include "zoograd/train/loss/loss_tool.h"
 
 namespace {
 

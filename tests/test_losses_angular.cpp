@@ -3,7 +3,7 @@
 // reference written from the papers' formulas in θ; and properties: ψ, the λ schedule, the
 // margin-free limits, reduction identities, float32 against float64, finiteness at cos θ = ±1,
 // zero-norm and huge embeddings, and the error messages.
-#include "tests/test_losses_angular.h"
+#include "zoograd/tests/test_losses_angular.h"
 
 TEST(AngularLosses, CatalogRowsGradcheckUnderEveryReduction) {
   ASSERT_EQ(losses_of_family("angular").size(), kNames.size());

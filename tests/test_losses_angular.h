@@ -12,12 +12,12 @@
 #include <utility>
 #include <vector>
 
-#include "core/gradcheck.h"
-#include "core/ops.h"
-#include "losses/angular.h"
-#include "losses/catalog.h"
-#include "losses/classification.h"
-#include "tests/test_util.h"
+#include "zoograd/core/gradcheck.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/angular.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/losses/classification.h"
+#include "zoograd/tests/test_util.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // Properties of the angular-margin family: margins, switches, schedules, reductions, extremes, errors.
-#include "tests/test_losses_angular.h"
+#include "zoograd/tests/test_losses_angular.h"
 
 TEST(AngularLosses, MarginsNeverLowerTheLoss) {
   // The target logit with a margin is at most the margin-free one, so each sample's loss is at

@@ -1,7 +1,7 @@
 // The classification losses (losses/classification.h), three ways: gradcheck of every catalog row
 // under every reduction (and of the options the rows leave at their defaults), reference values and
 // gradients computed from each loss's formula, and properties and edge cases.
-#include "tests/test_losses_classification.h"
+#include "zoograd/tests/test_losses_classification.h"
 
 TEST(ClassificationLosses, CatalogHasTheFamilysRows) {
   std::vector<std::string> names;

@@ -10,12 +10,12 @@
 #include <utility>
 #include <vector>
 
-#include "core/generator.h"
-#include "core/gradcheck.h"
-#include "core/ops.h"
-#include "losses/catalog.h"
-#include "losses/classification.h"
-#include "tests/test_util.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/core/gradcheck.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/losses/classification.h"
+#include "zoograd/tests/test_util.h"
 
 using namespace zg;
 

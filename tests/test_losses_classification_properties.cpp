@@ -1,5 +1,5 @@
 // Properties of the classification family: reductions, weights, extra dims, extremes, equivalences, errors.
-#include "tests/test_losses_classification.h"
+#include "zoograd/tests/test_losses_classification.h"
 
 // Binary Brier score: ℓ = w(σ(x) - y)², dℓ/dx = 2w(σ(x) - y)σ(x)(1 - σ(x)).
 TEST(ClassificationLosses, BinaryBrierScoreReference) {

@@ -1,6 +1,6 @@
 // The hinge family (losses/hinge.h): gradchecks of every catalog row, reference values and
 // gradients from the formulas, and properties (zeros, reductions, dtypes, extremes, errors).
-#include "tests/test_losses_hinge.h"
+#include "zoograd/tests/test_losses_hinge.h"
 
 TEST(HingeCatalog, RowsDeclareNamesParametersAndReductions) {
   std::vector<std::string> names;

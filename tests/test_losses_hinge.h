@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "core/gradcheck.h"
-#include "core/ops.h"
-#include "losses/catalog.h"
-#include "losses/classification.h"
-#include "losses/hinge.h"
-#include "tests/test_util.h"
+#include "zoograd/core/gradcheck.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/losses/classification.h"
+#include "zoograd/losses/hinge.h"
+#include "zoograd/tests/test_util.h"
 
 using namespace zg;
 

@@ -1,5 +1,5 @@
 // The multi-class hinge losses (Crammer-Singer, log-sum-exp hinge) and properties of the hinge family.
-#include "tests/test_losses_hinge.h"
+#include "zoograd/tests/test_losses_hinge.h"
 
 // w_y scales the powered violation (PyTorch's kernel), not the violation before the power.
 TEST(MultiMarginLoss, WeightMultipliesThePoweredTerm) {

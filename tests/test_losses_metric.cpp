@@ -1,6 +1,6 @@
 // The metric-learning family (losses/metric.h): gradchecks of every catalog row, reference values
 // and gradients from the formulas, and properties (zeros, reductions, dtypes, extremes, errors).
-#include "tests/test_losses_metric.h"
+#include "zoograd/tests/test_losses_metric.h"
 
 TEST(MetricCatalog, RowsDeclareNamesParametersAndReductions) {
   std::vector<std::string> names;

@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "core/autograd.h"
-#include "core/gradcheck.h"
-#include "core/ops.h"
-#include "losses/catalog.h"
-#include "losses/metric.h"
-#include "tests/test_util.h"
+#include "zoograd/core/autograd.h"
+#include "zoograd/core/gradcheck.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/losses/metric.h"
+#include "zoograd/tests/test_util.h"
 
 using namespace zg;
 

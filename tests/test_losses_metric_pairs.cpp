@@ -1,5 +1,5 @@
 // The pair and ranking metric losses (multi-similarity, cosine embedding, margin ranking) and family properties.
-#include "tests/test_losses_metric.h"
+#include "zoograd/tests/test_losses_metric.h"
 
 TEST(MultiSimilarityLoss, ReferenceValues) {
   // Eq. (8) without mining, defaults α = 2, β = 50, λ = 0.5; labels {0, 0, 1}: anchor 2 has no

@@ -2,7 +2,7 @@
 // reduction (and the parameter values that switch branches), hand-computed values and gradients,
 // and properties: zeros and minima, reduction identities, shapes, float32 against float64,
 // extreme errors, and the error messages.
-#include "tests/test_losses_regression.h"
+#include "zoograd/tests/test_losses_regression.h"
 
 namespace {
 

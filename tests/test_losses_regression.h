@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "core/gradcheck.h"
-#include "core/ops.h"
-#include "losses/catalog.h"
-#include "losses/regression.h"
-#include "tests/test_util.h"
+#include "zoograd/core/gradcheck.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/losses/regression.h"
+#include "zoograd/tests/test_util.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // Properties of the regression family: reductions, extremes and argument errors.
-#include "tests/test_losses_regression.h"
+#include "zoograd/tests/test_losses_regression.h"
 
 namespace {
 

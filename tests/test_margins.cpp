@@ -10,15 +10,15 @@
 #include <iterator>
 #include <numbers>
 
-#include "core/generator.h"
-#include "tests/browser.h"
-#include "tests/figure_checks.h"
-#include "tests/small_atlas.h"
-#include "tests/test_util.h"
-#include "train/atlas/atlas_figures.h"
-#include "train/atlas/margins.h"
-#include "train/atlas/margin_regions.h"
-#include "train/atlas/margins_report.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/tests/browser.h"
+#include "zoograd/tests/figure_checks.h"
+#include "zoograd/tests/small_atlas.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/train/atlas/atlas_figures.h"
+#include "zoograd/train/atlas/margins.h"
+#include "zoograd/train/atlas/margin_regions.h"
+#include "zoograd/train/atlas/margins_report.h"
 
 namespace {
 

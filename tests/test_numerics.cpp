@@ -1,5 +1,5 @@
 // Numerical edge cases and the exact semantics of elementwise, reduction and shape ops.
-#include "tests/test_numerics.h"
+#include "zoograd/tests/test_numerics.h"
 
 TEST(Numerics, LogSoftmaxOfHugeLogitsIsExact) {
   for (DType dt : {DType::Float64, DType::Float32}) {

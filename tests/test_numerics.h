@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "core/ops.h"
-#include "tests/test_util.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/tests/test_util.h"
 
 using namespace zg;
 

@@ -1,5 +1,5 @@
 // Numerics of comparisons, reductions, reshape, permute, slicing and indexing.
-#include "tests/test_numerics.h"
+#include "zoograd/tests/test_numerics.h"
 
 TEST(Numerics, ComparisonValuesAndDtypes) {
   Tensor a = f64({1, 2, 3});

@@ -6,16 +6,16 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/ops.h"
-#include "layers/cosine_linear.h"
-#include "layers/linear.h"
-#include "losses/angular.h"
-#include "losses/classification.h"
-#include "losses/hinge.h"
-#include "tests/test_util.h"
-#include "train/run/models.h"
-#include "train/run/objective.h"
-#include "train/run/trainer.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/layers/cosine_linear.h"
+#include "zoograd/layers/linear.h"
+#include "zoograd/losses/angular.h"
+#include "zoograd/losses/classification.h"
+#include "zoograd/losses/hinge.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/train/run/models.h"
+#include "zoograd/train/run/objective.h"
+#include "zoograd/train/run/trainer.h"
 
 namespace {
 

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "core/gradcheck.h"
-#include "core/ops.h"
-#include "tests/op_table.h"
+#include "zoograd/core/gradcheck.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/tests/op_table.h"
 
 namespace zg_tests {
 

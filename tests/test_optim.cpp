@@ -1,7 +1,7 @@
 // SGD against PyTorch's update rule step for step (values worked out by hand from the rule in
 // optim/sgd.h), parameter groups, skipped parameters, option checks, the optimizer's state_dict,
 // and the learning-rate schedules of optim/schedule.h.
-#include "tests/test_optim.h"
+#include "zoograd/tests/test_optim.h"
 
 TEST(SGD, NoMomentum) {
   // p ← p - lr·g.  Step 1, element 0: 1 - 0.25·1 = 0.75; scalar: 4 - 0.25·2 = 3.5.

@@ -11,10 +11,10 @@
 #include <utility>
 #include <vector>
 
-#include "core/ops.h"
-#include "optim/schedule.h"
-#include "optim/sgd.h"
-#include "tests/test_util.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/optim/schedule.h"
+#include "zoograd/optim/sgd.h"
+#include "zoograd/tests/test_util.h"
 
 using namespace zg;
 

@@ -1,5 +1,5 @@
 // SGD state_dict round trips and the learning-rate schedules (optim/schedule.h).
-#include "tests/test_optim.h"
+#include "zoograd/tests/test_optim.h"
 
 TEST(SGD, StateDictRoundTripContinuesTheTrajectoryExactly) {
   TwoGroups a = fresh_two_groups();

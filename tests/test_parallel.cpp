@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "core/generator.h"
-#include "core/ops.h"
-#include "core/kernels/parallel.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/core/kernels/parallel.h"
 
 using namespace zg;
 

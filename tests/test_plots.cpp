@@ -4,9 +4,9 @@
 
 #include <cmath>
 
-#include "tests/figure_checks.h"
-#include "tests/test_util.h"
-#include "train/plot/plots.h"
+#include "zoograd/tests/figure_checks.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/train/plot/plots.h"
 
 namespace {
 

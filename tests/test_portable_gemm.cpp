@@ -6,8 +6,8 @@
 #include <cmath>
 #include <vector>
 
-#include "core/kernels/blas.h"
-#include "core/generator.h"
+#include "zoograd/core/kernels/blas.h"
+#include "zoograd/core/generator.h"
 
 namespace {
 

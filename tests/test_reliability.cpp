@@ -9,12 +9,12 @@
 #include <limits>
 #include <sstream>
 
-#include "core/autograd.h"
-#include "core/io/serialize.h"
-#include "datasets/synthetic.h"
-#include "layers/linear.h"
-#include "tests/test_util.h"
-#include "train/run/trainer.h"
+#include "zoograd/core/autograd.h"
+#include "zoograd/core/io/serialize.h"
+#include "zoograd/datasets/synthetic.h"
+#include "zoograd/layers/linear.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/train/run/trainer.h"
 
 namespace {
 

@@ -8,13 +8,13 @@
 #include <map>
 #include <sstream>
 
-#include "core/io/serialize.h"
-#include "tests/child_process.h"
-#include "tests/test_util.h"
-#include "train/run/checkpoint.h"
-#include "train/run/run_folder.h"
-#include "train/run/trainer.h"
-#include "train/run/values.h"
+#include "zoograd/core/io/serialize.h"
+#include "zoograd/tests/child_process.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/train/run/checkpoint.h"
+#include "zoograd/train/run/run_folder.h"
+#include "zoograd/train/run/trainer.h"
+#include "zoograd/train/run/values.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 // library: zlib's CRC-32 of the whole file as it stands (with the zeros).
 // A safetensors file: the 8-byte length (the header's unless given), the header, the data.
 // The message of the std::runtime_error parse_safetensors throws ("" when it accepts the bytes).
-#include "tests/test_serialize.h"
+#include "zoograd/tests/test_serialize.h"
 
 TEST(Safetensors, RoundTripIsBitExact) {
   TempDir dir;

@@ -24,9 +24,9 @@
 #include <string>
 #include <vector>
 
-#include "core/ops.h"
-#include "core/io/serialize.h"
-#include "tests/test_util.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/core/io/serialize.h"
+#include "zoograd/tests/test_util.h"
 
 using namespace zg;
 namespace fs = std::filesystem;

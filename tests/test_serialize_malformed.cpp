@@ -1,5 +1,5 @@
 // Malformed safetensors files: every one refused with a message naming the file and the field.
-#include "tests/test_serialize.h"
+#include "zoograd/tests/test_serialize.h"
 
 TEST(Safetensors, CrcMismatchNamesTheFileAndBothValues) {
   TempDir dir;

@@ -10,12 +10,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/io/serialize.h"
-#include "tests/browser.h"
-#include "tests/figure_checks.h"
-#include "tests/test_util.h"
-#include "train/loss/loss_tool.h"
-#include "train/run/trainer.h"
+#include "zoograd/core/io/serialize.h"
+#include "zoograd/tests/browser.h"
+#include "zoograd/tests/figure_checks.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/train/loss/loss_tool.h"
+#include "zoograd/train/run/trainer.h"
 
 namespace {
 

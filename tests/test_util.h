@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "core/generator.h"
-#include "core/tensor.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/core/tensor.h"
 
 namespace zg_tests {
 

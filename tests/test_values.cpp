@@ -11,15 +11,15 @@
 #include <sstream>
 #include <tuple>
 
-#include "core/ops.h"
-#include "losses/angular.h"
-#include "losses/catalog.h"
-#include "tests/child_process.h"
-#include "tests/test_util.h"
-#include "train/run/config.h"
-#include "train/loss/loss_tool.h"
-#include "train/run/models.h"
-#include "train/run/values.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/angular.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/tests/child_process.h"
+#include "zoograd/tests/test_util.h"
+#include "zoograd/train/run/config.h"
+#include "zoograd/train/loss/loss_tool.h"
+#include "zoograd/train/run/models.h"
+#include "zoograd/train/run/values.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "core/io/serialize.h"
+#include "zoograd/core/io/serialize.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

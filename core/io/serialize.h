@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/tensor.h"
+#include "zoograd/core/tensor.h"
 
 namespace zg {
 

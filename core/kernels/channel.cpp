@@ -1,10 +1,10 @@
-#include "core/kernels/channel.h"
+#include "zoograd/core/kernels/channel.h"
 
 #include <algorithm>
 #include <vector>
 
-#include "core/kernels/simd.h"
-#include "core/kernels/parallel.h"
+#include "zoograd/core/kernels/simd.h"
+#include "zoograd/core/kernels/parallel.h"
 
 namespace zg::kernel {
 

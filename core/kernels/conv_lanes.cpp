@@ -1,11 +1,11 @@
-#include "core/kernels/conv_lanes.h"
+#include "zoograd/core/kernels/conv_lanes.h"
 
 #include <algorithm>
 #include <type_traits>
 #include <vector>
 
-#include "core/kernels/simd.h"
-#include "core/kernels/parallel.h"
+#include "zoograd/core/kernels/simd.h"
+#include "zoograd/core/kernels/parallel.h"
 
 namespace zg::kernel {
 

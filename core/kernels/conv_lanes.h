@@ -6,7 +6,7 @@
 // vector of channels; rows out of range are skipped by the loop bounds and a row's taps by the
 // choice of columns, so that every multiply-add is one of the convolution's own. The output is
 // written back to NCHW as it is made.
-#include "core/kernels/direct_conv.h"
+#include "zoograd/core/kernels/direct_conv.h"
 
 namespace zg::kernel {
 

@@ -1,13 +1,13 @@
-#include "core/kernels/direct_conv.h"
+#include "zoograd/core/kernels/direct_conv.h"
 
 #include <algorithm>
 #include <map>
 #include <mutex>
 #include <vector>
 
-#include "core/kernels/conv_lanes.h"
-#include "core/kernels/simd.h"
-#include "core/kernels/parallel.h"
+#include "zoograd/core/kernels/conv_lanes.h"
+#include "zoograd/core/kernels/simd.h"
+#include "zoograd/core/kernels/parallel.h"
 
 namespace zg::kernel {
 

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "core/ops.h"
+#include "zoograd/core/ops.h"
 
 namespace zg::kernel {
 

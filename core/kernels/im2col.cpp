@@ -1,12 +1,12 @@
 // im2col and its adjoint: the column matrix of a convolution filled (and added back) patch by
 // patch, parts of the batch in parallel.
-#include "core/kernels/im2col.h"
+#include "zoograd/core/kernels/im2col.h"
 
 #include <algorithm>
 #include <cstring>
 #include <utility>
 
-#include "core/kernels/parallel.h"
+#include "zoograd/core/kernels/parallel.h"
 
 namespace zg::kernel {
 

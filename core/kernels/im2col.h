@@ -1,6 +1,6 @@
 #pragma once
 // im2col's column matrix and its adjoint, values only (core/conv.cpp records the ops).
-#include "core/kernels/geometry.h"
+#include "zoograd/core/kernels/geometry.h"
 
 namespace zg::kernel {
 

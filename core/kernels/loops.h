@@ -1,14 +1,14 @@
 #pragma once
 // Loop helpers shared by the op files (private to core/). They compute values only; recording
 // the graph is the op's business.
-#include "core/kernels/blas.h"
+#include "zoograd/core/kernels/blas.h"
 
 #include <algorithm>
 #include <cstdint>
 #include <vector>
 
-#include "core/kernels/parallel.h"
-#include "core/tensor.h"
+#include "zoograd/core/kernels/parallel.h"
+#include "zoograd/core/tensor.h"
 
 namespace zg::kernel {
 

@@ -1,6 +1,6 @@
-#include "core/kernels/parallel.h"
+#include "zoograd/core/kernels/parallel.h"
 
-#include "core/kernels/blas.h"
+#include "zoograd/core/kernels/blas.h"
 
 #include <algorithm>
 #include <atomic>

@@ -1,11 +1,11 @@
-#include "core/kernels/pool.h"
+#include "zoograd/core/kernels/pool.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <utility>
 
-#include "core/kernels/simd.h"
+#include "zoograd/core/kernels/simd.h"
 
 namespace zg::kernel {
 

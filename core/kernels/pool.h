@@ -4,7 +4,7 @@
 // window; average pooling and its adjoint.
 #include <cstdint>
 
-#include "core/kernels/geometry.h"
+#include "zoograd/core/kernels/geometry.h"
 
 namespace zg::kernel {
 

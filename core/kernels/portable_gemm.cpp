@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "core/kernels/blas.h"
+#include "zoograd/core/kernels/blas.h"
 
 namespace zg {
 

@@ -1,5 +1,5 @@
 // Reductions in one pass over the input: adjacent reduced (or kept) dims merged into runs.
-#include "core/kernels/reduce.h"
+#include "zoograd/core/kernels/reduce.h"
 
 #include <algorithm>
 #include <cmath>

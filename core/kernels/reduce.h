@@ -2,7 +2,7 @@
 // The loop of sum, amax and amin (values only; core/reduce.cpp records the ops).
 #include <cstdint>
 
-#include "core/ops.h"
+#include "zoograd/core/ops.h"
 
 namespace zg::kernel {
 

@@ -10,7 +10,7 @@
 #include <new>
 #include <unordered_map>
 
-#include "core/tensor.h"
+#include "zoograd/core/tensor.h"
 
 namespace zg {
 

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <exception>
 
-#include "train/run/config.h"
+#include "zoograd/train/run/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "datasets/digits_json.h"
+#include "zoograd/datasets/digits_json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::vector<std::uint8_t> pixels;

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "datasets/idx.h"
+#include "zoograd/datasets/idx.h"
 
 namespace {
 using Bytes = std::vector<std::uint8_t>;

@@ -5,7 +5,7 @@
 #include <exception>
 #include <string>
 
-#include "datasets/image_folder.h"
+#include "zoograd/datasets/image_folder.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);

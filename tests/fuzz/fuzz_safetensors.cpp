@@ -4,7 +4,7 @@
 #include <exception>
 #include <string>
 
-#include "core/io/serialize.h"
+#include "zoograd/core/io/serialize.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

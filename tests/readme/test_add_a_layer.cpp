@@ -5,9 +5,9 @@
 #include <functional>
 #include <memory>
 
-#include "core/gradcheck.h"
-#include "core/ops.h"
-#include "layers/swish.h"
+#include "zoograd/core/gradcheck.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/layers/swish.h"
 
 namespace {
 

@@ -4,13 +4,13 @@
 
 #include <cmath>
 
-#include "core/gradcheck.h"
-#include "core/ops.h"
-#include "layers/linear.h"
-#include "losses/catalog.h"
-#include "losses/classification.h"
-#include "optim/sgd.h"
-#include "train/run/objective.h"
+#include "zoograd/core/gradcheck.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/layers/linear.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/losses/classification.h"
+#include "zoograd/optim/sgd.h"
+#include "zoograd/train/run/objective.h"
 
 namespace zg {
 #include "poly1_declaration.inc"

@@ -1,4 +1,4 @@
-#include "train/atlas/atlas_figures.h"
+#include "zoograd/train/atlas/atlas_figures.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <numbers>
 #include <utility>
 
-#include "core/generator.h"
+#include "zoograd/core/generator.h"
 
 namespace zg {
 

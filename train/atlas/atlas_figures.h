@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "train/atlas/margins.h"
-#include "train/plot/plots.h"
+#include "zoograd/train/atlas/margins.h"
+#include "zoograd/train/plot/plots.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "train/atlas/margin_geometry.h"
+#include "zoograd/train/atlas/margin_geometry.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,11 +1,11 @@
-#include "train/atlas/margin_regions.h"
+#include "zoograd/train/atlas/margin_regions.h"
 
 #include <cmath>
 #include <functional>
 #include <stdexcept>
 
-#include "core/ops.h"
-#include "losses/angular.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/angular.h"
 
 namespace zg {
 

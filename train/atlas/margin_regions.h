@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "losses/catalog.h"
+#include "zoograd/losses/catalog.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "train/atlas/margins.h"
+#include "zoograd/train/atlas/margins.h"
 
 #include <spdlog/spdlog.h>
 
@@ -12,24 +12,24 @@
 #include <stdexcept>
 #include <thread>
 
-#include "core/ops.h"
-#include "core/kernels/parallel.h"
-#include "datasets/registry.h"
-#include "layers/activation.h"
-#include "layers/batchnorm.h"
-#include "layers/conv2d.h"
-#include "layers/flatten.h"
-#include "layers/linear.h"
-#include "layers/pooling.h"
-#include "layers/sequential.h"
-#include "optim/sgd.h"
-#include "train/run/distributed.h"
-#include "train/atlas/margin_regions.h"
-#include "train/atlas/margins_distributed.h"
-#include "train/run/progress.h"
-#include "train/run/interrupt.h"
-#include "train/run/trainer.h"
-#include "train/run/values.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/core/kernels/parallel.h"
+#include "zoograd/datasets/registry.h"
+#include "zoograd/layers/activation.h"
+#include "zoograd/layers/batchnorm.h"
+#include "zoograd/layers/conv2d.h"
+#include "zoograd/layers/flatten.h"
+#include "zoograd/layers/linear.h"
+#include "zoograd/layers/pooling.h"
+#include "zoograd/layers/sequential.h"
+#include "zoograd/optim/sgd.h"
+#include "zoograd/train/run/distributed.h"
+#include "zoograd/train/atlas/margin_regions.h"
+#include "zoograd/train/atlas/margins_distributed.h"
+#include "zoograd/train/run/progress.h"
+#include "zoograd/train/run/interrupt.h"
+#include "zoograd/train/run/trainer.h"
+#include "zoograd/train/run/values.h"
 
 namespace zg {
 

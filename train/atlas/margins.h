@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "train/atlas/margin_geometry.h"
-#include "train/run/objective.h"
+#include "zoograd/train/atlas/margin_geometry.h"
+#include "zoograd/train/run/objective.h"
 
 namespace zg {
 

@@ -1,10 +1,10 @@
-#include "train/atlas/margins_distributed.h"
+#include "zoograd/train/atlas/margins_distributed.h"
 
-#include "core/ops.h"
-#include "layers/linear.h"
-#include "train/run/distributed.h"
-#include "train/run/interrupt.h"
-#include "train/run/trainer.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/layers/linear.h"
+#include "zoograd/train/run/distributed.h"
+#include "zoograd/train/run/interrupt.h"
+#include "zoograd/train/run/trainer.h"
 
 namespace zg {
 

@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "train/atlas/margins.h"
+#include "zoograd/train/atlas/margins.h"
 
 namespace zg {
 

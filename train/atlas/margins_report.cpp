@@ -1,4 +1,4 @@
-#include "train/atlas/margins_report.h"
+#include "zoograd/train/atlas/margins_report.h"
 
 #include <atomic>
 #include <cmath>
@@ -9,9 +9,9 @@
 #include <numbers>
 #include <thread>
 
-#include "train/atlas/atlas_figures.h"
-#include "train/plot/html.h"
-#include "train/plot/report.h"
+#include "zoograd/train/atlas/atlas_figures.h"
+#include "zoograd/train/plot/html.h"
+#include "zoograd/train/plot/report.h"
 
 namespace zg {
 

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "train/atlas/margins.h"
+#include "zoograd/train/atlas/margins.h"
 
 namespace zg {
 

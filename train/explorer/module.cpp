@@ -23,10 +23,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/generator.h"
-#include "losses/catalog.h"
-#include "train/loss/loss_curves.h"
-#include "train/loss/loss_tool.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/train/loss/loss_curves.h"
+#include "zoograd/train/loss/loss_tool.h"
 
 namespace {
 

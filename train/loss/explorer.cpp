@@ -1,12 +1,12 @@
-#include "train/loss/explorer.h"
+#include "zoograd/train/loss/explorer.h"
 
 #include <filesystem>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
 
-#include "train/plot/html.h"
-#include "train/plot/report.h"
+#include "zoograd/train/plot/html.h"
+#include "zoograd/train/plot/report.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "train/loss/loss_curve.h"
+#include "zoograd/train/loss/loss_curve.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,11 +6,11 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "core/ops.h"
-#include "losses/catalog.h"
-#include "train/loss/loss_tool.h"
-#include "train/plot/plots.h"
-#include "train/run/values.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/train/loss/loss_tool.h"
+#include "zoograd/train/plot/plots.h"
+#include "zoograd/train/run/values.h"
 
 namespace zg {
 

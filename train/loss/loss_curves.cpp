@@ -1,15 +1,15 @@
-#include "train/loss/loss_curves.h"
+#include "zoograd/train/loss/loss_curves.h"
 
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
 
-#include "core/autograd.h"
-#include "core/ops.h"
-#include "losses/angular.h"
-#include "losses/classification.h"
-#include "losses/metric.h"
-#include "losses/regression.h"
+#include "zoograd/core/autograd.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/angular.h"
+#include "zoograd/losses/classification.h"
+#include "zoograd/losses/metric.h"
+#include "zoograd/losses/regression.h"
 
 namespace zg {
 

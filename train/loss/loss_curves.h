@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tensor.h"
+#include "zoograd/core/tensor.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "train/loss/loss_facts.h"
+#include "zoograd/train/loss/loss_facts.h"
 
 #include <cmath>
 #include <cstdio>
@@ -8,13 +8,13 @@
 #include <numbers>
 #include <stdexcept>
 
-#include "core/ops.h"
-#include "losses/angular.h"
-#include "losses/classification.h"
-#include "losses/hessians.h"
-#include "losses/hinge.h"
-#include "losses/metric.h"
-#include "train/loss/loss_curves.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/angular.h"
+#include "zoograd/losses/classification.h"
+#include "zoograd/losses/hessians.h"
+#include "zoograd/losses/hinge.h"
+#include "zoograd/losses/metric.h"
+#include "zoograd/train/loss/loss_curves.h"
 
 namespace zg {
 

@@ -1,12 +1,12 @@
-#include "train/loss/loss_figures.h"
+#include "zoograd/train/loss/loss_figures.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <numbers>
 
-#include "train/loss/loss_curves.h"
-#include "train/plot/plots.h"
+#include "zoograd/train/loss/loss_curves.h"
+#include "zoograd/train/plot/plots.h"
 
 namespace zg {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "train/plot/figure.h"
+#include "zoograd/train/plot/figure.h"
 
 namespace zg {
 

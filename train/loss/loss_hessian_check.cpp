@@ -1,7 +1,7 @@
-#include "train/loss/loss_hessian_check.h"
+#include "zoograd/train/loss/loss_hessian_check.h"
 
-#include "core/ops.h"
-#include "losses/hessians.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/hessians.h"
 
 namespace zg {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "losses/catalog.h"
+#include "zoograd/losses/catalog.h"
 
 namespace zg {
 

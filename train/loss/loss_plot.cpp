@@ -1,4 +1,4 @@
-#include "train/loss/loss_plot.h"
+#include "zoograd/train/loss/loss_plot.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,9 +7,9 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "train/plot/html.h"
-#include "train/loss/loss_figures.h"
-#include "train/plot/report.h"
+#include "zoograd/train/plot/html.h"
+#include "zoograd/train/loss/loss_figures.h"
+#include "zoograd/train/plot/report.h"
 
 namespace zg {
 

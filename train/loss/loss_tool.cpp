@@ -1,4 +1,4 @@
-#include "train/loss/loss_tool.h"
+#include "zoograd/train/loss/loss_tool.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,10 +10,10 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "core/ops.h"
-#include "losses/catalog.h"
-#include "train/run/values.h"
-#include "train/loss/loss_hessian_check.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/losses/catalog.h"
+#include "zoograd/train/run/values.h"
+#include "zoograd/train/loss/loss_hessian_check.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "train/plot/figure.h"
+#include "zoograd/train/plot/figure.h"
 
 #include <cairo-pdf.h>
 #include <cairo-svg.h>
@@ -13,7 +13,7 @@
 #include <numbers>
 #include <stdexcept>
 
-#include "core/io/serialize.h"
+#include "zoograd/core/io/serialize.h"
 
 namespace zg {
 

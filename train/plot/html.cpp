@@ -1,4 +1,4 @@
-#include "train/plot/html.h"
+#include "zoograd/train/plot/html.h"
 
 namespace zg {
 

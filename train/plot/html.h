@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "train/plot/figure.h"
+#include "zoograd/train/plot/figure.h"
 
 namespace zg {
 

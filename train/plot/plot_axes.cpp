@@ -1,4 +1,4 @@
-#include "train/plot/plot_axes.h"
+#include "zoograd/train/plot/plot_axes.h"
 
 #include <algorithm>
 #include <cmath>

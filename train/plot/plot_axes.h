@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "train/plot/figure.h"
+#include "zoograd/train/plot/figure.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "train/plot/plots.h"
+#include "zoograd/train/plot/plots.h"
 
 #include <algorithm>
 #include <cmath>

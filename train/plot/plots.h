@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "train/plot/figure.h"
-#include "train/plot/plot_axes.h"
+#include "zoograd/train/plot/figure.h"
+#include "zoograd/train/plot/plot_axes.h"
 
 namespace zg {
 

@@ -1,11 +1,11 @@
-#include "train/plot/report.h"
+#include "zoograd/train/plot/report.h"
 
 #include <cstdio>
 #include <filesystem>
 
-#include "core/io/serialize.h"
-#include "train/plot/html.h"
-#include "train/plot/plots.h"
+#include "zoograd/core/io/serialize.h"
+#include "zoograd/train/plot/html.h"
+#include "zoograd/train/plot/plots.h"
 
 namespace zg {
 

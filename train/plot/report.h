@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "train/plot/figure.h"
+#include "zoograd/train/plot/figure.h"
 
 namespace zg {
 

@@ -6,7 +6,7 @@
 #include <numbers>
 #include <stdexcept>
 
-#include "train/plot/plots.h"
+#include "zoograd/train/plot/plots.h"
 
 namespace zg {
 

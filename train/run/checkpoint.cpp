@@ -1,4 +1,4 @@
-#include "train/run/checkpoint.h"
+#include "zoograd/train/run/checkpoint.h"
 
 #include <spdlog/spdlog.h>
 
@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <string_view>
 
-#include "core/io/serialize.h"
+#include "zoograd/core/io/serialize.h"
 
 namespace zg {
 

@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/generator.h"
-#include "layers/module.h"
-#include "optim/sgd.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/layers/module.h"
+#include "zoograd/optim/sgd.h"
 
 namespace zg {
 

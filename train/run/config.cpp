@@ -1,4 +1,4 @@
-#include "train/run/config.h"
+#include "zoograd/train/run/config.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -6,9 +6,9 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "optim/schedule.h"
-#include "train/run/objective.h"
-#include "train/run/values.h"
+#include "zoograd/optim/schedule.h"
+#include "zoograd/train/run/objective.h"
+#include "zoograd/train/run/values.h"
 
 namespace zg {
 

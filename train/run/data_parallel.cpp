@@ -1,10 +1,10 @@
-#include "train/run/data_parallel.h"
+#include "zoograd/train/run/data_parallel.h"
 
 #include <cmath>
 #include <numeric>
 
-#include "train/run/distributed.h"
-#include "train/run/values.h"
+#include "zoograd/train/run/distributed.h"
+#include "zoograd/train/run/values.h"
 
 namespace zg {
 

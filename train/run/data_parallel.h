@@ -6,10 +6,10 @@
 #include <string>
 #include <utility>
 
-#include "datasets/dataset.h"
-#include "layers/sequential.h"
-#include "train/run/objective.h"
-#include "train/run/trainer.h"
+#include "zoograd/datasets/dataset.h"
+#include "zoograd/layers/sequential.h"
+#include "zoograd/train/run/objective.h"
+#include "zoograd/train/run/trainer.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "train/run/demo.h"
+#include "zoograd/train/run/demo.h"
 
 #include <spdlog/spdlog.h>
 
@@ -7,10 +7,10 @@
 #include <numbers>
 #include <vector>
 
-#include "core/generator.h"
-#include "core/ops.h"
-#include "datasets/synthetic.h"
-#include "train/run/interrupt.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/datasets/synthetic.h"
+#include "zoograd/train/run/interrupt.h"
 
 namespace zg {
 

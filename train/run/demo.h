@@ -1,5 +1,7 @@
 #pragma once
-// `zoograd demo`: a small MLP trained on synthetic spirals with nothing but core ops.
+// `zoograd demo`: a small MLP trained on synthetic spirals with nothing but core ops. Its
+// cross-entropy and SGD step are written out in demo.cpp on purpose, not taken from losses/ and
+// optim/: the demo shows that the core alone trains a network.
 #include <cstdint>
 
 namespace zg {

@@ -1,4 +1,4 @@
-#include "train/run/distributed.h"
+#include "zoograd/train/run/distributed.h"
 
 #include <dlfcn.h>
 #include <spdlog/spdlog.h>
@@ -8,8 +8,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "train/run/mpi_backend.h"
-#include "train/run/values.h"
+#include "zoograd/train/run/mpi_backend.h"
+#include "zoograd/train/run/values.h"
 
 namespace zg {
 

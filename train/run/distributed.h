@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/tensor.h"
+#include "zoograd/core/tensor.h"
 
 namespace zg {
 

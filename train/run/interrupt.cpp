@@ -1,4 +1,4 @@
-#include "train/run/interrupt.h"
+#include "zoograd/train/run/interrupt.h"
 
 #include <atomic>
 #include <csignal>

@@ -1,4 +1,4 @@
-#include "train/run/models.h"
+#include "zoograd/train/run/models.h"
 
 #include <unistd.h>
 
@@ -7,14 +7,14 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "layers/activation.h"
-#include "layers/conv2d.h"
-#include "layers/flatten.h"
-#include "layers/linear.h"
-#include "layers/pooling.h"
-#include "layers/sequential.h"
-#include "train/run/objective.h"
-#include "train/run/values.h"
+#include "zoograd/layers/activation.h"
+#include "zoograd/layers/conv2d.h"
+#include "zoograd/layers/flatten.h"
+#include "zoograd/layers/linear.h"
+#include "zoograd/layers/pooling.h"
+#include "zoograd/layers/sequential.h"
+#include "zoograd/train/run/objective.h"
+#include "zoograd/train/run/values.h"
 
 namespace zg {
 

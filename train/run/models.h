@@ -2,9 +2,9 @@
 // The models `zoograd train` can build.
 #include <memory>
 
-#include "core/generator.h"
-#include "layers/sequential.h"
-#include "train/run/config.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/layers/sequential.h"
+#include "zoograd/train/run/config.h"
 
 namespace zg {
 

@@ -1,5 +1,5 @@
 // The MPI calls of distributed.cpp over OpenMPI: the plug-in libzoograd_mpi.so (mpi_backend.h).
-#include "train/run/mpi_backend.h"
+#include "zoograd/train/run/mpi_backend.h"
 
 #include <mpi.h>
 

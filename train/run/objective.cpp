@@ -1,14 +1,14 @@
-#include "train/run/objective.h"
+#include "zoograd/train/run/objective.h"
 
 #include <algorithm>
 #include <cassert>
 #include <map>
 #include <stdexcept>
 
-#include "core/ops.h"
-#include "layers/cosine_linear.h"
-#include "layers/linear.h"
-#include "losses/angular.h"
+#include "zoograd/core/ops.h"
+#include "zoograd/layers/cosine_linear.h"
+#include "zoograd/layers/linear.h"
+#include "zoograd/losses/angular.h"
 
 namespace zg {
 

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "core/generator.h"
-#include "layers/module.h"
-#include "layers/sequential.h"
-#include "losses/catalog.h"
+#include "zoograd/core/generator.h"
+#include "zoograd/layers/module.h"
+#include "zoograd/layers/sequential.h"
+#include "zoograd/losses/catalog.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "train/run/progress.h"
+#include "zoograd/train/run/progress.h"
 
 #include <unistd.h>
 

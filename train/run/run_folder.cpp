@@ -1,4 +1,4 @@
-#include "train/run/run_folder.h"
+#include "zoograd/train/run/run_folder.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -16,9 +16,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/io/serialize.h"
-#include "train/run/checkpoint.h"
-#include "train/run/values.h"
+#include "zoograd/core/io/serialize.h"
+#include "zoograd/train/run/checkpoint.h"
+#include "zoograd/train/run/values.h"
 
 namespace zg {
 

@@ -1,4 +1,4 @@
-#include "train/run/trainer.h"
+#include "zoograd/train/run/trainer.h"
 
 #include <spdlog/spdlog.h>
 
@@ -8,20 +8,20 @@
 #include <filesystem>
 #include <optional>
 
-#include "core/kernels/parallel.h"
-#include "core/io/serialize.h"
-#include "datasets/registry.h"
-#include "optim/schedule.h"
-#include "optim/sgd.h"
-#include "train/run/checkpoint.h"
-#include "train/run/data_parallel.h"
-#include "train/run/distributed.h"
-#include "train/run/interrupt.h"
-#include "train/run/models.h"
-#include "train/run/objective.h"
-#include "train/run/progress.h"
-#include "train/run/run_folder.h"
-#include "train/run/values.h"
+#include "zoograd/core/kernels/parallel.h"
+#include "zoograd/core/io/serialize.h"
+#include "zoograd/datasets/registry.h"
+#include "zoograd/optim/schedule.h"
+#include "zoograd/optim/sgd.h"
+#include "zoograd/train/run/checkpoint.h"
+#include "zoograd/train/run/data_parallel.h"
+#include "zoograd/train/run/distributed.h"
+#include "zoograd/train/run/interrupt.h"
+#include "zoograd/train/run/models.h"
+#include "zoograd/train/run/objective.h"
+#include "zoograd/train/run/progress.h"
+#include "zoograd/train/run/run_folder.h"
+#include "zoograd/train/run/values.h"
 
 namespace zg {
 

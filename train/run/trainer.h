@@ -7,14 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "datasets/dataset.h"
-#include "layers/sequential.h"
-#include "optim/sgd.h"
-#include "train/run/objective.h"
-#include "train/run/progress.h"
-#include "train/run/config.h"
-#include "train/run/distributed.h"
-#include "train/plot/report.h"
+#include "zoograd/datasets/dataset.h"
+#include "zoograd/layers/sequential.h"
+#include "zoograd/optim/sgd.h"
+#include "zoograd/train/run/objective.h"
+#include "zoograd/train/run/progress.h"
+#include "zoograd/train/run/config.h"
+#include "zoograd/train/run/distributed.h"
+#include "zoograd/train/plot/report.h"
 
 namespace zg {
 

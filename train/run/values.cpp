@@ -1,4 +1,4 @@
-#include "train/run/values.h"
+#include "zoograd/train/run/values.h"
 
 #include <cctype>
 #include <charconv>

@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "losses/catalog.h"
+#include "zoograd/losses/catalog.h"
 
 namespace zg {
 
