@@ -51,26 +51,28 @@ Batch make_batch(const Dataset& d, std::span<const std::int64_t> indices, const 
   auto b = static_cast<std::int64_t>(indices.size());
   Shape shape{b};
   shape.insert(shape.end(), d.sample_shape.begin(), d.sample_shape.end());
-  Tensor x = empty(shape);
+  Tensor x = empty(shape, norm.dtype);
   Tensor y = empty({b}, DType::Int64);
-  float* px = x.data<float>();
   auto* py = y.data<std::int64_t>();
   const auto per = static_cast<std::size_t>(d.sample_numel());
-  // (p/255 - mean)/std as one multiply-add per pixel
-  const auto scale = static_cast<float>(1.0 / (255.0 * norm.std));
-  const auto shift = static_cast<float>(-norm.mean / norm.std);
-  for (std::size_t k = 0; k < indices.size(); ++k) {
-    check_index(d, indices[k]);
-    auto at = static_cast<std::size_t>(indices[k]);
-    float* dst = px + k * per;
-    if (!d.pixels.empty()) {
-      const std::uint8_t* src = d.pixels.data() + at * per;
-      for (std::size_t j = 0; j < per; ++j) dst[j] = static_cast<float>(src[j]) * scale + shift;
-    } else {
-      std::copy_n(d.features.data() + at * per, per, dst);
+  dispatch_float(norm.dtype, "make_batch", [&]<class T>() {
+    T* px = x.data<T>();
+    // (p/255 - mean)/std as one multiply-add per pixel, in T
+    const auto scale = static_cast<T>(1.0 / (255.0 * norm.std));
+    const auto shift = static_cast<T>(-norm.mean / norm.std);
+    for (std::size_t k = 0; k < indices.size(); ++k) {
+      check_index(d, indices[k]);
+      auto at = static_cast<std::size_t>(indices[k]);
+      T* dst = px + k * per;
+      if (!d.pixels.empty()) {
+        const std::uint8_t* src = d.pixels.data() + at * per;
+        for (std::size_t j = 0; j < per; ++j) dst[j] = static_cast<T>(src[j]) * scale + shift;
+      } else {
+        std::copy_n(d.features.data() + at * per, per, dst);
+      }
+      py[k] = d.labels[at];
     }
-    py[k] = d.labels[at];
-  }
+  });
   return {x, y};
 }
 

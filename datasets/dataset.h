@@ -27,16 +27,18 @@ struct Dataset {
   Dataset subset(std::span<const std::int64_t> indices) const;
 };
 
-// Per-channel-agnostic normalization of images: x = (pixel/255 - mean) / std.
+// Per-channel-agnostic normalization of images: x = (pixel/255 - mean) / std, computed and stored
+// in dtype (float32 or float64), the dtype of the batches' x.
 struct Normalize {
   double mean = 0.0;
   double std = 1.0;
+  DType dtype = DType::Float32;
 };
 // The mean and standard deviation of pixel/255 over a whole image set (identity for points).
 Normalize pixel_stats(const Dataset& d);
 
 struct Batch {
-  Tensor x;  // float32 (B, C, H, W) or (B, D)
+  Tensor x;  // Normalize::dtype (float32 by default), (B, C, H, W) or (B, D)
   Tensor y;  // int64 (B)
 };
 

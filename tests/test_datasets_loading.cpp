@@ -103,6 +103,28 @@ TEST(DataLoader, ImagesAreNormalizedPerBatch) {
   EXPECT_DOUBLE_EQ(stats.std, 0.5);
 }
 
+// A float64 batch is computed in double, not a float32 batch widened: with statistics that are not
+// round in binary, its values are (p/255 - mean)/std to double's rounding, which float32 misses by ~1e-7.
+TEST(DataLoader, Float64BatchesAreNormalizedInDouble) {
+  Dataset d;
+  d.name = "pixels";
+  d.sample_shape = {1, 1, 3};
+  d.pixels = {0, 51, 200, 255, 13, 102};
+  d.labels = {1, 0};
+  d.num_classes = 2;
+  const Batch wide = make_batch(d, std::vector<std::int64_t>{0, 1}, Normalize{0.286, 0.353, DType::Float64});
+  const Batch narrow = make_batch(d, std::vector<std::int64_t>{0, 1}, Normalize{0.286, 0.353});
+  ASSERT_EQ(wide.x.dtype(), DType::Float64);
+  ASSERT_EQ(narrow.x.dtype(), DType::Float32);
+  double float32_error = 0;
+  for (std::size_t k = 0; k < d.pixels.size(); ++k) {
+    const double exact = (d.pixels[k] / 255.0 - 0.286) / 0.353;
+    EXPECT_NEAR(wide.x.data<double>()[k], exact, 1e-14) << k;
+    float32_error = std::max(float32_error, std::abs(static_cast<double>(narrow.x.data<float>()[k]) - exact));
+  }
+  EXPECT_GT(float32_error, 1e-9);
+}
+
 TEST(DataLoader, MakeBatchRejectsAnIndexOutOfRange) {
   const Dataset d = ten_points();
   EXPECT_CONTAINS(error_of([&] { make_batch(d, std::vector<std::int64_t>{0, 10}); }),

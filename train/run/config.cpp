@@ -16,7 +16,7 @@ nlohmann::json TrainConfig::to_json() const {
   return {{"data", data},         {"model", model},       {"hidden", hidden},     {"loss", loss},
           {"loss_params", loss_params}, {"embedding_dim", embedding_dim},
           {"epochs", epochs},     {"batch_size", batch_size}, {"lr", lr},         {"momentum", momentum},
-          {"weight_decay", weight_decay}, {"schedule", schedule}, {"seed", seed}, {"threads", threads},
+          {"weight_decay", weight_decay}, {"schedule", schedule}, {"seed", seed}, {"dtype", dtype}, {"threads", threads},
           {"out", out},           {"quiet", quiet},       {"detect_anomaly", detect_anomaly}};
 }
 
@@ -95,6 +95,14 @@ std::vector<TrainSetting> make_settings() {
                         for (const auto& [key, value] : c.loss_params) t.push_back(key + "=" + number_text(value));
                         return t;
                       }};
+  TrainSetting dtype = text("dtype", "--dtype", &C::dtype,
+                            "float32 | float64: parameters, batches, loss, gradients and checkpoints");
+  dtype.set = [](C& c, const std::string& what, const Texts& t) {
+    const std::string& name = one(what, t);
+    if (name != "float32" && name != "float64")
+      throw UsageError(what + ": unknown dtype " + json(name).dump() + "; expected float32 or float64");
+    c.dtype = name;
+  };
   TrainSetting seed{"seed", "--seed", Form::Number, "random seed (initial weights, shuffling, data split)",
                     [](C& c, const std::string& what, const Texts& t) { c.seed = seed_from(what, one(what, t)); },
                     [](const C& c) { return Texts{std::to_string(c.seed)}; }};
@@ -116,6 +124,7 @@ std::vector<TrainSetting> make_settings() {
       text("schedule", "--schedule", &C::schedule,
            "constant | step:S[:G] | multistep:M1,M2[:G] | cosine:T[:MIN], optionally +warmup:W"),
       seed,
+      dtype,
       whole("threads", "--threads", &C::threads, kThreadRange,
             "threads for the GEMMs and our loops (0: OPENBLAS_NUM_THREADS, else the cores)"),
       text("out", "--out", &C::out, "run folder (default runs/<data>-<model>[-N])"),

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "zoograd/core/dtype.h"
+
 namespace zg {
 
 struct TrainConfig {
@@ -25,10 +27,14 @@ struct TrainConfig {
   double weight_decay = 0.0;
   std::string schedule = "constant";
   std::uint64_t seed = 0;
+  std::string dtype = "float32";  // float32 | float64: parameters, buffers, batches, loss, gradients, checkpoints
   std::int64_t threads = 0;  // threads of the pool (zg::set_num_threads); 0 keeps OPENBLAS_NUM_THREADS or the cores
   std::string out;           // run folder; empty picks runs/<data>-<model>[-N]
   bool quiet = false;
   bool detect_anomaly = false;  // every op checks its output for NaN/Inf (slow; finds where a divergence starts)
+
+  // dtype as the tensors' DType.
+  DType tensor_dtype() const { return dtype == "float64" ? DType::Float64 : DType::Float32; }
 
   nlohmann::json to_json() const;
   // Strict: unknown keys, wrong types and values validate() refuses throw naming the key and `source`.

@@ -41,7 +41,8 @@ void check_model_fits(const TrainConfig& config, const Shape& sample_shape, std:
             std::max(0.0, std::floor((std::floor((static_cast<double>(sample_shape[2]) - 4) / 2) - 4) / 2));
   }
   parameters += (width + 1) * outputs;
-  const double bytes = 4 * (4 * parameters + 2 * activations * static_cast<double>(batch));
+  const auto element = static_cast<double>(dtype_size(config.tensor_dtype()));
+  const double bytes = element * (4 * parameters + 2 * activations * static_cast<double>(batch));
   const double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
   if (bytes > memory) {
     char text[160];
@@ -69,6 +70,7 @@ std::shared_ptr<Sequential> build_model(const TrainConfig& config, const Shape& 
     }
     net->push_back(std::make_shared<Linear>(width, outputs, true, gen));
     add_head();
+    net->to(config.tensor_dtype());
     return net;
   }
   if (sample_shape.size() != 3)
@@ -88,6 +90,7 @@ std::shared_ptr<Sequential> build_model(const TrainConfig& config, const Shape& 
   net->push_back(std::make_shared<Flatten>());
   net->push_back(std::make_shared<Linear>(32 * oh * ow, outputs, true, gen));
   add_head();
+  net->to(config.tensor_dtype());
   return net;
 }
 

@@ -240,6 +240,7 @@ TrainResult run_train(const TrainConfig& requested, const RunStart& start) {
   check_model_fits(config, data.train.sample_shape, data.train.num_classes,
                    std::min(config.batch_size, std::max<std::int64_t>(data.train.size(), 1000)));
   Normalize norm = pixel_stats(data.train);
+  norm.dtype = config.tensor_dtype();  // the batches, as the model's parameters (build_model)
   Generator gen(config.seed);
   std::shared_ptr<Sequential> model = build_model(config, data.train.sample_shape, data.train.num_classes, gen);
   const Objective objective(config.loss, config.loss_params);
@@ -331,7 +332,9 @@ Evaluation run_eval(const std::string& run_dir, const std::string& data_spec, st
   } catch (const std::exception&) {
     throw std::invalid_argument(path + ": the metadata's step \"" + step->second + "\" is not a whole number");
   }
-  return evaluate(*model, data.test, pixel_stats(data.train), Objective(config.loss, config.loss_params), steps);
+  Normalize norm = pixel_stats(data.train);
+  norm.dtype = config.tensor_dtype();
+  return evaluate(*model, data.test, norm, Objective(config.loss, config.loss_params), steps);
 }
 
 }  // namespace zg
