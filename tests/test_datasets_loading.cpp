@@ -81,13 +81,19 @@ TEST(DataLoader, ShuffleIsAPermutationReproducibleFromTheGeneratorState) {
   }
 }
 
-TEST(DataLoader, ImagesAreNormalizedPerBatch) {
+// Two images of 1x1x3 pixels, labels 1 and 0.
+Dataset two_images(std::vector<std::uint8_t> pixels) {
   Dataset d;
   d.name = "pixels";
   d.sample_shape = {1, 1, 3};
-  d.pixels = {0, 51, 255, 255, 0, 102};
+  d.pixels = std::move(pixels);
   d.labels = {1, 0};
   d.num_classes = 2;
+  return d;
+}
+
+TEST(DataLoader, ImagesAreNormalizedPerBatch) {
+  const Dataset d = two_images({0, 51, 255, 255, 0, 102});
   // std 4/255 makes the scale 1/4 and the shift -31.875: every value below is exact in float.
   const Batch b = make_batch(d, std::vector<std::int64_t>{1, 0}, Normalize{0.5, 4.0 / 255.0});
   EXPECT_EQ(b.x.shape(), (Shape{2, 1, 1, 3}));
@@ -106,12 +112,7 @@ TEST(DataLoader, ImagesAreNormalizedPerBatch) {
 // A float64 batch is computed in double, not a float32 batch widened: with statistics that are not
 // round in binary, its values are (p/255 - mean)/std to double's rounding, which float32 misses by ~1e-7.
 TEST(DataLoader, Float64BatchesAreNormalizedInDouble) {
-  Dataset d;
-  d.name = "pixels";
-  d.sample_shape = {1, 1, 3};
-  d.pixels = {0, 51, 200, 255, 13, 102};
-  d.labels = {1, 0};
-  d.num_classes = 2;
+  const Dataset d = two_images({0, 51, 200, 255, 13, 102});
   const Batch wide = make_batch(d, std::vector<std::int64_t>{0, 1}, Normalize{0.286, 0.353, DType::Float64});
   const Batch narrow = make_batch(d, std::vector<std::int64_t>{0, 1}, Normalize{0.286, 0.353});
   ASSERT_EQ(wide.x.dtype(), DType::Float64);
