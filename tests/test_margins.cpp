@@ -309,7 +309,7 @@ TEST(Margins, ASmallSeededAtlasLearnsAndWritesItsReport) {
 
 TEST(Margins, CommandLineRefusesBadSettingsWithOneLine) {
   for (const char* args : {"margins --losses circle", "margins --set cosface.q=1", "margins --dim 5",
-                           "margins --epochs -1", "margins --jobs -2", "margins --weight-decay -1", "margins --snapshots 1"}) {
+                           "margins --epochs -1", "margins --jobs -2", "margins --weight-decay -1", "margins --clip-grad-norm -1", "margins --snapshots 1"}) {
     zg_tests::CliRun r = zg_tests::run_cli(args);
     EXPECT_EQ(r.code, 2) << args << ": " << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << args << ": " << r.out;

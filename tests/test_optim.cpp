@@ -264,3 +264,23 @@ TEST(SGD, RejectsTensorsThatAreNotFloatingLeaves) {
   Tensor y = w * 2.0;  // not a leaf
   EXPECT_THROW(SGD({y}, SGDOptions{}), std::invalid_argument);
 }
+
+// clip_grad_norm_ (optim/clip.h): the total norm over every gradient, the scale max_norm/(total + 1e-6)
+// applied only above max_norm, parameters without a gradient skipped, a bad max_norm refused.
+TEST(ClipGradNorm, ScalesEveryGradientByOneFactorAboveTheLimit) {
+  const DType f64 = DType::Float64;
+  Tensor a = param({3.0, 0.0}, {2}, f64), b = param({4.0}, {1}, f64), idle = param({1.0}, {1}, f64);
+  a.set_grad(tensor({3.0, 0.0}, {2}, f64));
+  b.set_grad(tensor({4.0}, {1}, f64));  // total norm 5
+  EXPECT_NEAR(clip_grad_norm_({a, b, idle}, 1.0), 5.0, 1e-12);
+  const double f = 1.0 / (5.0 + 1e-6);
+  EXPECT_NEAR(a.grad().to_vector()[0], 3.0 * f, 1e-12);
+  EXPECT_NEAR(b.grad().to_vector()[0], 4.0 * f, 1e-12);
+  EXPECT_FALSE(idle.grad().defined());
+  // Below the limit nothing changes.
+  EXPECT_NEAR(clip_grad_norm_({a, b}, 10.0), 1.0, 1e-6);
+  EXPECT_NEAR(b.grad().to_vector()[0], 4.0 * f, 1e-12);
+  for (double bad : {0.0, -1.0, std::nan(""), INFINITY})
+    EXPECT_NE(error_of([&] { clip_grad_norm_({a}, bad); }).find("max_norm must be a positive number"), std::string::npos)
+        << bad;
+}

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "zoograd/core/ops.h"
+#include "zoograd/optim/clip.h"
 #include "zoograd/optim/schedule.h"
 #include "zoograd/optim/sgd.h"
 #include "zoograd/tests/test_util.h"

@@ -177,6 +177,9 @@ int run_command(int argc, char** argv) {
            [&](auto& f, auto& t) { margins.lr = zg::number_in(f, t, zg::kLearningRateRange); });
   door.add(margins_cmd, "--weight-decay", "L2 penalty of SGD", real(margins.weight_decay),
            [&](auto& f, auto& t) { margins.weight_decay = zg::number_in(f, t, zg::kWeightDecayRange); });
+  door.add(margins_cmd, "--clip-grad-norm", "cosine-head panels: clip the gradient's global norm to this before each step (0: never)",
+           real(margins.clip_grad_norm),
+           [&](auto& f, auto& t) { margins.clip_grad_norm = zg::number_in(f, t, zg::kClipRange); });
   door.add(margins_cmd, "--seed", "random seed", text(margins.seed),
            [&](auto& f, auto& t) { margins.seed = zg::seed_from(f, t); });
   door.add(margins_cmd, "--seeds", "train every panel under N seeds (--seed, --seed + 1, ...); tables give mean ± sd",

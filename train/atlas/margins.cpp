@@ -117,6 +117,7 @@ std::vector<MarginPanel> MarginsOptions::resolved_panels() const {
   check_value("--batch-size", static_cast<double>(batch_size), kSizeRange);
   check_value("--lr", lr, kLearningRateRange);
   check_value("--weight-decay", weight_decay, kWeightDecayRange);
+  check_value("--clip-grad-norm", clip_grad_norm, kClipRange);
   check_value("--snapshots", static_cast<double>(snapshots), ValueRange::whole(2, 100));
   check_value("--snapshot-samples", static_cast<double>(snapshot_samples), kSizeRange);
   check_value("--threads", static_cast<double>(threads), kThreadRange);
@@ -206,6 +207,10 @@ CircleClasses circle_classes(Module& head, const Objective& objective, std::int6
   return c;
 }
 
+bool has_cosine_head(const Objective& objective) {
+  return objective.needs_head() && objective.spec().classifier->scores == ScoresAs::CosineHead;
+}
+
 double mean_norm(const std::vector<double>& features, std::int64_t dim) {
   double total = 0;
   const std::size_t d = static_cast<std::size_t>(dim), n = features.size() / d;
@@ -229,7 +234,7 @@ Snapshot take_snapshot(Sequential& model, const Objective& objective, const Data
   const NamedTensors params = head.named_parameters();
   s.weights = params.at(0).second.to_vector();
   if (params.size() > 1) s.bias = params.at(1).second.to_vector();
-  s.cosine_head = objective.needs_head() && objective.spec().classifier->scores == ScoresAs::CosineHead;
+  s.cosine_head = has_cosine_head(objective);
   if (dim == 2) s.circle = circle_classes(head, objective, step, s.weights, mean_norm(s.features, dim));
   return s;
 }
@@ -310,7 +315,8 @@ PanelResult train_panel(const MarginPanel& chosen, const MarginsOptions& o, cons
     Progress progress(epoch, epochs, data.train.size(), live && !o.quiet);
     EpochTotals totals;
     try {
-      totals = train_epoch(*model, objective, optimizer, loader, step, progress, schedule);
+      totals = train_epoch(*model, objective, optimizer, loader, step, progress,
+                           {.lr_at_step = schedule, .clip_grad_norm = has_cosine_head(objective) ? o.clip_grad_norm : 0});
     } catch (const DivergenceError& e) {
       throw DivergenceError(panel.name + " (epoch " + std::to_string(epoch) + "): " + e.what() + ", or the panel's s");
     }

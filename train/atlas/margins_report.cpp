@@ -271,8 +271,8 @@ nlohmann::json margins_summary(const MarginsOptions& o, const MarginsResult& res
   }
   return {{"settings",
            {{"data", o.data}, {"dim", o.dim}, {"epochs", o.epochs_to_run()}, {"batch_size", o.batch_size},
-            {"lr", o.lr}, {"weight_decay", o.weight_decay}, {"seed", o.seed}, {"seeds", o.seeds}, {"threads", o.threads},
-            {"jobs", o.jobs_to_run()}, {"snapshots", o.snapshots}, {"snapshot_samples", o.snapshot_samples}}},
+            {"lr", o.lr}, {"weight_decay", o.weight_decay}, {"clip_grad_norm", o.clip_grad_norm}, {"seed", o.seed},
+            {"seeds", o.seeds}, {"threads", o.threads}, {"jobs", o.jobs_to_run()}, {"snapshots", o.snapshots}, {"snapshot_samples", o.snapshot_samples}}},
           {"panels", panels},
           {"seconds", result.seconds}};
 }

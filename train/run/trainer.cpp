@@ -11,6 +11,7 @@
 #include "zoograd/core/kernels/parallel.h"
 #include "zoograd/core/io/serialize.h"
 #include "zoograd/datasets/registry.h"
+#include "zoograd/optim/clip.h"
 #include "zoograd/optim/schedule.h"
 #include "zoograd/optim/sgd.h"
 #include "zoograd/train/run/checkpoint.h"
@@ -72,14 +73,14 @@ Evaluation evaluate(Sequential& model, const Dataset& data, const Normalize& nor
 }
 
 EpochTotals train_epoch(Sequential& model, const Objective& objective, SGD& optimizer, DataLoader& loader,
-                        std::int64_t& step, Progress& progress, const std::function<double(std::int64_t step)>& lr_at_step,
-                        const World& ranks) {
+                        std::int64_t& step, Progress& progress, const EpochOptions& options) {
+  const World& ranks = options.ranks;
   EpochTotals t;
   model.train();
   const std::vector<Tensor> params = model.parameters();
   for (const auto& indices : loader.epoch_indices()) {
-    if (lr_at_step)
-      for (ParamGroup& group : optimizer.param_groups()) group.options.lr = lr_at_step(step);
+    if (options.lr_at_step)
+      for (ParamGroup& group : optimizer.param_groups()) group.options.lr = options.lr_at_step(step);
     // Under mpirun every rank walks the same batches and takes its slice of each (distributed.h);
     // one process takes the whole batch.
     const auto n = static_cast<std::int64_t>(indices.size());
@@ -111,6 +112,7 @@ EpochTotals train_epoch(Sequential& model, const Objective& objective, SGD& opti
                             format_value(optimizer.param_groups()[0].options.lr) +
                             "; that step was not taken. Lower --lr, or rerun with --detect-anomaly to find the op "
                             "that first produced a NaN or Inf");
+    if (options.clip_grad_norm > 0) clip_grad_norm_(params, options.clip_grad_norm);
     optimizer.step();
     ++step;
     t.loss_sum += sums[0];
@@ -265,7 +267,7 @@ TrainResult run_train(const TrainConfig& requested, const RunStart& start) {
       auto begin = std::chrono::steady_clock::now();
       const double summing_before = gradient_sum_seconds();
       Progress progress(epoch, config.epochs, data.train.size(), !config.quiet && world().root());
-      EpochTotals totals = train_epoch(*model, objective, optimizer, loader, state.step, progress, {}, world());
+      EpochTotals totals = train_epoch(*model, objective, optimizer, loader, state.step, progress, {.ranks = world()});
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
       test = evaluate_over_ranks(*model, data.test, norm, objective, state.step);
       nlohmann::json m = {{"epoch", epoch},

@@ -41,14 +41,20 @@ struct DivergenceError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+struct EpochOptions {
+  // If given, sets every group's learning rate before each step (a schedule finer than the epoch).
+  std::function<double(std::int64_t step)> lr_at_step;
+  // If positive, the gradient's global norm is clipped to it before each step (optim/clip.h).
+  double clip_grad_norm = 0;
+  // Over an mpirun job (train/run/distributed.h) each rank takes its slice of every batch and the
+  // step uses the gradient summed over all; with the default, this process trains alone.
+  World ranks;
+};
+
 // One epoch of the loader's batches in train mode: the objective's loss, backward, an SGD step;
-// `step` counts the steps taken. `lr_at_step`, if given, sets every group's learning rate before
-// each step (a schedule finer than the epoch). Throws DivergenceError on a non-finite loss.
-// Over `ranks` (an mpirun job, train/distributed.h) each rank takes its slice of every batch and
-// the step uses the gradient summed over all; with the default, this process trains alone.
+// `step` counts the steps taken. Throws DivergenceError on a non-finite loss.
 EpochTotals train_epoch(Sequential& model, const Objective& objective, SGD& optimizer, DataLoader& loader,
-                        std::int64_t& step, Progress& progress,
-                        const std::function<double(std::int64_t step)>& lr_at_step = {}, const World& ranks = {});
+                        std::int64_t& step, Progress& progress, const EpochOptions& options = {});
 
 struct TrainResult {
   std::string run_dir;

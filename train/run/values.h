@@ -29,6 +29,7 @@ inline const ValueRange kSizeRange = ValueRange::whole(1, 1 << 24);
 inline const ValueRange kLearningRateRange = ValueRange::positive(1000);
 inline const ValueRange kMomentumRange{ValueRange::Kind::Real, 0, 1, false, true};  // [0, 1)
 inline const ValueRange kWeightDecayRange = ValueRange::non_negative(1000);
+inline const ValueRange kClipRange = ValueRange::non_negative(1e6);  // 0: no clipping
 inline const ValueRange kThreadRange = ValueRange::whole(0, 1024);
 
 // The number the whole of text spells ("12", "-0.5", "1e300", "nan", "inf"); nothing for anything
