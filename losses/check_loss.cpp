@@ -25,9 +25,12 @@ bool all_finite(const Tensor& t) {
 
 bool near(double a, double b) { return std::abs(a - b) <= 1e-9 * (1 + std::abs(b)); }
 
-// Float32's rounding (6e-8) grown through a loss's few dozen operations, relative to the value or
-// to 1, whichever is larger: a loss that is a difference of large terms (logsumexp(z) - z_y with
-// logits s·cos θ up to 64) keeps float32's absolute accuracy only.
+// Float32's rounding (6e-8) grown through a loss's few dozen operations. A value is held to it
+// relative to itself or to 1, whichever is larger: a loss that is a difference of large terms
+// (logsumexp(z) - z_y with logits s·cos θ up to 64) keeps float32's absolute accuracy only. A
+// gradient element is held to it relative to the largest element of its gradient (or to 1): a
+// small element is a sum of terms of the size of the large ones (ArcFace's s = 64, circle loss's
+// γ = 256). Measured on the catalog's samples: at most 2.4e-6 and 6.3e-6 of those scales.
 constexpr double kFloat32Tolerance = 1e-5;
 
 // The row's float64 samples, differentiable inputs as leaves that require grad and scaled by
@@ -143,9 +146,11 @@ void check_extremes(const LossSpec& s, std::vector<std::string>& problems) {
 }
 
 // Float32 against float64 on the same input values (the float64 samples rounded to float32), the
-// loss and its gradients, under every reduction: |a - b| <= kFloat32Tolerance·max(1, |b|).
+// loss and its gradients, under every reduction, to kFloat32Tolerance.
 void check_float32(const LossSpec& s, std::vector<std::string>& problems) {
-  auto differ = [](double a, double b) { return !(std::abs(a - b) <= kFloat32Tolerance * std::max(1.0, std::abs(b))); };
+  auto differ = [](double a, double b, double scale) {
+    return !(std::abs(a - b) <= kFloat32Tolerance * std::max({1.0, std::abs(b), scale}));
+  };
   for (Reduction r : s.reductions) {
     std::vector<Tensor> single, twice, wrt32, wrt64;
     for (const Tensor& t : samples(s, 5)) {
@@ -164,7 +169,7 @@ void check_float32(const LossSpec& s, std::vector<std::string>& problems) {
     }
     const std::vector<double> a = l32.to_vector(), b = l64.to_vector();
     for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
-      if (differ(a[i], b[i])) {
+      if (differ(a[i], b[i], 0)) {
         problems.push_back(where + ": value " + std::to_string(i) + " is " + number_text(a[i]) + ", float64 gives " +
                            number_text(b[i]));
         break;
@@ -174,8 +179,10 @@ void check_float32(const LossSpec& s, std::vector<std::string>& problems) {
     for (std::size_t k = 0; k < g32.size(); ++k) {
       if (!g32[k].defined() || !g64[k].defined()) continue;
       const std::vector<double> ga = g32[k].to_vector(), gb = g64[k].to_vector();
+      double largest = 0;
+      for (double v : gb) largest = std::max(largest, std::abs(v));
       for (std::size_t i = 0; i < ga.size(); ++i)
-        if (differ(ga[i], gb[i])) {
+        if (differ(ga[i], gb[i], largest)) {
           problems.push_back(where + ": gradient element " + std::to_string(i) + " of differentiable input " +
                              std::to_string(k) + " is " + number_text(ga[i]) + ", float64 gives " + number_text(gb[i]));
           break;

@@ -24,8 +24,8 @@ struct LossCheck {
 //     scalar, and sum = Σ none;
 //   - mean = sum / (number of values of `none`), and batchmean = sum / N where supported;
 //   - the loss and its gradients stay finite with the floating inputs scaled by 1e-3 and by 30;
-//   - float32 gives float32 values and gradients within 1e-5 (relative, or absolute below 1) of
-//     float64's on the same input values;
+//   - float32 gives float32 values within 1e-5 of float64's on the same input values (relative,
+//     or absolute below 1), and gradients within 1e-5 of their largest element (or of 1);
 //   - an unknown parameter is refused with a message naming it.
 LossCheck check_loss(const LossSpec& spec);
 

@@ -87,6 +87,7 @@ TEST(GenericLossChecks, ReportVariantsFloat32ScalarsAndForm) {
     EXPECT_NE(check_loss(row).text().find(problem), std::string::npos) << row.name << ": " << check_loss(row).text();
   };
   LossSpec wrong_at_half = registered_row("wrong_at_half");
+  wrong_at_half.gradcheck_variants = {};  // mse_loss's own variant, half = 1, comes back below
   wrong_at_half.call = [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
     Tensor d = in[0] - in[1];
     if (p.at("half") == 0) return reduce(d * d, r);

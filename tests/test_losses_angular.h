@@ -26,6 +26,7 @@ using zg_tests::error_of;
 using Vec = std::vector<double>;
 constexpr double kPi = std::numbers::pi;
 
+const std::vector<Reduction> kReductions{Reduction::None, Reduction::Mean, Reduction::Sum};
 
 // ---- small vector algebra for the reference ----
 
