@@ -5,11 +5,11 @@
 #include <initializer_list>
 #include <limits>
 #include <numbers>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
 #include "zoograd/losses/catalog.h"
+#include "zoograd/losses/checks.h"
 #include "zoograd/losses/classification.h"
 
 namespace zg {
@@ -21,20 +21,16 @@ constexpr double kNormEps = 1e-12;
 // Floor of 1 - cos²θ under ArcFace's square root, the same as core's acos gradient uses.
 constexpr double kSinSquaredEps = 1e-12;
 
-std::string number(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
+using checks::num;
 
 void check_scale(const std::string& fn, double s) {
   if (!(s > 0) || !std::isfinite(s))
-    throw std::invalid_argument(fn + ": s must be positive and finite, got " + number(s));
+    throw std::invalid_argument(fn + ": s must be positive and finite, got " + num(s));
 }
 
 void check_nonnegative(const std::string& fn, const char* name, double v) {
   if (!(v >= 0) || !std::isfinite(v))
-    throw std::invalid_argument(fn + ": " + name + " must be finite and >= 0, got " + number(v));
+    throw std::invalid_argument(fn + ": " + name + " must be finite and >= 0, got " + num(v));
 }
 
 void check_floating(const std::string& fn, const Tensor& cos_theta) {
@@ -50,20 +46,20 @@ void check_lsoftmax_m(const std::string& fn, std::int64_t m) {
 
 void check_lambda(const std::string& fn, double lambda) {
   if (!(lambda >= 0) || !std::isfinite(lambda))
-    throw std::invalid_argument(fn + ": lambda must be finite and >= 0, got " + number(lambda));
+    throw std::invalid_argument(fn + ": lambda must be finite and >= 0, got " + num(lambda));
 }
 
 void check_arcface_margin(const std::string& fn, double m) {
   if (!(m >= 0 && m < std::numbers::pi))
-    throw std::invalid_argument(fn + ": m must be an angle in [0, pi) radians, got " + number(m));
+    throw std::invalid_argument(fn + ": m must be an angle in [0, pi) radians, got " + num(m));
 }
 
 void check_combined_margins(const std::string& fn, double m1, double m2, double m3) {
   const auto most = static_cast<double>(kMaxAngularMargin);
   if (!(m1 > 0 && m1 <= most))
-    throw std::invalid_argument(fn + ": m1 must be in (0, " + number(most) + "], got " + number(m1));
+    throw std::invalid_argument(fn + ": m1 must be in (0, " + num(most) + "], got " + num(m1));
   if (!(m2 >= 0 && m2 <= most))
-    throw std::invalid_argument(fn + ": m2 must be in [0, " + number(most) + "], got " + number(m2));
+    throw std::invalid_argument(fn + ": m2 must be in [0, " + num(most) + "], got " + num(m2));
   check_nonnegative(fn, "m3", m3);
 }
 
@@ -78,9 +74,7 @@ void check_schedule(const std::string& fn, std::int64_t iteration, double base, 
 
 // x:(N, d), W:(C, d) of one floating dtype, y:(N) int64 in [0, C); a reduction F.cross_entropy has.
 void check_inputs(const std::string& fn, const Tensor& x, const Tensor& w, const Tensor& y, Reduction reduction) {
-  if (reduction == Reduction::BatchMean)
-    throw std::invalid_argument(
-        fn + ": reduction batchmean is not supported (F.cross_entropy has none); use none, mean or sum");
+  checks::check_reduction(reduction, fn);
   if (x.dim() != 2 || w.dim() != 2 || x.size(1) != w.size(1))
     throw std::invalid_argument(fn + ": expected embeddings (N, d) and weight (C, d) with the same d, got embeddings " +
                                 to_string(x.shape()) + " and weight " + to_string(w.shape()));
@@ -91,14 +85,7 @@ void check_inputs(const std::string& fn, const Tensor& x, const Tensor& w, const
   if (y.dim() != 1 || y.size(0) != x.size(0))
     throw std::invalid_argument(fn + ": expected target (N) with N = " + std::to_string(x.size(0)) +
                                 " (one class index per embedding), got " + to_string(y.shape()));
-  if (y.dtype() != DType::Int64)
-    throw std::invalid_argument(fn + ": target must hold int64 class indices, got " + dtype_name(y.dtype()));
-  const auto* labels = y.data<std::int64_t>();
-  for (std::int64_t i = 0; i < y.numel(); ++i)
-    if (labels[i] < 0 || labels[i] >= w.size(0))
-      throw std::invalid_argument(fn + ": target " + std::to_string(labels[i]) + " at position " + std::to_string(i) +
-                                  " is out of range for " + std::to_string(w.size(0)) +
-                                  " classes (weight has one row per class)");
+  checks::check_class_indices(y, w.size(0), fn);  // weight has one row per class
 }
 
 // max(‖v_n‖, 1e-12) per row: (N, 1), with a zero gradient at v_n = 0 as in normalize().
@@ -329,7 +316,7 @@ namespace {
 
 std::int64_t whole(const std::string& fn, const char* name, double v) {
   if (!std::isfinite(v) || v != std::floor(v) || std::abs(v) > 1e15)
-    throw std::invalid_argument(fn + ": " + name + " must be a whole number, got " + number(v));
+    throw std::invalid_argument(fn + ": " + name + " must be a whole number, got " + num(v));
   return static_cast<std::int64_t>(v);
 }
 

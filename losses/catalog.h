@@ -112,6 +112,10 @@ struct LossSpec {
   // The parameters under which the gradient is the derivative of the value, for gradcheck (the
   // defaults when empty): circle loss's default detaches its weights on purpose.
   LossParams gradcheck_params = {};
+  // Further parameter values gradchecked too, each over gradcheck_params: those that switch a
+  // branch of the formula or move a kink (the samples staying clear of it), e.g. huber_loss's
+  // delta = 0.1, where every sampled error lies on the line.
+  std::vector<LossParams> gradcheck_variants = {};
 };
 
 // Every loss: zoograd's families, then the registered ones in their order of registration.

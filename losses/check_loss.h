@@ -16,11 +16,16 @@ struct LossCheck {
 };
 
 // On the row's sample inputs in float64, at the parameters' defaults:
-//   - the row is well formed (name, formula, reductions; samples match the required inputs);
-//   - gradcheck with respect to every differentiable input, under every reduction it supports;
-//   - `none` gives one value per sample (first dim the first input's) and sum = Σ none;
+//   - the row is well formed (name, formula, reductions; optional inputs last; samples match the
+//     required inputs and their dtypes);
+//   - gradcheck with respect to every differentiable input, under every reduction it supports, at
+//     gradcheck_params and at each of gradcheck_variants, on two draws of the sample;
+//   - `none` gives one value per sample (first dim the first input's), the other reductions a
+//     scalar, and sum = Σ none;
 //   - mean = sum / (number of values of `none`), and batchmean = sum / N where supported;
 //   - the loss and its gradients stay finite with the floating inputs scaled by 1e-3 and by 30;
+//   - float32 gives float32 values within 1e-5 of float64's on the same input values (relative,
+//     or absolute below 1), and gradients within 1e-5 of their largest element (or of 1);
 //   - an unknown parameter is refused with a message naming it.
 LossCheck check_loss(const LossSpec& spec);
 

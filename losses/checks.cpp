@@ -19,7 +19,8 @@ std::string num(double v) {
 }
 
 void check_reduction(Reduction r, const std::string& loss) {
-  if (r == Reduction::BatchMean) fail(loss, "reduction batchmean is only defined for kl_div; use none, mean or sum");
+  if (r == Reduction::BatchMean)
+    fail(loss, "reduction batchmean is not defined for this loss (PyTorch has it only for kl_div); use none, mean or sum");
 }
 
 void check_floating(const Tensor& t, const std::string& loss, const std::string& name) {
@@ -44,11 +45,22 @@ ClassRows class_rows(const Tensor& x, const std::string& loss, const std::string
   return {reshape(classes_last, {numel(sample_shape), classes}), sample_shape};
 }
 
-ClassTargets class_targets(const Tensor& target, const Shape& sample_shape, std::int64_t classes,
-                           std::optional<std::int64_t> ignore_index, DType dtype, const std::string& loss) {
+void check_class_indices(const Tensor& target, std::int64_t classes, const std::string& loss,
+                         std::optional<std::int64_t> ignore_index) {
   if (!target.defined()) fail(loss, "target is undefined");
   if (target.dtype() != DType::Int64)
     fail(loss, std::string("target must hold int64 class indices, got ") + dtype_name(target.dtype()));
+  const auto* y = target.data<std::int64_t>();
+  for (std::int64_t i = 0; i < target.numel(); ++i)
+    if (!(ignore_index && y[i] == *ignore_index) && (y[i] < 0 || y[i] >= classes))
+      fail(loss, "target " + std::to_string(y[i]) + " at position " + std::to_string(i) + " is out of range for " +
+                     std::to_string(classes) + " classes; expected 0.." + std::to_string(classes - 1) +
+                     (ignore_index ? " or ignore_index " + std::to_string(*ignore_index) : std::string()));
+}
+
+ClassTargets class_targets(const Tensor& target, const Shape& sample_shape, std::int64_t classes,
+                           std::optional<std::int64_t> ignore_index, DType dtype, const std::string& loss) {
+  check_class_indices(target, classes, loss, ignore_index);
   if (target.shape() != sample_shape)
     fail(loss, "target of shape " + to_string(target.shape()) + " does not match the input: expected " +
                    to_string(sample_shape) + ", the input's shape without its class dim");
@@ -59,10 +71,6 @@ ClassTargets class_targets(const Tensor& target, const Shape& sample_shape, std:
   std::vector<double> kept(static_cast<std::size_t>(rows));
   for (std::int64_t i = 0; i < rows; ++i) {
     const bool ignored = ignore_index && y[i] == *ignore_index;
-    if (!ignored && (y[i] < 0 || y[i] >= classes))
-      fail(loss, "target " + std::to_string(y[i]) + " at position " + std::to_string(i) + " is out of range for " +
-                     std::to_string(classes) + " classes; expected 0.." + std::to_string(classes - 1) +
-                     (ignore_index ? " or ignore_index " + std::to_string(*ignore_index) : std::string()));
     safe[i] = ignored ? 0 : y[i];
     kept[static_cast<std::size_t>(i)] = ignored ? 0.0 : 1.0;
   }

@@ -288,6 +288,11 @@ LossInput index_or_probabilities() {
 
 Tensor binary_labels(DType dtype, Generator& gen) { return randint(0, 2, {kN, kC}, gen).to(dtype); }
 
+// (N, C) standard normal logits and N class indices.
+std::vector<Tensor> logits_and_classes(DType dtype, Generator& gen) {
+  return {randn({kN, kC}, dtype, gen), randint(0, kC, {kN}, gen)};
+}
+
 }  // namespace
 
 std::vector<LossSpec> classification_losses() {
@@ -303,9 +308,7 @@ std::vector<LossSpec> classification_losses() {
       {ScoresAs::Logits, LabelsAs::Index},
       {logits(), index_or_probabilities(), {"weight", "(C) class weights w_c", DType::Float32, false, true}},
       {ignore_index, {"label_smoothing", 0, "ε in [0, 1]: the target becomes (1-ε)·one-hot + ε/C", ValueRange::probability()}}, kNoneMeanSum,
-      [](DType dt, Generator& gen) {
-        return std::vector<Tensor>{randn({kN, kC}, dt, gen), randint(0, kC, {kN}, gen)};
-      },
+      logits_and_classes,
       [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
         return cross_entropy(in[0], in[1],
                              {.reduction = r,
@@ -313,6 +316,7 @@ std::vector<LossSpec> classification_losses() {
                               .ignore_index = static_cast<std::int64_t>(p.at("ignore_index")),
                               .label_smoothing = p.at("label_smoothing")});
       }));
+  rows.back().gradcheck_variants = {{{"label_smoothing", 0.3}}};
 
   rows.push_back(row(
       "nll_loss", "ℓ_n = -w_{y_n}·x_{n,y_n}, x log-probabilities; mean = Σ ℓ_n / Σ w_{y_n}",
@@ -352,6 +356,7 @@ std::vector<LossSpec> classification_losses() {
         return binary_cross_entropy_with_logits(
             in[0], in[1], {.reduction = r, .pos_weight = scalar(p.at("pos_weight"), in[0].dtype())});
       }));
+  rows.back().gradcheck_variants = {{{"pos_weight", 2.5}}};
 
   rows.push_back(row(
       "sigmoid_focal_loss",
@@ -370,17 +375,15 @@ std::vector<LossSpec> classification_losses() {
       [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
         return sigmoid_focal_loss(in[0], in[1], {.reduction = r, .alpha = p.at("alpha"), .gamma = p.at("gamma")});
       }));
+  rows.back().gradcheck_variants = {{{"gamma", 0.5}, {"alpha", 0.7}}, {{"gamma", 0}, {"alpha", -1}}};
 
   rows.push_back(row(
       "focal_loss", "ℓ_n = -(1-p_{n,y_n})^γ·log p_{n,y_n}, p = softmax(x_n)",
-      {ScoresAs::Logits, LabelsAs::Index}, {logits(), class_index()}, {gamma},
-      kNoneMeanSum,
-      [](DType dt, Generator& gen) {
-        return std::vector<Tensor>{randn({kN, kC}, dt, gen), randint(0, kC, {kN}, gen)};
-      },
+      {ScoresAs::Logits, LabelsAs::Index}, {logits(), class_index()}, {gamma}, kNoneMeanSum, logits_and_classes,
       [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
         return focal_loss(in[0], in[1], {.reduction = r, .gamma = p.at("gamma")});
       }));
+  rows.back().gradcheck_variants = {{{"gamma", 0.5}}, {{"gamma", 5}}};
 
   rows.push_back(row(
       "kl_div", "ℓ = p·(log p - input), input = log q; batchmean = Σ ℓ / N = KL(p‖q) per sample; mean = Σ ℓ / (N·C)",
@@ -396,6 +399,7 @@ std::vector<LossSpec> classification_losses() {
       [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
         return kl_div(in[0], in[1], {.reduction = r, .log_target = p.at("log_target") != 0});
       }));
+  rows.back().gradcheck_variants = {{{"log_target", 1}}};
 
   rows.push_back(row(
       "brier_score",
@@ -405,9 +409,7 @@ std::vector<LossSpec> classification_losses() {
       {logits(), index_or_probabilities(),
        {"weight", "(N, C) per-entry weights w_ij, or (C) class weights", DType::Float32, false, true}},
       {}, kNoneMeanSum,
-      [](DType dt, Generator& gen) {
-        return std::vector<Tensor>{randn({kN, kC}, dt, gen), randint(0, kC, {kN}, gen)};
-      },
+      logits_and_classes,
       [](const std::vector<Tensor>& in, const LossParams&, Reduction r) {
         return brier_score(in[0], in[1], {.reduction = r, .weight = optional_input(in, 2)});
       }));

@@ -2,21 +2,18 @@
 
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
 #include "zoograd/losses/catalog.h"
+#include "zoograd/losses/checks.h"
 
 namespace zg {
 
 namespace {
 
-std::string number(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
+using checks::check_reduction;
+using checks::num;
 
 void check_floating_input(const char* loss, const Tensor& input) {
   if (!is_floating(input.dtype()))
@@ -26,7 +23,7 @@ void check_floating_input(const char* loss, const Tensor& input) {
 
 void check_finite_margin(const char* loss, double margin) {
   if (!std::isfinite(margin))
-    throw std::invalid_argument(std::string(loss) + ": margin must be finite, got " + number(margin));
+    throw std::invalid_argument(std::string(loss) + ": margin must be finite, got " + num(margin));
 }
 
 // The ±1 labels of a binary loss, in the input's dtype. Anything else (0/1 labels in particular)
@@ -39,7 +36,7 @@ Tensor binary_labels(const char* loss, const Tensor& input, const Tensor& target
   std::vector<double> y = target.to_vector();
   for (std::size_t i = 0; i < y.size(); ++i)
     if (y[i] != 1.0 && y[i] != -1.0)
-      throw std::invalid_argument(std::string(loss) + ": target must hold -1/+1 labels, got " + number(y[i]) +
+      throw std::invalid_argument(std::string(loss) + ": target must hold -1/+1 labels, got " + num(y[i]) +
                                   " at position " + std::to_string(i) + "; map 0/1 labels with 2·y - 1");
   return target.to(input.dtype());
 }
@@ -53,15 +50,7 @@ void check_class_targets(const char* loss, const Tensor& input, const Tensor& ta
   if (input.size(1) < min_classes)
     throw std::invalid_argument(std::string(loss) + ": needs at least " + std::to_string(min_classes) +
                                 " classes (a target and another class to beat), got " + std::to_string(input.size(1)));
-  if (target.dtype() != DType::Int64)
-    throw std::invalid_argument(std::string(loss) + ": target must hold int64 class indices, got " +
-                                dtype_name(target.dtype()));
-  const auto* y = target.data<std::int64_t>();
-  for (std::int64_t i = 0; i < target.numel(); ++i)
-    if (y[i] < 0 || y[i] >= input.size(1))
-      throw std::invalid_argument(std::string(loss) + ": target " + std::to_string(y[i]) + " at position " +
-                                  std::to_string(i) + " is out of range for " + std::to_string(input.size(1)) +
-                                  " classes (expected 0 .. " + std::to_string(input.size(1) - 1) + ")");
+  checks::check_class_indices(target, input.size(1), loss);
 }
 
 // x_y of every row: (N, C) -> (N).
@@ -80,23 +69,27 @@ Tensor without_target(const Tensor& scores, const Tensor& target) {
 
 Tensor hinge_loss(const Tensor& input, const Tensor& target, const HingeLossOptions& options) {
   Tensor y = binary_labels("hinge_loss", input, target);
+  check_reduction(options.reduction, "hinge_loss");
   check_finite_margin("hinge_loss", options.margin);
   return reduce(relu(options.margin - y * input), options.reduction);
 }
 
 Tensor squared_hinge_loss(const Tensor& input, const Tensor& target, const HingeLossOptions& options) {
   Tensor y = binary_labels("squared_hinge_loss", input, target);
+  check_reduction(options.reduction, "squared_hinge_loss");
   check_finite_margin("squared_hinge_loss", options.margin);
   return reduce(pow(relu(options.margin - y * input), 2.0), options.reduction);
 }
 
 Tensor soft_margin_loss(const Tensor& input, const Tensor& target, const SoftMarginLossOptions& options) {
   Tensor y = binary_labels("soft_margin_loss", input, target);
+  check_reduction(options.reduction, "soft_margin_loss");
   return reduce(softplus(-(y * input)), options.reduction);  // softplus: no overflow of exp(-y·x)
 }
 
 Tensor multi_margin_loss(const Tensor& input, const Tensor& target, const MultiMarginLossOptions& options) {
   check_class_targets("multi_margin_loss", input, target, 1);
+  check_reduction(options.reduction, "multi_margin_loss");
   if (options.p != 1 && options.p != 2)
     throw std::invalid_argument("multi_margin_loss: p must be 1 or 2 (as in PyTorch), got " + std::to_string(options.p));
   check_finite_margin("multi_margin_loss", options.margin);
@@ -119,6 +112,7 @@ Tensor multi_margin_loss(const Tensor& input, const Tensor& target, const MultiM
 
 Tensor crammer_singer_loss(const Tensor& input, const Tensor& target, const CrammerSingerLossOptions& options) {
   check_class_targets("crammer_singer_loss", input, target, 2);
+  check_reduction(options.reduction, "crammer_singer_loss");
   check_finite_margin("crammer_singer_loss", options.margin);
   Tensor strongest_other = amax(without_target(input, target), {1});  // max_{i≠y} x_i
   return reduce(relu(options.margin + strongest_other - target_scores(input, target)), options.reduction);
@@ -126,9 +120,10 @@ Tensor crammer_singer_loss(const Tensor& input, const Tensor& target, const Cram
 
 Tensor logsumexp_hinge_loss(const Tensor& input, const Tensor& target, const LogSumExpHingeLossOptions& options) {
   check_class_targets("logsumexp_hinge_loss", input, target, 2);
+  check_reduction(options.reduction, "logsumexp_hinge_loss");
   const double t = options.temperature;
   if (!(t > 0) || !std::isfinite(t))
-    throw std::invalid_argument("logsumexp_hinge_loss: temperature must be positive and finite, got " + number(t) +
+    throw std::invalid_argument("logsumexp_hinge_loss: temperature must be positive and finite, got " + num(t) +
                                 "; small values approach crammer_singer_loss with margin 0");
   Tensor scaled = input / t;
   Tensor smooth_max_other = logsumexp(without_target(scaled, target), {1});  // logsumexp_{i≠y} x_i/T
@@ -198,11 +193,14 @@ std::vector<LossSpec> hinge_losses() {
                     return hinge_loss(in[0], in[1], {.margin = given.at("margin"), .reduction = r});
                   },
                   ClassifierUse{ScoresAs::Logits, LabelsAs::Signs}});
+  // The binary samples keep |y·x| <= 1.9, so margin 2 has its kink away from them too.
+  rows.back().gradcheck_variants = {{{"margin", 2.0}}};
   rows.push_back({"squared_hinge_loss", "hinge", "max(0, margin - y·x)²", kBinaryInputs, params, kReductions,
                   binary_sample, [](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
                     return squared_hinge_loss(in[0], in[1], {.margin = given.at("margin"), .reduction = r});
                   },
                   ClassifierUse{ScoresAs::Logits, LabelsAs::Signs}});
+  rows.back().gradcheck_variants = {{{"margin", 2.0}}};
   rows.push_back({"soft_margin_loss", "hinge", "log(1 + exp(-y·x))", kBinaryInputs, {}, kReductions, binary_sample,
                   [](const std::vector<Tensor>& in, const LossParams&, Reduction r) {
                     return soft_margin_loss(in[0], in[1], {.reduction = r});
@@ -218,13 +216,14 @@ std::vector<LossSpec> hinge_losses() {
                   [](const std::vector<Tensor>& in, const LossParams& given, Reduction r) {
                     double p = given.at("p");
                     if (p != std::trunc(p))
-                      throw std::invalid_argument("multi_margin_loss: p must be 1 or 2 (as in PyTorch), got " + number(p));
+                      throw std::invalid_argument("multi_margin_loss: p must be 1 or 2 (as in PyTorch), got " + num(p));
                     return multi_margin_loss(in[0], in[1],
                                              {.p = static_cast<std::int64_t>(p), .margin = given.at("margin"),
                                               .reduction = r,
                                               .divide_by_classes = switch_param("multi_margin_loss", given, "divide_by_classes")});
                   },
                   ClassifierUse{ScoresAs::Logits, LabelsAs::Index}});
+  rows.back().gradcheck_variants = {{{"p", 2.0}}, {{"divide_by_classes", 0.0}}};
 
   params = {kMargin};
   rows.push_back({"crammer_singer_loss", "hinge", "max(0, margin + max_{i≠y} x_i - x_y)", kClassInputs, params,
@@ -247,6 +246,7 @@ std::vector<LossSpec> hinge_losses() {
                                                  .softplus = switch_param("logsumexp_hinge_loss", given, "softplus")});
                   },
                   ClassifierUse{ScoresAs::Logits, LabelsAs::Index}});
+  rows.back().gradcheck_variants = {{{"temperature", 0.5}}, {{"temperature", 3.0}}};
   return rows;
 }
 

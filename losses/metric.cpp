@@ -3,32 +3,21 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "zoograd/losses/catalog.h"
+#include "zoograd/losses/checks.h"
 #include "zoograd/losses/classification.h"
 
 namespace zg {
 
 namespace {
 
-std::string number(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
-[[noreturn]] void fail(const char* loss, const std::string& what) {
-  throw std::invalid_argument(std::string(loss) + ": " + what);
-}
-
-void check_reduction(const char* loss, Reduction r) {
-  if (r == Reduction::BatchMean)
-    fail(loss, "reduction batchmean is not defined for this loss (PyTorch has it only for kl_div); use none, mean or sum");
-}
+using checks::check_reduction;
+using checks::fail;
+using checks::num;
 
 void check_floating(const char* loss, const char* name, const Tensor& t) {
   if (!is_floating(t.dtype()))
@@ -50,11 +39,11 @@ void check_same_shape(const char* loss, const char* name1, const Tensor& t1, con
 }
 
 void check_positive(const char* loss, const char* name, double v) {
-  if (!(v > 0) || !std::isfinite(v)) fail(loss, std::string(name) + " must be positive and finite, got " + number(v));
+  if (!(v > 0) || !std::isfinite(v)) fail(loss, std::string(name) + " must be positive and finite, got " + num(v));
 }
 
 void check_finite(const char* loss, const char* name, double v) {
-  if (!std::isfinite(v)) fail(loss, std::string(name) + " must be finite, got " + number(v));
+  if (!std::isfinite(v)) fail(loss, std::string(name) + " must be finite, got " + num(v));
 }
 
 // The labels as a tensor of the input's dtype, after checking each is one of `a`, `b`.
@@ -63,7 +52,7 @@ Tensor two_valued_labels(const char* loss, const char* name, const Tensor& label
   std::vector<double> y = labels.to_vector();
   for (std::size_t i = 0; i < y.size(); ++i)
     if (y[i] != a && y[i] != b)
-      fail(loss, std::string(name) + " must hold " + number(a) + "/" + number(b) + " labels, got " + number(y[i]) +
+      fail(loss, std::string(name) + " must hold " + num(a) + "/" + num(b) + " labels, got " + num(y[i]) +
                      " at position " + std::to_string(i) + "; " + fix);
   return labels.detach().to(dtype);
 }
@@ -134,17 +123,17 @@ Tensor pairwise_distance(const Tensor& x, const Tensor& y, double p, double eps)
 
 Tensor contrastive_loss(const Tensor& x1, const Tensor& x2, const Tensor& label, const ContrastiveLossOptions& o) {
   const char* loss = "contrastive_loss";
-  check_reduction(loss, o.reduction);
+  check_reduction(o.reduction, loss);
   check_embeddings(loss, "x1", x1);
   check_same_shape(loss, "x1", x1, "x2", x2);
   if (label.dim() != 1 || label.size(0) != x1.size(0))
     fail(loss, "label must be (N) with N = " + std::to_string(x1.size(0)) + " (one per pair), got shape " +
                    to_string(label.shape()));
   if (!(o.margin >= 0) || !std::isfinite(o.margin))
-    fail(loss, "margin must be finite and >= 0, got " + number(o.margin));
+    fail(loss, "margin must be finite and >= 0, got " + num(o.margin));
   check_positive(loss, "eps", o.eps);  // it keeps the gradient of the distance finite at 0
   if (o.similar_label != 0 && o.similar_label != 1)
-    fail(loss, "similar_label must be 1 (label 1 = similar) or 0 (Hadsell et al.'s Y = 0), got " + number(o.similar_label));
+    fail(loss, "similar_label must be 1 (label 1 = similar) or 0 (Hadsell et al.'s Y = 0), got " + num(o.similar_label));
   Tensor y = two_valued_labels(loss, "label", label, 0.0, 1.0, x1.dtype(), "1 = similar pair (0 with similar_label = 0)");
   Tensor similar = o.similar_label == 1 ? y : 1.0 - y;
   Tensor squared_distance = sum(pow(x1 - x2, 2.0), {1});
@@ -156,7 +145,7 @@ Tensor contrastive_loss(const Tensor& x1, const Tensor& x2, const Tensor& label,
 Tensor triplet_margin_loss(const Tensor& anchor, const Tensor& positive, const Tensor& negative,
                            const TripletMarginLossOptions& o) {
   const char* loss = "triplet_margin_loss";
-  check_reduction(loss, o.reduction);
+  check_reduction(o.reduction, loss);
   check_floating(loss, "anchor", anchor);
   if (anchor.dim() != 1 && anchor.dim() != 2)
     fail(loss, "anchor must be (N, D) or (D), got shape " + to_string(anchor.shape()));
@@ -164,7 +153,7 @@ Tensor triplet_margin_loss(const Tensor& anchor, const Tensor& positive, const T
   check_same_shape(loss, "anchor", anchor, "negative", negative);
   check_finite(loss, "margin", o.margin);
   check_positive(loss, "p", o.p);
-  if (!(o.eps >= 0) || !std::isfinite(o.eps)) fail(loss, "eps must be finite and >= 0, got " + number(o.eps));
+  if (!(o.eps >= 0) || !std::isfinite(o.eps)) fail(loss, "eps must be finite and >= 0, got " + num(o.eps));
 
   Tensor to_positive = pairwise_distance(anchor, positive, o.p, o.eps);
   Tensor to_negative = pairwise_distance(anchor, negative, o.p, o.eps);
@@ -178,7 +167,7 @@ Tensor triplet_margin_loss(const Tensor& anchor, const Tensor& positive, const T
 
 Tensor circle_loss(const Tensor& sp, const Tensor& sn, const CircleLossOptions& o) {
   const char* loss = "circle_loss";
-  check_reduction(loss, o.reduction);
+  check_reduction(o.reduction, loss);
   check_floating(loss, "sp", sp);
   check_floating(loss, "sn", sn);
   if (sp.dim() != 2 || sn.dim() != 2 || sp.size(0) != sn.size(0) || sp.size(1) == 0 || sn.size(1) == 0)
@@ -190,7 +179,7 @@ Tensor circle_loss(const Tensor& sp, const Tensor& sn, const CircleLossOptions& 
 
 Tensor circle_loss_from_embeddings(const Tensor& embeddings, const Tensor& labels, const CircleLossOptions& o) {
   const char* loss = "circle_loss_from_embeddings";
-  check_reduction(loss, o.reduction);
+  check_reduction(o.reduction, loss);
   check_class_labels(loss, embeddings, labels);
   Tensor s = cosine_similarity_matrix(embeddings);
   PairMasks mask = pair_masks(labels, s.dtype());
@@ -201,7 +190,7 @@ Tensor circle_loss_from_embeddings(const Tensor& embeddings, const Tensor& label
 
 Tensor info_nce_loss(const Tensor& query, const Tensor& key, const InfoNCELossOptions& o) {
   const char* loss = "info_nce_loss";
-  check_reduction(loss, o.reduction);
+  check_reduction(o.reduction, loss);
   check_embeddings(loss, "query", query);
   check_same_shape(loss, "query", query, "key", key);
   check_positive(loss, "temperature", o.temperature);
@@ -214,7 +203,7 @@ Tensor info_nce_loss(const Tensor& query, const Tensor& key, const InfoNCELossOp
 
 Tensor multi_similarity_loss(const Tensor& embeddings, const Tensor& labels, const MultiSimilarityLossOptions& o) {
   const char* loss = "multi_similarity_loss";
-  check_reduction(loss, o.reduction);
+  check_reduction(o.reduction, loss);
   check_class_labels(loss, embeddings, labels);
   check_positive(loss, "alpha", o.alpha);
   check_positive(loss, "beta", o.beta);
@@ -230,7 +219,7 @@ Tensor multi_similarity_loss(const Tensor& embeddings, const Tensor& labels, con
 Tensor cosine_embedding_loss(const Tensor& input1, const Tensor& input2, const Tensor& target,
                              const CosineEmbeddingLossOptions& o) {
   const char* loss = "cosine_embedding_loss";
-  check_reduction(loss, o.reduction);
+  check_reduction(o.reduction, loss);
   check_floating(loss, "input1", input1);
   check_same_shape(loss, "input1", input1, "input2", input2);
   const bool batch = input1.dim() == 2;
@@ -252,7 +241,7 @@ Tensor cosine_embedding_loss(const Tensor& input1, const Tensor& input2, const T
 Tensor margin_ranking_loss(const Tensor& input1, const Tensor& input2, const Tensor& target,
                            const MarginRankingLossOptions& o) {
   const char* loss = "margin_ranking_loss";
-  check_reduction(loss, o.reduction);
+  check_reduction(o.reduction, loss);
   check_floating(loss, "input1", input1);
   check_same_shape(loss, "input1", input1, "input2", input2);
   check_same_shape(loss, "input1", input1, "target", target);
@@ -428,6 +417,8 @@ std::vector<LossSpec> metric_losses() {
                                 {.margin = v.at("margin"), .eps = v.at("eps"), .reduction = r,
                                  .similar_label = v.at("similar_label"), .half = switch_param("contrastive_loss", v, "half")});
       }));
+  // The sample's dissimilar pairs (distances 0.7 and 1.5) sit inside margin 2 too.
+  rows.back().gradcheck_variants = {{{"margin", 2.0}}, {{"similar_label", 0.0}, {"half", 1.0}}};
   rows.push_back(metric_row(
       "triplet_margin_loss", "max(0, margin + ‖a - p + eps‖_p - ‖a - n + eps‖_p)",
       {{"anchor", "(N, D)", DType::Float32, true}, {"positive", "(N, D)", DType::Float32, true},
@@ -441,6 +432,8 @@ std::vector<LossSpec> metric_losses() {
                                    {.margin = v.at("margin"), .p = v.at("p"), .eps = v.at("eps"),
                                     .swap = switch_param("triplet_margin_loss", v, "swap"), .reduction = r});
       }));
+  // The placements hold for p >= 2, with and without swap.
+  rows.back().gradcheck_variants = {{{"swap", 1.0}}, {{"p", 3.0}}, {{"p", 3.0}, {"swap", 1.0}}};
   rows.push_back(metric_row(
       "circle_loss",
       "softplus(logsumexp_j γα_n^j(s_n^j - m) + logsumexp_i -γα_p^i(s_p^i - 1 + m)), α_p = [1 + m - s_p]_+, "
@@ -450,6 +443,7 @@ std::vector<LossSpec> metric_losses() {
         return circle_loss(in[0], in[1], circle_options("circle_loss", v, r));
       }));
   rows.back().gradcheck_params = {{"detach_weights", 0.0}};  // see circle_params()
+  rows.back().gradcheck_variants = {{{"m", 0.1}, {"gamma", 32.0}}};
   rows.push_back(metric_row(
       "circle_loss_from_embeddings",
       "circle_loss of every anchor, s = cosine similarity, s_p: same label (j ≠ i), s_n: other labels",
@@ -458,6 +452,7 @@ std::vector<LossSpec> metric_losses() {
         return circle_loss_from_embeddings(in[0], in[1], circle_options("circle_loss_from_embeddings", v, r));
       }));
   rows.back().gradcheck_params = {{"detach_weights", 0.0}};  // see circle_params()
+  rows.back().gradcheck_variants = {{{"m", 0.4}, {"gamma", 80.0}}};
   rows.push_back(metric_row(
       "info_nce_loss", "-log softmax_j(cos(q_n, k_j) / τ)[n]",
       {{"query", "(N, D)", DType::Float32, true}, {"key", "(N, D), key n matches query n", DType::Float32, true}},
@@ -465,6 +460,7 @@ std::vector<LossSpec> metric_losses() {
       [](const std::vector<Tensor>& in, const LossParams& v, Reduction r) {
         return info_nce_loss(in[0], in[1], {.temperature = v.at("temperature"), .reduction = r});
       }));
+  rows.back().gradcheck_variants = {{{"temperature", 0.5}}};
   rows.push_back(metric_row(
       "multi_similarity_loss", "1/α·log(1 + Σ_P e^(-α(S_ik - λ))) + 1/β·log(1 + Σ_N e^(β(S_ik - λ)))",
       {kEmbeddings, kClassIds},
@@ -475,6 +471,7 @@ std::vector<LossSpec> metric_losses() {
         return multi_similarity_loss(in[0], in[1],
                                      {.alpha = v.at("alpha"), .beta = v.at("beta"), .base = v.at("base"), .reduction = r});
       }));
+  rows.back().gradcheck_variants = {{{"alpha", 1.0}, {"beta", 10.0}, {"base", 0.3}}};
   rows.push_back(metric_row(
       "cosine_embedding_loss", "1 - cos(x1, x2) if y = 1, max(0, cos(x1, x2) - margin) if y = -1",
       {{"input1", "(N, D)", DType::Float32, true}, {"input2", "(N, D)", DType::Float32, true},
@@ -491,6 +488,7 @@ std::vector<LossSpec> metric_losses() {
       [](const std::vector<Tensor>& in, const LossParams& v, Reduction r) {
         return margin_ranking_loss(in[0], in[1], in[2], {.margin = v.at("margin"), .reduction = r});
       }));
+  rows.back().gradcheck_variants = {{{"margin", 0.05}}};  // the sample's gaps are >= 0.1
   return rows;
 }
 

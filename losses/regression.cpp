@@ -3,29 +3,18 @@
 #include <cmath>
 #include <numbers>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 
 #include "zoograd/losses/catalog.h"
+#include "zoograd/losses/checks.h"
 
 namespace zg {
 
 namespace {
 
-// A parameter value as a person would write it: 0.5, 1e-06, inf.
-std::string num(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-
-// PyTorch has batchmean only for kl_div; reduce() would silently divide by size(0) instead.
-void check_reduction(const std::string& loss, Reduction r) {
-  if (r == Reduction::BatchMean)
-    throw std::invalid_argument(loss + ": reduction batchmean is not supported (PyTorch has it only for kl_div); "
-                                "use none, mean or sum");
-}
+using checks::check_reduction;
+using checks::num;
 
 void check_floating(const std::string& loss, const std::string& name, const Tensor& t) {
   if (!is_floating(t.dtype()))
@@ -36,7 +25,7 @@ void check_floating(const std::string& loss, const std::string& name, const Tens
 // Same shape, not broadcast: PyTorch's broadcast of (N) against (N, 1) makes an (N, N) loss that
 // trains, badly, without an error.
 void check_pair(const std::string& loss, const Tensor& input, const Tensor& target, Reduction r) {
-  check_reduction(loss, r);
+  check_reduction(r, loss);
   check_floating(loss, "input", input);
   check_floating(loss, "target", target);
   if (input.shape() != target.shape())
@@ -256,74 +245,82 @@ std::vector<LossSpec> regression_losses() {
   const QuantileLossOptions quantile;
   const PoissonNllLossOptions poisson;
   const GaussianNllLossOptions gaussian;
-  return {
-      {"mse_loss", "regression", "(x - y)²  (half = 1: ½(x - y)², seed 001's L2)", {input, target},
-       {{"half", 0.0, "1: ½(x - y)², whose gradient is x - y (seed 001)", ValueRange::boolean()}}, reductions, error_pair,
-       [](const Inputs& in, const LossParams& p, Reduction r) {
-         return mse_loss(in[0], in[1], {.reduction = r, .half = switch_param("mse_loss", p, "half")});
-       }},
-      {"l1_loss", "regression", "|x - y|", {input, target}, {}, reductions, error_pair,
-       [](const Inputs& in, const LossParams&, Reduction r) { return l1_loss(in[0], in[1], {r}); }},
-      {"rmse_loss", "regression",
-       "√(mean_j (x_nj - y_nj)² + eps), one per sample n (over its non-batch dims); per_sample = 0: one "
-       "√(mean (x - y)² + eps) over the whole batch (seed 002)",
-       {input, target},
-       {{"eps", rmse.eps, "added under the root: keeps the gradient finite at zero error"},
-        {"per_sample", 1.0, "0: one RMSE over every element, seed 002's √((1/m)·Σ (y - ŷ)²)",
-         ValueRange::boolean()}},
-       reductions, error_pair,
-       [](const Inputs& in, const LossParams& p, Reduction r) {
-         return rmse_loss(in[0], in[1],
-                          {.reduction = r, .eps = p.at("eps"), .per_sample = switch_param("rmse_loss", p, "per_sample")});
-       }},
-      {"huber_loss", "regression", "½d² if |d| < δ else δ(|d| - ½δ),  d = x - y", {input, target},
-       {{"delta", huber.delta, "error size where the square turns into a line of slope delta"}},
-       reductions, error_pair,
-       [](const Inputs& in, const LossParams& p, Reduction r) {
-         return huber_loss(in[0], in[1], {.reduction = r, .delta = p.at("delta")});
-       }},
-      {"smooth_l1_loss", "regression", "½d²/β if |d| < β else |d| - ½β,  d = x - y  (β = 0: |d|)",
-       {input, target},
-       {{"beta", smooth_l1.beta, "error size where the square turns into |d|; 0 gives l1_loss"}},
-       reductions, error_pair,
-       [](const Inputs& in, const LossParams& p, Reduction r) {
-         return smooth_l1_loss(in[0], in[1], {.reduction = r, .beta = p.at("beta")});
-       }},
-      {"log_cosh_loss", "regression", "log cosh(x - y) = |d| + softplus(-2|d|) - log 2", {input, target}, {},
-       reductions, error_pair,
-       [](const Inputs& in, const LossParams&, Reduction r) { return log_cosh_loss(in[0], in[1], {r}); }},
-      {"quantile_loss", "regression", "max(τd, (τ - 1)d),  d = y - x", {input, target},
-       {{"tau", quantile.tau, "the quantile to predict, in (0, 1); 0.5 is half the L1 loss", {.min = 0, .max = 1, .open_min = true, .open_max = true}}},
-       reductions, error_pair,
-       [](const Inputs& in, const LossParams& p, Reduction r) {
-         return quantile_loss(in[0], in[1], {.reduction = r, .tau = p.at("tau")});
-       }},
-      {"poisson_nll_loss", "regression",
-       "exp(x) - y·x  (log_input) or x - y·log(x + eps);  full: + y·log y - y + ½log(2πy) where y > 1",
-       {input, {"target", "same as input, counts >= 0", DType::Float32, false}},
-       {{"log_input", poisson.log_input ? 1.0 : 0.0, "1: input is log λ; 0: input is the rate λ >= 0", ValueRange::boolean()},
-        {"full", poisson.full ? 1.0 : 0.0, "1: add Stirling's approximation of log(y!)", ValueRange::boolean()},
-        {"eps", poisson.eps, "added to the rate under the log when log_input = 0"}},
-       reductions, poisson_sample,
-       [](const Inputs& in, const LossParams& p, Reduction r) {
-         return poisson_nll_loss(in[0], in[1],
-                                 {.log_input = p.at("log_input") != 0,
-                                  .full = p.at("full") != 0,
-                                  .eps = p.at("eps"),
-                                  .reduction = r});
-       }},
-      {"gaussian_nll_loss", "regression", "½(log max(var, eps) + (x - y)²/max(var, eps));  full: + ½log 2π",
-       {input, target, {"var", "same as input, or its last dim 1 or dropped", DType::Float32, true}},
-       {{"full", gaussian.full ? 1.0 : 0.0, "1: add the constant ½log 2π", ValueRange::boolean()},
-        {"eps", gaussian.eps, "var is clamped (in value) to at least eps"}},
-       reductions, gaussian_sample,
-       [](const Inputs& in, const LossParams& p, Reduction r) {
-         return gaussian_nll_loss(in[0], in[1], in[2],
-                                  {.full = p.at("full") != 0,
-                                   .eps = p.at("eps"),
-                                   .reduction = r});
-       }},
-  };
+  std::vector<LossSpec> rows;
+  rows.push_back({"mse_loss", "regression", "(x - y)²  (half = 1: ½(x - y)², seed 001's L2)", {input, target},
+    {{"half", 0.0, "1: ½(x - y)², whose gradient is x - y (seed 001)", ValueRange::boolean()}}, reductions, error_pair,
+    [](const Inputs& in, const LossParams& p, Reduction r) {
+      return mse_loss(in[0], in[1], {.reduction = r, .half = switch_param("mse_loss", p, "half")});
+    }});
+  rows.back().gradcheck_variants = {{{"half", 1}}};
+  rows.push_back({"l1_loss", "regression", "|x - y|", {input, target}, {}, reductions, error_pair,
+    [](const Inputs& in, const LossParams&, Reduction r) { return l1_loss(in[0], in[1], {r}); }});
+  rows.push_back({"rmse_loss", "regression",
+    "√(mean_j (x_nj - y_nj)² + eps), one per sample n (over its non-batch dims); per_sample = 0: one "
+    "√(mean (x - y)² + eps) over the whole batch (seed 002)",
+    {input, target},
+    {{"eps", rmse.eps, "added under the root: keeps the gradient finite at zero error"},
+     {"per_sample", 1.0, "0: one RMSE over every element, seed 002's √((1/m)·Σ (y - ŷ)²)",
+      ValueRange::boolean()}},
+    reductions, error_pair,
+    [](const Inputs& in, const LossParams& p, Reduction r) {
+      return rmse_loss(in[0], in[1],
+                       {.reduction = r, .eps = p.at("eps"), .per_sample = switch_param("rmse_loss", p, "per_sample")});
+    }});
+  rows.back().gradcheck_variants = {{{"eps", 1e-6}}, {{"per_sample", 0}}};
+  rows.push_back({"huber_loss", "regression", "½d² if |d| < δ else δ(|d| - ½δ),  d = x - y", {input, target},
+    {{"delta", huber.delta, "error size where the square turns into a line of slope delta"}},
+    reductions, error_pair,
+    [](const Inputs& in, const LossParams& p, Reduction r) {
+      return huber_loss(in[0], in[1], {.reduction = r, .delta = p.at("delta")});
+    }});
+  // Every sampled error on the line, then every one on the square (the errors lie in [0.2, 0.8] ∪ [1.2, 1.8]).
+  rows.back().gradcheck_variants = {{{"delta", 0.1}}, {{"delta", 2.5}}};
+  rows.push_back({"smooth_l1_loss", "regression", "½d²/β if |d| < β else |d| - ½β,  d = x - y  (β = 0: |d|)",
+    {input, target},
+    {{"beta", smooth_l1.beta, "error size where the square turns into |d|; 0 gives l1_loss"}},
+    reductions, error_pair,
+    [](const Inputs& in, const LossParams& p, Reduction r) {
+      return smooth_l1_loss(in[0], in[1], {.reduction = r, .beta = p.at("beta")});
+    }});
+  rows.back().gradcheck_variants = {{{"beta", 0.0}}, {{"beta", 0.1}}, {{"beta", 2.5}}};  // l1_loss, the line, the square
+  rows.push_back({"log_cosh_loss", "regression", "log cosh(x - y) = |d| + softplus(-2|d|) - log 2", {input, target}, {},
+    reductions, error_pair,
+    [](const Inputs& in, const LossParams&, Reduction r) { return log_cosh_loss(in[0], in[1], {r}); }});
+  rows.push_back({"quantile_loss", "regression", "max(τd, (τ - 1)d),  d = y - x", {input, target},
+    {{"tau", quantile.tau, "the quantile to predict, in (0, 1); 0.5 is half the L1 loss", {.min = 0, .max = 1, .open_min = true, .open_max = true}}},
+    reductions, error_pair,
+    [](const Inputs& in, const LossParams& p, Reduction r) {
+      return quantile_loss(in[0], in[1], {.reduction = r, .tau = p.at("tau")});
+    }});
+  rows.back().gradcheck_variants = {{{"tau", 0.1}}, {{"tau", 0.9}}};
+  rows.push_back({"poisson_nll_loss", "regression",
+    "exp(x) - y·x  (log_input) or x - y·log(x + eps);  full: + y·log y - y + ½log(2πy) where y > 1",
+    {input, {"target", "same as input, counts >= 0", DType::Float32, false}},
+    {{"log_input", poisson.log_input ? 1.0 : 0.0, "1: input is log λ; 0: input is the rate λ >= 0", ValueRange::boolean()},
+     {"full", poisson.full ? 1.0 : 0.0, "1: add Stirling's approximation of log(y!)", ValueRange::boolean()},
+     {"eps", poisson.eps, "added to the rate under the log when log_input = 0"}},
+    reductions, poisson_sample,
+    [](const Inputs& in, const LossParams& p, Reduction r) {
+      return poisson_nll_loss(in[0], in[1],
+                              {.log_input = p.at("log_input") != 0,
+                               .full = p.at("full") != 0,
+                               .eps = p.at("eps"),
+                               .reduction = r});
+    }});
+  rows.back().gradcheck_variants = {{{"full", 1}}, {{"log_input", 0}}, {{"log_input", 0}, {"full", 1}}};
+  rows.push_back({"gaussian_nll_loss", "regression", "½(log max(var, eps) + (x - y)²/max(var, eps));  full: + ½log 2π",
+    {input, target, {"var", "same as input, or its last dim 1 or dropped", DType::Float32, true}},
+    {{"full", gaussian.full ? 1.0 : 0.0, "1: add the constant ½log 2π", ValueRange::boolean()},
+     {"eps", gaussian.eps, "var is clamped (in value) to at least eps"}},
+    reductions, gaussian_sample,
+    [](const Inputs& in, const LossParams& p, Reduction r) {
+      return gaussian_nll_loss(in[0], in[1], in[2],
+                               {.full = p.at("full") != 0,
+                                .eps = p.at("eps"),
+                                .reduction = r});
+    }});
+  rows.back().gradcheck_variants = {{{"full", 1}}};
+  return rows;
 }
 
 }  // namespace zg

@@ -30,7 +30,7 @@ endif()
 if(MODE STREQUAL "find_package")
   file(REMOVE_RECURSE ${WORK}/prefix)
   run("cmake --install" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK}/prefix)
-  foreach(file include/zoograd/zoograd.h include/zoograd/core/ops.h lib/pkgconfig/zoograd.pc
+  foreach(file include/zoograd/zoograd.h include/zoograd/layers/all.h include/zoograd/core/ops.h lib/pkgconfig/zoograd.pc
                lib/cmake/zoograd/zoograd-config.cmake lib/cmake/zoograd/zoograd-config-version.cmake)
     if(NOT EXISTS ${WORK}/prefix/${file})
       message(FATAL_ERROR "cmake --install left out ${file}")

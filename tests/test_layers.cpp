@@ -13,17 +13,9 @@
 #include <sstream>
 
 #include "zoograd/core/gradcheck.h"
-#include "zoograd/layers/check_layer.h"
 #include "zoograd/core/ops.h"
-#include "zoograd/layers/activation.h"
-#include "zoograd/layers/batchnorm.h"
-#include "zoograd/layers/conv2d.h"
-#include "zoograd/layers/cosine_linear.h"
-#include "zoograd/layers/dropout.h"
-#include "zoograd/layers/flatten.h"
-#include "zoograd/layers/linear.h"
-#include "zoograd/layers/pooling.h"
-#include "zoograd/layers/sequential.h"
+#include "zoograd/layers/all.h"  // every header of layers/, so a new layer's row needs no include
+#include "zoograd/layers/check_layer.h"
 
 namespace {
 

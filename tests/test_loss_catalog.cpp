@@ -1,5 +1,6 @@
-// Catalog-wide checks: every loss function declared in losses/ has a catalog row, every row is
-// well formed, every reduction behaves, and 100,000 random float32 trials give no NaN or Inf.
+// Catalog-wide checks: every loss function declared in losses/ has a catalog row in one of the
+// five families, and 100,000 random float32 trials give no NaN or Inf. Each row's own checks are
+// check_loss's (tests/test_loss_generic.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -43,44 +44,13 @@ TEST(LossCatalog, EveryDeclaredLossHasARow) {
   for (const std::string& name : declared) EXPECT_TRUE(rows.count(name)) << name << " has no catalog row";
 }
 
-TEST(LossCatalog, RowsAreWellFormed) {
+// The rows belong to zoograd's five families, and param() refuses a name the row does not declare. The rest of a row's form is check_loss's.
+TEST(LossCatalog, RowsAreInTheFiveFamilies) {
   for (const LossSpec& s : loss_catalog()) {
     SCOPED_TRACE(s.name);
-    EXPECT_FALSE(s.formula.empty());
     EXPECT_TRUE(s.family == "regression" || s.family == "classification" || s.family == "hinge" ||
                 s.family == "metric" || s.family == "angular");
-    EXPECT_FALSE(s.reductions.empty());
-    Generator gen(1);
-    std::vector<Tensor> in = s.sample(DType::Float64, gen);
-    std::size_t required = 0;  // optional inputs come last, and samples leave them out
-    for (std::size_t i = 0; i < s.inputs.size(); ++i) {
-      if (!s.inputs[i].optional) required = i + 1;
-      if (s.inputs[i].or_probabilities) {
-        EXPECT_EQ(s.inputs[i].dtype, DType::Int64) << s.inputs[i].name;
-      }
-    }
-    for (std::size_t i = 0; i < required; ++i) EXPECT_FALSE(s.inputs[i].optional) << s.inputs[i].name << " before a required input";
-    ASSERT_EQ(in.size(), required);
-    for (std::size_t i = 0; i < in.size(); ++i)
-      EXPECT_EQ(is_floating(in[i].dtype()), s.inputs[i].dtype != DType::Int64) << s.inputs[i].name;
     EXPECT_NE(error_of([&] { param(s, {}, "no_such_parameter"); }).find("no_such_parameter"), std::string::npos);
-  }
-}
-
-// sum == mean·(number of elements of `none`), and batchmean == sum / N.
-TEST(LossCatalog, ReductionsAgree) {
-  for (const LossSpec& s : loss_catalog()) {
-    SCOPED_TRACE(s.name);
-    Generator gen(2);
-    std::vector<Tensor> in = s.sample(DType::Float64, gen);
-    auto has = [&](Reduction r) { return std::find(s.reductions.begin(), s.reductions.end(), r) != s.reductions.end(); };
-    if (!has(Reduction::None) || !has(Reduction::Sum)) continue;
-    Tensor none = s.call(in, {}, Reduction::None);
-    double total = s.call(in, {}, Reduction::Sum).item();
-    EXPECT_NEAR(total, sum(none).item(), 1e-9 * (1 + std::abs(total)));
-    if (has(Reduction::BatchMean)) {
-      EXPECT_NEAR(s.call(in, {}, Reduction::BatchMean).item(), total / static_cast<double>(in[0].size(0)), 1e-9);
-    }
   }
 }
 

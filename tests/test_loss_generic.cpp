@@ -80,4 +80,40 @@ TEST(GenericLossChecks, ReportWhatIsWrong) {
   EXPECT_NE(check_loss(wrong_sum).text().find("sum: "), std::string::npos) << check_loss(wrong_sum).text();
 }
 
+// The checks the family tests used to repeat: a gradient wrong only at a gradcheck variant, a
+// float32 path that differs from float64, a mean that is not a scalar, an optional input first.
+TEST(GenericLossChecks, ReportVariantsFloat32ScalarsAndForm) {
+  auto expect_problem = [](const LossSpec& row, const std::string& problem) {
+    EXPECT_NE(check_loss(row).text().find(problem), std::string::npos) << row.name << ": " << check_loss(row).text();
+  };
+  LossSpec wrong_at_half = registered_row("wrong_at_half");
+  wrong_at_half.gradcheck_variants = {};  // mse_loss's own variant, half = 1, comes back below
+  wrong_at_half.call = [](const std::vector<Tensor>& in, const LossParams& p, Reduction r) {
+    Tensor d = in[0] - in[1];
+    if (p.at("half") == 0) return reduce(d * d, r);
+    return reduce(0.5 * d.detach() * d, r);  // value ½d², gradient d/2 instead of d
+  };
+  EXPECT_TRUE(check_loss(wrong_at_half).ok()) << check_loss(wrong_at_half).text();
+  wrong_at_half.gradcheck_variants = {{{"half", 1.0}}};
+  expect_problem(wrong_at_half, "gradcheck under mean at half=1 (sample 1)");
+
+  LossSpec float32_off = registered_row("float32_off");
+  float32_off.call = [](const std::vector<Tensor>& in, const LossParams&, Reduction r) {
+    Tensor d = in[0] - in[1];
+    return reduce(d * d, r) + (in[0].dtype() == DType::Float32 ? 1e-3 : 0.0);
+  };
+  expect_problem(float32_off, "float32 under none: value 0 is");
+
+  LossSpec mean_not_scalar = registered_row("mean_not_scalar");
+  mean_not_scalar.call = [](const std::vector<Tensor>& in, const LossParams&, Reduction r) {
+    Tensor d = in[0] - in[1];
+    return r == Reduction::Mean ? reshape(mean(d * d), {1}) : reduce(d * d, r);
+  };
+  expect_problem(mean_not_scalar, "mean: shape [1], expected a scalar");
+
+  LossSpec optional_first = registered_row("optional_first");
+  optional_first.inputs[0].optional = true;
+  expect_problem(optional_first, "form: optional input input comes before a required one");
+}
+
 }  // namespace

@@ -1,31 +1,12 @@
-// The angular-margin losses (losses/angular.h): every catalog row gradchecked under every
-// reduction and on inputs placed in every branch; values and gradients against an independent
-// reference written from the papers' formulas in θ; and properties: ψ, the λ schedule, the
-// margin-free limits, reduction identities, float32 against float64, finiteness at cos θ = ±1,
-// zero-norm and huge embeddings, and the error messages.
+// The angular-margin losses (losses/angular.h): the rows' samples; values and gradients against an
+// independent reference written from the papers' formulas in θ, on inputs placed in every branch;
+// and properties: ψ, the λ schedule, the margin-free limits, shapes, finiteness at cos θ = ±1,
+// zero-norm and huge embeddings, and the error messages. The generic checks of every row
+// (gradcheck under every reduction, reductions, float32 against float64) are check_loss's
+// (tests/test_loss_generic.cpp).
 #include "zoograd/tests/test_losses_angular.h"
 
-TEST(AngularLosses, CatalogRowsGradcheckUnderEveryReduction) {
-  ASSERT_EQ(losses_of_family("angular").size(), kNames.size());
-  for (const std::string& name : kNames) {
-    const LossSpec& spec = find_loss(name);
-    EXPECT_EQ(spec.family, "angular");
-    EXPECT_EQ(spec.reductions, kReductions) << name;
-    for (std::uint64_t seed : {1, 2}) {
-      Generator gen(seed);
-      std::vector<Tensor> in = spec.sample(DType::Float64, gen);
-      ASSERT_EQ(in.size(), spec.inputs.size()) << name;
-      for (std::size_t i = 0; i < in.size(); ++i)
-        if (spec.inputs[i].differentiable) in[i].requires_grad_();
-      for (Reduction r : spec.reductions) {
-        GradcheckResult g = gradcheck([&](const std::vector<Tensor>& v) { return spec.call(v, {}, r); }, in);
-        EXPECT_TRUE(g.ok) << name << " seed " << seed << " " << reduction_name(r) << ": " << g.message;
-      }
-    }
-  }
-}
-
-// The samples (seeds 1 and 2, as the gradchecks use) keep every target cosine at least 1e-5 from
+// The samples (seeds 1 and 2, the draws check_loss gradchecks) keep every target cosine at least 1e-5 from
 // the kinks of the default parameters: ±1, L-Softmax's thresholds cos(jπ/4), ArcFace's switch
 // cos(π - 0.5) and easy margin's 0. Every row draws the same samples.
 TEST(AngularLosses, SamplesStayAwayFromKinks) {
@@ -34,10 +15,10 @@ TEST(AngularLosses, SamplesStayAwayFromKinks) {
   for (std::uint64_t seed : {1, 2}) {
     Generator gen(seed);
     std::vector<Tensor> in = find_loss("arcface_loss").sample(DType::Float64, gen);
-    for (const std::string& name : kNames) {
+    for (const LossSpec& row : losses_of_family("angular")) {
       Generator again(seed);
-      std::vector<Tensor> other = find_loss(name).sample(DType::Float64, again);
-      for (std::size_t i = 0; i < in.size(); ++i) EXPECT_EQ(other[i].to_vector(), in[i].to_vector()) << name;
+      std::vector<Tensor> other = row.sample(DType::Float64, again);
+      for (std::size_t i = 0; i < in.size(); ++i) EXPECT_EQ(other[i].to_vector(), in[i].to_vector()) << row.name;
     }
     Vec cos_y = gather(cos_theta(in[0], in[1]), 1, unsqueeze(in[2], 1)).to_vector();
     for (double c : cos_y)
@@ -45,7 +26,7 @@ TEST(AngularLosses, SamplesStayAwayFromKinks) {
   }
 }
 
-// ---- 2. values and gradients against the reference ----
+// ---- values and gradients against the reference ----
 
 TEST(AngularLosses, ModifiedSoftmaxMatchesReference) {
   // z_j = ‖x‖ cos θ_j, i.e. F.cross_entropy(x @ F.normalize(W).T, y)
@@ -175,7 +156,7 @@ TEST(AngularLosses, CombinedMarginMatchesReference) {
   }
 }
 
-// ---- 3. properties ----
+// ---- properties ----
 
 TEST(AngularLosses, PsiIsContinuousAndDecreasingOverZeroToPi) {
   Vec thetas = grid(0, kPi, 20001);

@@ -27,9 +27,6 @@ using Vec = std::vector<double>;
 constexpr double kPi = std::numbers::pi;
 
 const std::vector<Reduction> kReductions{Reduction::None, Reduction::Mean, Reduction::Sum};
-const std::vector<std::string> kNames{"modified_softmax_loss", "normface_loss", "lsoftmax_loss",
-                                      "sphereface_loss",       "cosface_loss",  "arcface_loss",
-                                      "combined_margin_loss"};
 
 // ---- small vector algebra for the reference ----
 

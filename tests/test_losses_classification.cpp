@@ -1,44 +1,10 @@
-// The classification losses (losses/classification.h), three ways: gradcheck of every catalog row
-// under every reduction (and of the options the rows leave at their defaults), reference values and
-// gradients computed from each loss's formula, and properties and edge cases.
+// The classification losses (losses/classification.h): gradchecks of the options the catalog rows
+// leave out, reference values and gradients computed from each loss's formula, and properties and
+// edge cases. The generic checks of every row are check_loss's (tests/test_loss_generic.cpp).
 #include "zoograd/tests/test_losses_classification.h"
 
-TEST(ClassificationLosses, CatalogHasTheFamilysRows) {
-  std::vector<std::string> names;
-  for (const LossSpec& s : losses_of_family("classification")) {
-    names.push_back(s.name);
-    EXPECT_EQ(s.family, "classification");
-    EXPECT_FALSE(s.formula.empty()) << s.name;
-  }
-  EXPECT_EQ(names, (std::vector<std::string>{"cross_entropy", "nll_loss", "binary_cross_entropy",
-                                             "binary_cross_entropy_with_logits", "sigmoid_focal_loss", "focal_loss",
-                                             "kl_div", "brier_score", "binary_brier_score"}));
-}
-
-TEST(ClassificationLosses, EveryRowPassesGradcheckUnderEveryReduction) {
-  for (const LossSpec& s : losses_of_family("classification"))
-    for (Reduction r : s.reductions)
-      expect_gradcheck([&](const std::vector<Tensor>& in) { return s.call(in, {}, r); },
-                       sample(s, DType::Float64, true), s.name + " " + reduction_name(r));
-}
-
-TEST(ClassificationLosses, RowsPassGradcheckWithNonDefaultParameters) {
-  const std::vector<std::pair<std::string, LossParams>> cases{
-      {"cross_entropy", {{"label_smoothing", 0.3}}},
-      {"binary_cross_entropy_with_logits", {{"pos_weight", 2.5}}},
-      {"sigmoid_focal_loss", {{"gamma", 0.5}, {"alpha", 0.7}}},
-      {"sigmoid_focal_loss", {{"gamma", 0}, {"alpha", -1}}},
-      {"focal_loss", {{"gamma", 0.5}}},
-      {"focal_loss", {{"gamma", 5}}},
-      {"kl_div", {{"log_target", 1}}}};
-  for (const auto& [name, params] : cases) {
-    const LossSpec& s = find_loss(name);
-    for (Reduction r : s.reductions)
-      expect_gradcheck([&](const std::vector<Tensor>& in) { return s.call(in, params, r); },
-                       sample(s, DType::Float64, true), name + " " + reduction_name(r));
-  }
-}
-
+// Options the rows leave to their defaults or out (class weights, ignored targets, probability
+// targets, extra dims), gradchecked under every reduction.
 TEST(ClassificationLosses, GradcheckWithWeightsIgnoredTargetsAndExtraDims) {
   Generator gen(3);
   Tensor w = f64({0.5, 2.0, 1.5}, {3});
@@ -93,7 +59,7 @@ TEST(ClassificationLosses, GradcheckWithWeightsIgnoredTargetsAndExtraDims) {
   }
 }
 
-// ---- 2. reference values and gradients from the formulas ----
+// ---- reference values and gradients from the formulas ----
 
 // F.cross_entropy(x, y): mean of logsumexp(x_n) - x_{n,y_n}; d/dx_n = (softmax(x_n) - onehot(y_n)) / N.
 TEST(ClassificationLosses, CrossEntropyReferenceClassIndices) {

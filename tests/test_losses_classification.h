@@ -85,5 +85,3 @@ inline V row_of(const V& m, std::size_t n, std::size_t c) {
 }
 
 }  // namespace
-
-// ---- 1. gradcheck ----

@@ -1,23 +1,10 @@
-// The metric-learning family (losses/metric.h): gradchecks of every catalog row, reference values
-// and gradients from the formulas, and properties (zeros, reductions, dtypes, extremes, errors).
+// The metric-learning family (losses/metric.h): the rows' parameters and samples, reference values
+// and gradients from the formulas, and properties (zeros, shapes, extremes, errors). The generic
+// checks of every row are check_loss's (tests/test_loss_generic.cpp).
 #include "zoograd/tests/test_losses_metric.h"
 
-TEST(MetricCatalog, RowsDeclareNamesParametersAndReductions) {
-  std::vector<std::string> names;
-  for (const LossSpec& s : rows()) {
-    names.push_back(s.name);
-    EXPECT_EQ(s.family, "metric") << s.name;
-    EXPECT_EQ(s.reductions, (std::vector<Reduction>{Reduction::None, Reduction::Mean, Reduction::Sum})) << s.name;
-    EXPECT_FALSE(s.formula.empty()) << s.name;
-    EXPECT_TRUE(s.inputs[0].differentiable) << s.name;
-    std::vector<Tensor> in = sample(s, DType::Float64);
-    ASSERT_EQ(in.size(), s.inputs.size()) << s.name;
-    for (std::size_t i = 0; i < in.size(); ++i)
-      EXPECT_EQ(in[i].dtype() == DType::Int64, s.inputs[i].dtype == DType::Int64) << s.name << " " << s.inputs[i].name;
-  }
-  EXPECT_EQ(names, (std::vector<std::string>{"contrastive_loss", "triplet_margin_loss", "circle_loss",
-                                             "circle_loss_from_embeddings", "info_nce_loss", "multi_similarity_loss",
-                                             "cosine_embedding_loss", "margin_ranking_loss", "unified_loss"}));
+// The rows' parameter defaults are the options' defaults.
+TEST(MetricCatalog, RowsDeclareTheOptionsDefaults) {
   using D = std::vector<std::pair<std::string, double>>;
   auto defaults = [](const std::string& name) {
     D d;
@@ -75,7 +62,7 @@ TEST(MetricCatalog, SamplesStayAwayFromKinks) {
   }
 }
 
-// Both sides of each hinge are present, so the gradchecks cover the flat and the sloped part.
+// Both sides of each hinge are present, so the gradchecks (check_loss) cover the flat and the sloped part.
 TEST(MetricCatalog, SamplesExerciseActiveAndInactiveHinges) {
   for (const char* name : {"triplet_margin_loss", "cosine_embedding_loss", "margin_ranking_loss"}) {
     V values = find_loss(name).call(sample(find_loss(name), DType::Float64), {}, Reduction::None).to_vector();
@@ -92,44 +79,6 @@ TEST(MetricCatalog, SamplesExerciseActiveAndInactiveHinges) {
                  .to_vector();
   EXPECT_EQ(circle[4], 0.0);
   EXPECT_GT(*std::min_element(circle.begin(), circle.begin() + 4), 0.0);
-}
-
-TEST(MetricCatalog, GradcheckEveryRowUnderEveryReduction) {
-  for (const LossSpec& s : rows())
-    for (Reduction r : s.reductions) {
-      SCOPED_TRACE(s.name + " " + reduction_name(r));
-      std::vector<Tensor> in = sample(s, DType::Float64);
-      for (std::size_t k = 0; k < in.size(); ++k)
-        if (s.inputs[k].differentiable) in[k].requires_grad_();
-      LossParams params = gradcheck_params(s);
-      GradcheckResult result = gradcheck([&](const std::vector<Tensor>& xs) { return s.call(xs, params, r); }, in);
-      EXPECT_TRUE(result.ok) << result.message;
-    }
-}
-
-TEST(MetricCatalog, GradcheckNonDefaultParameters) {
-  struct Case {
-    const char* name;
-    LossParams params;
-  };
-  // The samples' kinks stay away for these too: contrastive distances 0.7 and 1.5 are inside margin 2;
-  // the triplet placements hold for p >= 2 with and without swap; ranking gaps are >= 0.1 > margin 0.05.
-  for (const Case& c : {Case{"contrastive_loss", {{"margin", 2.0}}}, Case{"triplet_margin_loss", {{"swap", 1.0}}},
-                        Case{"triplet_margin_loss", {{"p", 3.0}}}, Case{"triplet_margin_loss", {{"p", 3.0}, {"swap", 1.0}}},
-                        Case{"circle_loss", {{"m", 0.1}, {"gamma", 32.0}, {"detach_weights", 0.0}}},
-                        Case{"circle_loss_from_embeddings", {{"m", 0.4}, {"gamma", 80.0}, {"detach_weights", 0.0}}},
-                        Case{"info_nce_loss", {{"temperature", 0.5}}},
-                        Case{"multi_similarity_loss", {{"alpha", 1.0}, {"beta", 10.0}, {"base", 0.3}}},
-                        Case{"margin_ranking_loss", {{"margin", 0.05}}}})
-    for (Reduction r : {Reduction::None, Reduction::Mean, Reduction::Sum}) {
-      const LossSpec& s = find_loss(c.name);
-      SCOPED_TRACE(s.name + " " + reduction_name(r));
-      std::vector<Tensor> in = sample(s, DType::Float64, 11);
-      for (std::size_t k = 0; k < in.size(); ++k)
-        if (s.inputs[k].differentiable) in[k].requires_grad_();
-      GradcheckResult result = gradcheck([&](const std::vector<Tensor>& xs) { return s.call(xs, c.params, r); }, in);
-      EXPECT_TRUE(result.ok) << result.message;
-    }
 }
 
 TEST(MetricCatalog, CallPassesParametersAndRefusesUnknownOnes) {

@@ -36,13 +36,6 @@ inline std::vector<Tensor> sample(const LossSpec& spec, DType dtype, std::uint64
   return spec.sample(dtype, gen);
 }
 
-// Circle rows are gradchecked with α differentiated: with α detached (the default) the gradient is
-// by design not the derivative of the value, see CircleLoss.DetachedGradientIsNotTheDerivative.
-inline LossParams gradcheck_params(const LossSpec& s) {
-  if (s.name.starts_with("circle_loss")) return {{"detach_weights", 0.0}};
-  return {};
-}
-
 // The value of loss_of(leaves...) and the gradient with respect to every leaf (float64).
 struct ValueAndGrads {
   double value;

@@ -103,17 +103,12 @@ TEST(MetricProperties, ZeroAtAPerfectPrediction) {
   // circle, InfoNCE and multi-similarity are log(1 + Σ e^·) or a cross-entropy: positive everywhere, no zero.
 }
 
-TEST(MetricProperties, ReductionsAgreeAndNoneGivesOneValuePerItem) {
+TEST(MetricProperties, NoneGivesOneValuePerItem) {
   for (const LossSpec& s : rows())
     for (std::uint64_t seed : {1, 2, 3}) {
       SCOPED_TRACE(s.name);
       std::vector<Tensor> in = sample(s, DType::Float64, seed);
-      Tensor none = s.call(in, {}, Reduction::None);
-      EXPECT_EQ(none.shape(), (Shape{in[0].size(0)}));
-      double mean = s.call(in, {}, Reduction::Mean).item(), total = s.call(in, {}, Reduction::Sum).item();
-      EXPECT_NEAR(total, mean * static_cast<double>(in[0].size(0)), 1e-10 * (1 + std::abs(total)));
-      EXPECT_NEAR(total, sum(none).item(), 1e-10 * (1 + std::abs(total)));
-      EXPECT_EQ(s.call(in, {}, Reduction::Sum).dim(), 0);
+      EXPECT_EQ(s.call(in, {}, Reduction::None).shape(), (Shape{in[0].size(0)}));
     }
   // Unbatched inputs: one triplet (D) or one cosine pair (D) gives a scalar under none.
   Tensor a = f64({0, 1}, {2}), p = f64({0.5, 1}, {2}), n = f64({2, 2}, {2});
@@ -123,20 +118,6 @@ TEST(MetricProperties, ReductionsAgreeAndNoneGivesOneValuePerItem) {
   Tensor x = f64({1, 2, 3, 4, 5, 6}, {2, 3});
   EXPECT_EQ(margin_ranking_loss(x, x * 0.5, ones({2, 3}, DType::Float64), {.reduction = Reduction::None}).shape(),
             (Shape{2, 3}));
-}
-
-TEST(MetricProperties, Float32MatchesFloat64OnTheSamples) {
-  for (const LossSpec& s : rows())
-    for (std::uint64_t seed : {7, 8}) {
-      SCOPED_TRACE(s.name);
-      Tensor single = s.call(sample(s, DType::Float32, seed), {}, Reduction::None);
-      Tensor twice = s.call(sample(s, DType::Float64, seed), {}, Reduction::None);
-      EXPECT_EQ(single.dtype(), DType::Float32);
-      EXPECT_EQ(twice.dtype(), DType::Float64);
-      V a = single.to_vector(), b = twice.to_vector();
-      ASSERT_EQ(a.size(), b.size());
-      for (std::size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5 * std::abs(b[i]) + 1e-7) << i;
-    }
 }
 
 // Zero embeddings have cosine 0 with everything (F.normalize's max(‖x‖, 1e-12)): finite values, and

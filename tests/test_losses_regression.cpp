@@ -1,44 +1,10 @@
-// The regression losses (losses/regression.h): every catalog row gradchecked under every
-// reduction (and the parameter values that switch branches), hand-computed values and gradients,
-// and properties: zeros and minima, reduction identities, shapes, float32 against float64,
-// extreme errors, and the error messages.
+// The regression losses (losses/regression.h): the rows' parameters and samples, hand-computed
+// values and gradients, and properties: zeros and minima, shapes, extreme errors and the error
+// messages. The generic checks of every row (gradcheck under every reduction and at the parameter
+// values that switch branches, reductions, float32) are check_loss's (tests/test_loss_generic.cpp).
 #include "zoograd/tests/test_losses_regression.h"
 
 namespace {
-
-TEST_P(RegressionGradcheck, Float64) {
-  const GradCase& c = GetParam();
-  const LossSpec& spec = find_loss(c.loss);
-  Generator gen(42);
-  std::vector<Tensor> inputs = spec.sample(DType::Float64, gen);
-  ASSERT_EQ(inputs.size(), spec.inputs.size());
-  for (std::size_t i = 0; i < inputs.size(); ++i)
-    if (spec.inputs[i].differentiable) inputs[i].requires_grad_();
-  GradcheckResult r = gradcheck(
-      [&](const std::vector<Tensor>& in) { return spec.call(in, c.params, c.reduction); }, inputs);
-  EXPECT_TRUE(r.ok) << r.message;
-}
-
-INSTANTIATE_TEST_SUITE_P(Rows, RegressionGradcheck, ::testing::ValuesIn(grad_cases()),
-                         [](const ::testing::TestParamInfo<GradCase>& param) {
-                           std::string name = param.param.loss;
-                           for (const auto& [k, v] : param.param.params) name += "_" + k + "_" + std::to_string(v);
-                           name += std::string("_") + reduction_name(param.param.reduction);
-                           return std::regex_replace(name, std::regex("[^A-Za-z0-9]"), "_");
-                         });
-
-TEST(RegressionCatalog, RowsAreTheRegressionFamilyWithNoneMeanSum) {
-  std::set<std::string> names;
-  for (const LossSpec& s : losses_of_family("regression")) {
-    names.insert(s.name);
-    EXPECT_EQ(s.family, "regression") << s.name;
-    EXPECT_FALSE(s.formula.empty()) << s.name;
-    EXPECT_EQ(s.reductions, kReductions) << s.name;
-  }
-  EXPECT_EQ(names, (std::set<std::string>{"mse_loss", "l1_loss", "rmse_loss", "huber_loss", "smooth_l1_loss",
-                                          "log_cosh_loss", "quantile_loss", "poisson_nll_loss",
-                                          "gaussian_nll_loss"}));
-}
 
 // The rows' parameter defaults are the functions' defaults, and a given parameter reaches the call.
 TEST(RegressionCatalog, ParametersReachTheCall) {
@@ -77,7 +43,7 @@ TEST(RegressionCatalog, ErrorSamplesStayAwayFromKinks) {
       }
 }
 
-// ---- 2. reference values: value and gradient from the formula, to 1e-10 in float64 ----
+// ---- reference values: value and gradient from the formula, to 1e-10 in float64 ----
 
 TEST(MseLoss, ReferenceValues) {
   // F.mse_loss(x, y): d = (-0.5, -2, 2.5), mean d² = 10.5/3, gradient 2d/3.
@@ -201,7 +167,7 @@ TEST(GaussianNllLoss, ReferenceValues) {
   expect_all_near(var2.grad().to_vector(), {-1.5, 0.125}, 1e-10, "var gradient");
 }
 
-// ---- 3. properties and edge cases ----
+// ---- properties and edge cases ----
 
 TEST(RegressionProperties, ZeroAtAPerfectPrediction) {
   Tensor y = constant({0.3, -1.2, 4.0, 1e4}, {2, 2});

@@ -1,19 +1,7 @@
-// Properties of the regression family: reductions, extremes and argument errors.
+// Properties of the regression family: reductions of RMSE, shapes, equivalences, extremes and argument errors.
 #include "zoograd/tests/test_losses_regression.h"
 
 namespace {
-
-TEST(RegressionProperties, SumIsMeanTimesNumberOfTerms) {
-  for (const LossSpec& s : losses_of_family("regression")) {
-    Generator gen(5);
-    std::vector<Tensor> in = s.sample(DType::Float64, gen);
-    Tensor none = s.call(in, {}, Reduction::None);
-    double n = static_cast<double>(none.numel());
-    EXPECT_NEAR(s.call(in, {}, Reduction::Sum).item(), s.call(in, {}, Reduction::Mean).item() * n, 1e-12 * n)
-        << s.name;
-    EXPECT_NEAR(s.call(in, {}, Reduction::Sum).item(), sum(none).item(), 1e-12 * n) << s.name;
-  }
-}
 
 // RMSE per sample, then reduced over samples; the batch as one sample is √(F.mse_loss(x, y) + eps).
 TEST(RegressionProperties, RmseReductions) {
@@ -34,8 +22,6 @@ TEST(RegressionProperties, OutputShapeUnderNone) {
     std::vector<Tensor> in = s.sample(DType::Float64, gen);
     Shape expected = s.name == "rmse_loss" ? Shape{in[0].size(0)} : in[0].shape();
     EXPECT_EQ(s.call(in, {}, Reduction::None).shape(), expected) << s.name;
-    EXPECT_EQ(s.call(in, {}, Reduction::Mean).dim(), 0) << s.name;
-    EXPECT_EQ(s.call(in, {}, Reduction::Sum).dim(), 0) << s.name;
   }
   // RMSE: one value per sample of any rank; a 1-D input is one value per sample.
   Tensor x3 = randn({2, 3, 4}, DType::Float64);
@@ -48,20 +34,6 @@ TEST(RegressionProperties, OutputShapeUnderNone) {
             (Shape{4, 3}));
   EXPECT_EQ(gaussian_nll_loss(x, zeros_like(x), ones({4}, DType::Float64), {.reduction = Reduction::None}).shape(),
             (Shape{4, 3}));
-}
-
-TEST(RegressionProperties, Float32MatchesFloat64) {
-  for (const LossSpec& s : losses_of_family("regression"))
-    for (Reduction r : kReductions) {
-      Generator g32(9), g64(9);
-      Tensor single = s.call(s.sample(DType::Float32, g32), {}, r);
-      Tensor dbl = s.call(s.sample(DType::Float64, g64), {}, r);
-      EXPECT_EQ(single.dtype(), DType::Float32) << s.name;
-      std::vector<double> a = single.to_vector(), b = dbl.to_vector();
-      ASSERT_EQ(a.size(), b.size());
-      for (std::size_t i = 0; i < a.size(); ++i)
-        EXPECT_NEAR(a[i], b[i], 1e-5 * std::abs(b[i])) << s.name << " " << reduction_name(r) << " element " << i;
-    }
 }
 
 TEST(RegressionProperties, SmoothL1IsHuberOverBetaAndQuantileHalfIsHalfL1) {

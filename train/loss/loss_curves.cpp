@@ -1,12 +1,12 @@
 #include "zoograd/train/loss/loss_curves.h"
 
 #include <cmath>
-#include <cstdio>
 #include <stdexcept>
 
 #include "zoograd/core/autograd.h"
 #include "zoograd/core/ops.h"
 #include "zoograd/losses/angular.h"
+#include "zoograd/losses/checks.h"
 #include "zoograd/losses/classification.h"
 #include "zoograd/losses/metric.h"
 #include "zoograd/losses/regression.h"
@@ -27,11 +27,7 @@ Tensor cosines(const std::vector<double>& theta) {
   return vector_tensor(c);
 }
 
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
+using checks::num;  // %g: "0.5", "1e-06"
 
 }  // namespace
 
@@ -48,12 +44,12 @@ std::vector<LossCurve> regression_curves(const std::vector<double>& errors, cons
   const std::vector<std::pair<std::string, Loss>> losses = {
       {"MSE", [](const Tensor& x, const Tensor& y) { return mse_loss(x, y, {.reduction = none}); }},
       {"L1", [](const Tensor& x, const Tensor& y) { return l1_loss(x, y, {.reduction = none}); }},
-      {"Huber δ = " + number(s.delta),
+      {"Huber δ = " + num(s.delta),
        [&](const Tensor& x, const Tensor& y) { return huber_loss(x, y, {.reduction = none, .delta = s.delta}); }},
-      {"smooth L1 β = " + number(s.beta),
+      {"smooth L1 β = " + num(s.beta),
        [&](const Tensor& x, const Tensor& y) { return smooth_l1_loss(x, y, {.reduction = none, .beta = s.beta}); }},
       {"log-cosh", [](const Tensor& x, const Tensor& y) { return log_cosh_loss(x, y, {.reduction = none}); }},
-      {"quantile τ = " + number(s.tau),
+      {"quantile τ = " + num(s.tau),
        [&](const Tensor& x, const Tensor& y) { return quantile_loss(x, y, {.reduction = none, .tau = s.tau}); }},
   };
   const Shape shape{static_cast<std::int64_t>(errors.size())};
@@ -97,19 +93,19 @@ TrueLogitGradients true_logit_gradients(const std::vector<double>& z_y) {
 
 std::vector<AngularTargetLogit> angular_target_logits(const AngularSettings& s) {
   if (s.sphereface_m != std::round(s.sphereface_m) || s.sphereface_m < 1)
-    throw std::invalid_argument("SphereFace's m must be a whole number >= 1, got " + number(s.sphereface_m));
+    throw std::invalid_argument("SphereFace's m must be a whole number >= 1, got " + num(s.sphereface_m));
   const auto m = static_cast<std::int64_t>(s.sphereface_m);
   std::vector<AngularTargetLogit> losses = {
       {"modified softmax", "cos θ1 = cos θ2", [](const Tensor& c) { return c; }},
-      {"SphereFace m = " + number(s.sphereface_m) + (s.sphereface_lambda > 0 ? ", λ = " + number(s.sphereface_lambda) : ""),
+      {"SphereFace m = " + num(s.sphereface_m) + (s.sphereface_lambda > 0 ? ", λ = " + num(s.sphereface_lambda) : ""),
        s.sphereface_lambda > 0 ? "(λ cos θ1 + ψ(θ1))/(1 + λ) = cos θ2" : "ψ(θ1) = cos θ2",
        [m, lambda = s.sphereface_lambda](const Tensor& c) { return lsoftmax_target_logit(c, m, lambda); }},
-      {"CosFace m = " + number(s.cosface_m), "cos θ1 − " + number(s.cosface_m) + " = cos θ2",
+      {"CosFace m = " + num(s.cosface_m), "cos θ1 − " + num(s.cosface_m) + " = cos θ2",
        [m3 = s.cosface_m](const Tensor& c) { return cosface_target_logit(c, 1.0, m3); }},
-      {"ArcFace m = " + number(s.arcface_m), "θ1 + " + number(s.arcface_m) + " = θ2",
+      {"ArcFace m = " + num(s.arcface_m), "θ1 + " + num(s.arcface_m) + " = θ2",
        [m2 = s.arcface_m](const Tensor& c) { return arcface_target_logit(c, 1.0, m2); }},
-      {"combined " + number(s.m1) + ", " + number(s.m2) + ", " + number(s.m3),
-       "cos(" + number(s.m1) + "θ1 + " + number(s.m2) + ") − " + number(s.m3) + " = cos θ2",
+      {"combined " + num(s.m1) + ", " + num(s.m2) + ", " + num(s.m3),
+       "cos(" + num(s.m1) + "θ1 + " + num(s.m2) + ") − " + num(s.m3) + " = cos θ2",
        [s](const Tensor& c) { return combined_margin_target_logit(c, 1.0, s.m1, s.m2, s.m3); }},
   };
   const Tensor probe = vector_tensor({1.0, 0.0, -1.0});

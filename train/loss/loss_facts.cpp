@@ -1,7 +1,6 @@
 #include "zoograd/train/loss/loss_facts.h"
 
 #include <cmath>
-#include <cstdio>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -10,6 +9,7 @@
 
 #include "zoograd/core/ops.h"
 #include "zoograd/losses/angular.h"
+#include "zoograd/losses/checks.h"
 #include "zoograd/losses/classification.h"
 #include "zoograd/losses/hessians.h"
 #include "zoograd/losses/hinge.h"
@@ -26,11 +26,7 @@ constexpr double kDegree = kPi / 180;
 Tensor f64(const std::vector<double>& v, const Shape& shape) { return tensor(v, shape, DType::Float64); }
 Tensor scalar64(double v) { return f64({v}, {1}); }
 
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
+using checks::num;  // %g: "0.5", "1e-06"
 
 // The x in [lo, hi] where `above` turns from true (at lo) to false (at hi), to the last bit.
 double boundary(const std::function<bool(double)>& above, double lo, double hi) {
@@ -52,7 +48,7 @@ void focal_facts(std::vector<LossFact>& out) {
   const std::string source = "Lin et al. 2017 (focal loss), §3.2";
   for (double gamma : {0.5, 1.0, 2.0, 5.0}) {
     const bool printed = gamma == 2;
-    out.push_back({topic, "p_t = 0.9, γ = " + number(gamma), ratio(0.9, gamma), std::pow(0.1, gamma),
+    out.push_back({topic, "p_t = 0.9, γ = " + num(gamma), ratio(0.9, gamma), std::pow(0.1, gamma),
                    printed ? std::optional(0.01) : std::nullopt, 1e-12,
                    printed ? "γ = 2, p_t = 0.9: 100× lower loss than CE" : "-", printed ? source : "-"});
   }
@@ -74,7 +70,7 @@ void normface_facts(std::vector<LossFact>& out, std::int64_t classes) {
   const std::string topic = "NormFace: lowest reachable loss log(1 + (C - 1)·e^(-s·C/(C - 1))) against the scale s";
   const std::string c = "C = " + std::to_string(classes);
   for (double s : {1.0, 5.0, 10.0, 16.0, 32.0, 64.0})
-    out.push_back({topic, c + ", s = " + number(s), normface_lowest(classes, s), normface_bound(classes, s),
+    out.push_back({topic, c + ", s = " + num(s), normface_lowest(classes, s), normface_bound(classes, s),
                    std::nullopt, 0, "-", "-"});
   out.push_back({topic, "C = 10575 (CASIA-WebFace), s = ℓ² = 1", normface_lowest(10575, 1), normface_bound(10575, 1),
                  8.27, 0.005, "the bound is 8.27 (training loss 9.27 -> 8.50)", "Wang et al. 2017 (NormFace), §3.3"});
@@ -91,7 +87,7 @@ void margin_facts(std::vector<LossFact>& out, std::int64_t classes, std::int64_t
   const std::optional<double> phi = largest_smallest_angle(classes, dim, &how);
   if (!phi) return;
   const std::string topic = "largest feasible margin, C = " + std::to_string(classes) + " classes in d = " +
-                            std::to_string(dim) + " (weights " + how + ", " + number(*phi / kDegree) + "° apart)";
+                            std::to_string(dim) + " (weights " + how + ", " + num(*phi / kDegree) + "° apart)";
   const double cos_phi = std::cos(*phi);
   // A feature on its own weight must still beat the nearest other weight (at φ) with the margin:
   // target logit(θ = 0) > cos φ. Largest m by bisection on the library's transforms.
@@ -154,7 +150,7 @@ void hessian_facts(std::vector<LossFact>& out, std::int64_t classes) {
   Tensor g = grad({cross_entropy(x, zeros({1}, DType::Int64), {Reduction::Sum})}, {x}, {}, true, true)[0];
   const double autograd = grad({slice(reshape(g, {-1}), 0, 0, 1)}, {x}, {}, true)[0].to_vector()[0];
   const std::string topic = "softmax cross-entropy: Hessian diagonal conventions (C = " + std::to_string(classes) + ")";
-  out.push_back({topic, "exact ∂²L/∂z_0² = p(1 - p), p = " + number(p) + " (losses/hessians.h)", h, autograd,
+  out.push_back({topic, "exact ∂²L/∂z_0² = p(1 - p), p = " + num(p) + " (losses/hessians.h)", h, autograd,
                  std::nullopt, 0, "-", "autograd's double backward as the closed form's check"});
   out.push_back({topic, "XGBoost multi:softprob h / exact", std::max(2 * p * (1 - p), 1e-16) / h, 2.0, 2.0, 1e-12,
                  "h = max(2p(1 - p)·w, 1e-16)", "xgboost src/objective/multiclass_obj.cu"});
@@ -225,8 +221,8 @@ std::string loss_facts_text(const std::vector<LossFact>& facts, bool json) {
   std::string text, topic;
   for (const LossFact& f : facts) {
     if (f.topic != topic) text += (topic.empty() ? "" : "\n") + (topic = f.topic) + "\n";
-    text += "  " + f.quantity + "\n    computed " + number(f.computed) +
-            (f.closed_form ? "   closed form " + number(*f.closed_form) : "") +
+    text += "  " + f.quantity + "\n    computed " + num(f.computed) +
+            (f.closed_form ? "   closed form " + num(*f.closed_form) : "") +
             (f.paper == "-" ? "" : "   paper: " + f.paper) + (f.source == "-" ? "" : "   [" + f.source + "]") + "\n";
   }
   return text;

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <numbers>
 
+#include "zoograd/losses/checks.h"
 #include "zoograd/train/loss/loss_curves.h"
 #include "zoograd/train/plot/plots.h"
 
@@ -24,11 +24,7 @@ std::vector<double> magnitudes(std::vector<double> v) {
   return v;
 }
 
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
+using checks::num;  // %g: "0.5", "1e-06"
 
 AngularSettings angular_settings(const FigureSettings& s) {
   return {.sphereface_m = s.at("sphereface_m"), .sphereface_lambda = s.at("sphereface_lambda"),
@@ -94,9 +90,9 @@ LossPicture focal_figure(const FigureSettings& s) {
                   .x = {"p_t, the probability of the true class (probability)", 0.0, 1.0},
                   .y = {"loss (nats)", 0.0, 5.0}, .legend = LegendPlace::outside};
   for (double gamma : {0.0, 0.5, 1.0, 2.0, 5.0})
-    chart.series.push_back({gamma == 0 ? "γ = 0 (cross-entropy)" : "γ = " + number(gamma), p_t, focal_loss_at(p_t, gamma)});
+    chart.series.push_back({gamma == 0 ? "γ = 0 (cross-entropy)" : "γ = " + num(gamma), p_t, focal_loss_at(p_t, gamma)});
   if (const double gamma = s.at("gamma"); gamma > 0)
-    chart.series.push_back({"γ = " + number(gamma) + " (--set)", p_t, focal_loss_at(p_t, gamma), false, kBlack, 3});
+    chart.series.push_back({"γ = " + num(gamma) + " (--set)", p_t, focal_loss_at(p_t, gamma), false, kBlack, 3});
   return {"focal_pt", "Focal loss",
           "The factor (1 − p_t)^γ keeps the loss of hard examples (small p_t) close to the cross-entropy and shrinks "
           "that of well-classified ones (p_t > 0.5) towards 0, the more the larger γ: the many easy examples stop "
@@ -170,7 +166,7 @@ LossPicture theta_boundaries_figure(const FigureSettings& s) {
   std::vector<Panel> panels;
   const std::vector<double> plain = scaled(softmax_bias_boundary(theta, w1, w2, gap), 1 / kDegree);
   std::vector<double> plain2 = scaled(softmax_bias_boundary(theta, w2, w1, -gap), 1 / kDegree);
-  panels.push_back(panel("softmax with ‖W1‖ = " + number(w1) + ", ‖W2‖ = " + number(w2) + ", b1 − b2 = " + number(gap) +
+  panels.push_back(panel("softmax with ‖W1‖ = " + num(w1) + ", ‖W2‖ = " + num(w2) + ", b1 − b2 = " + num(gap) +
                              " (‖x‖ = 1)",
                          plain, plain2, [=](const std::vector<double>& a, const std::vector<double>& b) {
                            std::vector<int> r;
@@ -212,7 +208,7 @@ LossPicture cos_boundaries_figure(const FigureSettings& s) {
   std::vector<Panel> panels;
   std::vector<double> plain;
   for (double v : c) plain.push_back((w1 * v + gap) / w2);
-  LineChart first{.title = "softmax with ‖W1‖ = " + number(w1) + ", ‖W2‖ = " + number(w2) + ", b1 − b2 = " + number(gap) +
+  LineChart first{.title = "softmax with ‖W1‖ = " + num(w1) + ", ‖W2‖ = " + num(w2) + ", b1 − b2 = " + num(gap) +
                            " (‖x‖ = 1)",
                   .x = {"cos θ1 (dimensionless)", -1.0, 1.0}, .y = {"cos θ2 (dimensionless)", -1.0, 1.0},
                   .series = {{"boundary", c, plain, false, kInk}, {"cos θ1 = cos θ2", {-1, 1}, {-1, 1}, true, kGuide, 1.5}},
@@ -302,7 +298,7 @@ LossPicture circle_figure(const FigureSettings& s) {
                   .legend = LegendPlace::inside, .equal_aspect = true, .arrows = arrows(true),
                   .extra_legend = {{"−gradient (scaled)", kInk, Swatch::line}}};
   return {"circle_boundary", "Circle loss: its boundary and its gradients",
-          "As in the circle loss paper's Figure 1 (Sun et al. 2020), m = " + number(m) + ", γ = " + number(gamma) +
+          "As in the circle loss paper's Figure 1 (Sun et al. 2020), m = " + num(m) + ", γ = " + num(gamma) +
               ". A fixed margin pushes s_n down and s_p up equally everywhere and asks for the same gap s_p − s_n = m. "
               "Circle loss weights each score by its distance from its optimum, α_n = [s_n + m]₊ and α_p = "
               "[1 + m − s_p]₊: a pair far from the optimum is pushed harder, on the score that is further off, and "
