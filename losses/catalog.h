@@ -102,8 +102,8 @@ struct LossSpec {
   std::vector<LossParam> params;
   std::vector<Reduction> reductions;  // the ones it supports (None, Mean, Sum, and BatchMean where PyTorch has it)
   // Sample inputs, in the order of `inputs` without the optional ones, in the given floating dtype
-  // (index inputs stay int64), kept at least 10·1e-6 away from every kink of the loss so central
-  // differences are valid.
+  // (index inputs stay int64), kept at least 10·1e-6 away from every kink of the loss, whatever the
+  // generator's state, so central differences are valid (check_loss gradchecks two draws).
   std::function<std::vector<Tensor>(DType, Generator&)> sample;
   // The loss of the inputs with the given parameters (defaults for missing ones) and reduction.
   std::function<Tensor(const std::vector<Tensor>&, const LossParams&, Reduction)> call;
