@@ -280,7 +280,7 @@ TEST(ClipGradNorm, ScalesEveryGradientByOneFactorAboveTheLimit) {
   // Below the limit nothing changes.
   EXPECT_NEAR(clip_grad_norm_({a, b}, 10.0), 1.0, 1e-6);
   EXPECT_NEAR(b.grad().to_vector()[0], 4.0 * f, 1e-12);
-  for (double bad : {0.0, -1.0, std::nan(""), INFINITY})
+  for (double bad : {0.0, -1.0, std::nan(""), std::numeric_limits<double>::infinity()})
     EXPECT_NE(error_of([&] { clip_grad_norm_({a}, bad); }).find("max_norm must be a positive number"), std::string::npos)
         << bad;
 }
