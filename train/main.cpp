@@ -177,7 +177,8 @@ int run_command(int argc, char** argv) {
            [&](auto& f, auto& t) { margins.lr = zg::number_in(f, t, zg::kLearningRateRange); });
   door.add(margins_cmd, "--weight-decay", "L2 penalty of SGD", real(margins.weight_decay),
            [&](auto& f, auto& t) { margins.weight_decay = zg::number_in(f, t, zg::kWeightDecayRange); });
-  door.add(margins_cmd, "--clip-grad-norm", "cosine-head panels: clip the gradient's global norm to this before each step (0: never)",
+  door.add(margins_cmd, "--clip-grad-norm",
+           "NormFace, CosFace, ArcFace, combined: clip the gradient's global norm to this before each step (0: never)",
            real(margins.clip_grad_norm),
            [&](auto& f, auto& t) { margins.clip_grad_norm = zg::number_in(f, t, zg::kClipRange); });
   door.add(margins_cmd, "--seed", "random seed", text(margins.seed),

@@ -211,6 +211,14 @@ bool has_cosine_head(const Objective& objective) {
   return objective.needs_head() && objective.spec().classifier->scores == ScoresAs::CosineHead;
 }
 
+// NormFace, CosFace, ArcFace and the combined margin score s·cos θ of normalized features (their
+// scale s); modified softmax and SphereFace score ‖x‖·ψ(θ), whose gradient is not divided by ‖x‖.
+bool normalizes_features(const Objective& objective) {
+  const std::vector<LossParam>& params = objective.spec().params;
+  return has_cosine_head(objective) &&
+         std::any_of(params.begin(), params.end(), [](const LossParam& p) { return p.name == "s"; });
+}
+
 double mean_norm(const std::vector<double>& features, std::int64_t dim) {
   double total = 0;
   const std::size_t d = static_cast<std::size_t>(dim), n = features.size() / d;
@@ -316,7 +324,9 @@ PanelResult train_panel(const MarginPanel& chosen, const MarginsOptions& o, cons
     EpochTotals totals;
     try {
       totals = train_epoch(*model, objective, optimizer, loader, step, progress,
-                           {.lr_at_step = schedule, .clip_grad_norm = has_cosine_head(objective) ? o.clip_grad_norm : 0});
+                           {.lr_at_step = schedule,
+                            .clip_grad_norm = normalizes_features(objective) ? o.clip_grad_norm : 0,
+                            .ranks = {}});
     } catch (const DivergenceError& e) {
       throw DivergenceError(panel.name + " (epoch " + std::to_string(epoch) + "): " + e.what() + ", or the panel's s");
     }

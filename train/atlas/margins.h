@@ -49,9 +49,9 @@ struct MarginsOptions {
   // The margin papers' 5e-4. It also keeps the feature norms in check: a cosine head's gradient
   // reaches the features divided by their norm, so growing norms would freeze their angles.
   double weight_decay = 5e-4;
-  // For the panels with a cosine head (NormFace, CosFace, ArcFace, combined), the gradient's global
-  // norm is clipped to this before each step (0: never). A cosine head divides a feature's gradient
-  // by the feature's norm, and the feature BatchNorm centres the features, so the ambiguous images
+  // For the panels that normalize their features (NormFace, CosFace, ArcFace, combined), the
+  // gradient's global norm is clipped to this before each step (0: never). Such a head divides a
+  // feature's gradient by the feature's norm, and the feature BatchNorm centres the features, so the ambiguous images
   // near the origin send spikes of 5-10× the usual norm of about 1 (287× at the first step); on one
   // seed in three such spikes threw NormFace, CosFace and the combined margin off mid-run (test
   // accuracy 0.89, 0.78, 0.91). Clipped at 2: 0.984, 0.987, 0.985 on that seed.
