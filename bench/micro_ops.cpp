@@ -21,7 +21,7 @@ void BM_Matmul(benchmark::State& state) {
   zg::Generator gen(0);
   zg::Tensor x = zg::randn({128, 784}, zg::DType::Float32, gen), w = zg::randn({512, 784}, zg::DType::Float32, gen);
   zg::NoGradGuard no_grad;
-  for (auto _ : state) benchmark::DoNotOptimize(zg::mm(x, w, false, true));
+  for (auto _ : state) benchmark::DoNotOptimize(zg::mm(x, w, {.transpose_b = true}));
   state.SetItemsProcessed(state.iterations() * 2 * 128 * 784 * 512);
 }
 BENCHMARK(BM_Matmul);

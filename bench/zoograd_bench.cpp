@@ -86,7 +86,7 @@ Task make_task(const std::string& name, const std::string& head, const FashionMn
   if (objective.needs_head())
     model->push_back(objective.make_head(2, data.train.num_classes, gen));
   else
-    model->push_back(std::make_shared<zg::Linear>(2, data.train.num_classes, true, gen));
+    model->push_back(std::make_shared<zg::Linear>(2, data.train.num_classes, gen));
   objective.warm_up_margins((data.train.size() + 63) / 64);
   return {model, objective, {.lr = 0.05, .momentum = 0.9, .weight_decay = 5e-4}, 64};
 }
@@ -132,7 +132,7 @@ nlohmann::json init_task(const std::string& name, const std::string& head, const
   FashionMnist data = load(dir);
   zg::Generator gen(seed);  // drawn from in the order train_task draws
   Task task = make_task(name, head, data, gen);
-  zg::DataLoader loader(data.train, task.batch_size, true, gen);
+  zg::DataLoader loader(data.train, {.batch_size = task.batch_size, .shuffle = true}, gen);
   std::vector<std::int64_t> order;
   for (int e = 0; e < epochs; ++e)
     for (const auto& indices : loader.epoch_indices()) order.insert(order.end(), indices.begin(), indices.end());
@@ -150,7 +150,7 @@ nlohmann::json train_task(const std::string& name, const std::string& head, cons
   zg::Sequential& model = *task.model;
   zg::SGD optimizer(model.parameters(), task.sgd);
   const zg::Normalize norm = zg::pixel_stats(data.train);
-  zg::DataLoader loader(data.train, task.batch_size, true, gen, norm);
+  zg::DataLoader loader(data.train, {.batch_size = task.batch_size, .shuffle = true, .normalize = norm}, gen);
 
   std::vector<double> epoch_seconds, inference_seconds;
   double accuracy = 0;

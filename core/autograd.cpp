@@ -143,7 +143,7 @@ std::unordered_map<Node*, Tensor> run_backward(const std::vector<Tensor>& roots,
     if (node->freed)
       throw std::runtime_error(std::string("backward through '") + node->name +
                                "' a second time: its graph was freed by the first backward; "
-                               "pass retain_graph=true to the first call");
+                               "pass {.retain_graph = true} to the first call");
     auto it = grads.find(node);
     if (it == grads.end()) continue;
     Tensor g = std::move(it->second);
@@ -212,7 +212,7 @@ std::vector<Tensor> default_root_grads(const std::vector<Tensor>& roots, const s
 
 }  // namespace
 
-void Tensor::backward(const Tensor& grad, bool retain_graph, bool create_graph) const {
+void Tensor::backward(const Tensor& grad, const BackwardOptions& options) const {
   std::vector<Tensor> roots{*this};
   std::vector<Tensor> root_grads = default_root_grads(roots, {grad});
   // Each leaf's gradient is summed over the whole pass and then added to its grad() once: k
@@ -220,19 +220,19 @@ void Tensor::backward(const Tensor& grad, bool retain_graph, bool create_graph) 
   // that throws leaves grad() untouched.
   std::vector<std::pair<Tensor, Tensor>> leaves;  // (leaf, gradient), in order of arrival
   std::unordered_map<TensorImpl*, std::size_t> slot;
-  run_backward(roots, root_grads, retain_graph, create_graph,
+  run_backward(roots, root_grads, options.retain_graph, options.create_graph,
                [&](const Tensor& leaf, const Tensor& g) {
                  auto [it, fresh] = slot.try_emplace(&leaf.impl(), leaves.size());
                  if (fresh) leaves.emplace_back(leaf, g);
                  else leaves[it->second].second = accumulate(leaves[it->second].second, g);
                },
                {});
-  GradModeGuard mode(create_graph);
+  GradModeGuard mode(options.create_graph);
   for (const auto& [leaf, g] : leaves) leaf.set_grad(accumulate(leaf.grad(), g));
 }
 
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
-                         const std::vector<Tensor>& grad_outputs, bool retain_graph, bool create_graph) {
+                         const std::vector<Tensor>& grad_outputs, const BackwardOptions& options) {
   std::vector<Tensor> root_grads = default_root_grads(outputs, grad_outputs);
   std::unordered_map<TensorImpl*, Tensor> leaf_grads;
   std::unordered_set<Node*> keep;
@@ -241,7 +241,7 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
       throw std::invalid_argument("grad: input of shape " + to_string(t.shape()) + " does not require grad");
     if (t.grad_fn()) keep.insert(t.grad_fn().get());
   }
-  auto kept = run_backward(outputs, root_grads, retain_graph, create_graph,
+  auto kept = run_backward(outputs, root_grads, options.retain_graph, options.create_graph,
                            [&](const Tensor& leaf, const Tensor& g) {
                              Tensor& acc = leaf_grads[&leaf.impl()];
                              acc = accumulate(acc, g);

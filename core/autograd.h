@@ -91,7 +91,6 @@ Tensor record(const char* name, Tensor out, std::vector<Tensor> inputs, Node::Ba
 // depend on get zeros. grad_outputs may be empty when every output has one element.
 // create_graph implies retain_graph, as for Tensor::backward.
 std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
-                         const std::vector<Tensor>& grad_outputs = {}, bool retain_graph = false,
-                         bool create_graph = false);
+                         const std::vector<Tensor>& grad_outputs = {}, const BackwardOptions& options = {});
 
 }  // namespace zg

@@ -50,14 +50,14 @@ Grads composed_backward(const Node& n, const Tensor& g, bool training, double ep
   const Shape cs = channel_shape(x);
   Tensor mu = mean_c, r = invstd_c;
   if (training) {
-    mu = mean(x, dims, true);
+    mu = mean(x, dims, {.keepdim = true});
     Tensor centered = x - mu;
-    r = 1.0 / sqrt(mean(centered * centered, dims, true) + eps);
+    r = 1.0 / sqrt(mean(centered * centered, dims, {.keepdim = true}) + eps);
   }
   Tensor xhat = (x - mu) * r, gamma = reshape(weight, cs);
   Tensor dx;
   if (n.needs_grad(0))
-    dx = training ? gamma * r * (g - mean(g, dims, true) - xhat * mean(g * xhat, dims, true)) : gamma * r * g;
+    dx = training ? gamma * r * (g - mean(g, dims, {.keepdim = true}) - xhat * mean(g * xhat, dims, {.keepdim = true})) : gamma * r * g;
   return {dx, n.needs_grad(1) ? sum(g * xhat, dims) : Tensor(), n.needs_grad(2) ? sum(g, dims) : Tensor()};
 }
 

@@ -185,8 +185,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, Size2 s
     Tensor dx, dw;
     if (is_grad_enabled()) {
       Tensor grad2d = reshape(permute(gy, {1, 0, 2, 3}), {o, -1});  // (O, N·oh·ow)
-      if (n.needs_grad(0)) dx = col2im(mm(reshape(w, {o, -1}), grad2d, true, false), xs.shape(), kernel, stride, padding);
-      if (n.needs_grad(1)) dw = reshape(mm(grad2d, im2col(xs, kernel, stride, padding), false, true), w.shape());
+      if (n.needs_grad(0)) dx = col2im(mm(reshape(w, {o, -1}), grad2d, {.transpose_a = true}), xs.shape(), kernel, stride, padding);
+      if (n.needs_grad(1)) dw = reshape(mm(grad2d, im2col(xs, kernel, stride, padding), {.transpose_b = true}), w.shape());
     } else {
       if (n.needs_grad(0)) dx = direct ? empty(xs.shape(), xs.dtype()) : zeros(xs.shape(), xs.dtype());
       if (n.needs_grad(1)) dw = empty(w.shape(), w.dtype());

@@ -246,12 +246,7 @@ Tensor& relu_(Tensor& x) {
   if (will_record({x}))
     throw std::invalid_argument("relu_: x of shape " + to_string(x.shape()) +
                                 " requires grad, and an in-place change would lose what its backward needs; use relu(x)");
-  dispatch_float(x.dtype(), "relu_", [&]<class T>() {
-    T* p = x.data<T>();
-    parallel_for(x.numel(), kernel::kElementsPerThread, [p](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t i = begin; i < end; ++i) p[i] = p[i] > 0 ? p[i] : T(0);
-    });
-  });
+  dispatch_float(x.dtype(), "relu_", [&]<class T>() { kernel::map_inplace<T>(x, [](T v) { return v > 0 ? v : T(0); }); });
   return x;
 }
 
@@ -263,17 +258,9 @@ Tensor relu_backward(const Tensor& grad, const Tensor& x) {
     throw std::invalid_argument("relu_backward: grad of shape " + to_string(grad.shape()) + " and input of shape " +
                                 to_string(x.shape()) + " differ");
   Tensor selector = x.detach().to(grad.dtype());
-  Tensor out = empty(grad.shape(), grad.dtype());
-  dispatch_float(grad.dtype(), "relu_backward", [&]<class T>() {
-    const T* pg = grad.data<T>();
-    const T* px = selector.data<T>();
-    T* po = out.data<T>();
-    parallel_for(out.numel(), kernel::kElementsPerThread, [pg, px, po](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t i = begin; i < end; ++i) {
-        T g = pg[i];  // loaded unconditionally, so the select needs no branch (and vectorizes)
-        po[i] = px[i] > 0 ? g : T(0);
-      }
-    });
+  Tensor out;
+  dispatch_float(grad.dtype(), "relu_backward", [&]<class T>() {  // g read either way: the select vectorizes
+    out = kernel::zip_same<T>(grad, selector, [](T g, T s) { return s > 0 ? g : T(0); });
   });
   return record("relu_backward", out, {grad},
                 [selector](const Node&, const Tensor& gg) { return Grads{relu_backward(gg, selector)}; });

@@ -106,7 +106,7 @@ GradcheckResult gradgradcheck(const TensorFunction& f, const std::vector<Tensor>
     std::vector<Tensor> wrt;
     for (std::size_t i : diff_index) wrt.push_back(xs[i]);
     Tensor out = f(xs);
-    std::vector<Tensor> gs = grad({out}, wrt, {xs_and_v.back()}, true, true);
+    std::vector<Tensor> gs = grad({out}, wrt, {xs_and_v.back()}, {.retain_graph = true, .create_graph = true});
     std::vector<Tensor> flat;
     for (const Tensor& g : gs) flat.push_back(reshape(g, {-1}));
     return concat(flat);

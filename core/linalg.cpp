@@ -44,26 +44,28 @@ Tensor product(const char* op, const Tensor& a, const Tensor& b, bool ta, bool t
 //   A:  dA = g·op(B)ᵀ            Aᵀ: dA = op(B)·gᵀ
 //   B:  dB = op(A)ᵀ·g            Bᵀ: dB = gᵀ·op(A)
 Grads product_backward(const Node& n, const Tensor& g, bool ta, bool tb,
-                       Tensor (*f)(const Tensor&, const Tensor&, bool, bool)) {
+                       Tensor (*f)(const Tensor&, const Tensor&, const MmOptions&)) {
   const Tensor &a = n.in(0), &b = n.in(1);
   Tensor ga, gb;
-  if (n.needs_grad(0)) ga = ta ? f(b, g, tb, true) : f(g, b, false, !tb);
-  if (n.needs_grad(1)) gb = tb ? f(g, a, true, ta) : f(a, g, !ta, false);
+  if (n.needs_grad(0)) ga = ta ? f(b, g, {.transpose_a = tb, .transpose_b = true}) : f(g, b, {.transpose_b = !tb});
+  if (n.needs_grad(1)) gb = tb ? f(g, a, {.transpose_a = true, .transpose_b = ta}) : f(a, g, {.transpose_a = !ta});
   return {ga, gb};
 }
 
 }  // namespace
 
 // C = op(A)·op(B)   A:(M,K) B:(K,N) -> (M,N), op = identity or transpose per flag
-Tensor mm(const Tensor& a, const Tensor& b, bool ta, bool tb) {
-  if (a.dtype() != b.dtype()) return mm(a.to(DType::Float64), b.to(DType::Float64), ta, tb);
+Tensor mm(const Tensor& a, const Tensor& b, const MmOptions& options) {
+  if (a.dtype() != b.dtype()) return mm(a.to(DType::Float64), b.to(DType::Float64), options);
+  const bool ta = options.transpose_a, tb = options.transpose_b;
   return record("mm", product("mm", a, b, ta, tb, 2), {a, b},
                 [ta, tb](const Node& n, const Tensor& g) { return product_backward(n, g, ta, tb, &mm); });
 }
 
 // C_i = op(A_i)·op(B_i)   A:(B,M,K) B:(B,K,N) -> (B,M,N)
-Tensor bmm(const Tensor& a, const Tensor& b, bool ta, bool tb) {
-  if (a.dtype() != b.dtype()) return bmm(a.to(DType::Float64), b.to(DType::Float64), ta, tb);
+Tensor bmm(const Tensor& a, const Tensor& b, const MmOptions& options) {
+  if (a.dtype() != b.dtype()) return bmm(a.to(DType::Float64), b.to(DType::Float64), options);
+  const bool ta = options.transpose_a, tb = options.transpose_b;
   return record("bmm", product("bmm", a, b, ta, tb, 3), {a, b},
                 [ta, tb](const Node& n, const Tensor& g) { return product_backward(n, g, ta, tb, &bmm); });
 }
@@ -87,7 +89,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                                 std::to_string(weight.dim() == 2 ? weight.size(1) : -1) + "))");
   Shape out_shape = x.shape();
   out_shape.back() = weight.size(0);
-  Tensor y = mm(reshape(x, {-1, x.size(-1)}), weight, false, true);
+  Tensor y = mm(reshape(x, {-1, x.size(-1)}), weight, {.transpose_b = true});
   if (bias.defined()) y = y + bias;
   return x.dim() == 2 ? y : reshape(y, out_shape);
 }

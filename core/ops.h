@@ -82,26 +82,30 @@ Tensor ge(const Tensor& a, double b);
 Tensor isfinite(const Tensor& x);
 
 // ---- reductions ----
+// keepdim: the reduced dims stay in the result with size 1 (PyTorch's keepdim=True).
+struct ReduceOptions { bool keepdim = false; };
 Tensor sum(const Tensor& x);
-Tensor sum(const Tensor& x, const Dims& dims, bool keepdim = false);
+Tensor sum(const Tensor& x, const Dims& dims, const ReduceOptions& options = {});
 Tensor mean(const Tensor& x);
-Tensor mean(const Tensor& x, const Dims& dims, bool keepdim = false);
-Tensor amax(const Tensor& x, const Dims& dims, bool keepdim = false);  // gradient shared among ties
-Tensor amin(const Tensor& x, const Dims& dims, bool keepdim = false);
+Tensor mean(const Tensor& x, const Dims& dims, const ReduceOptions& options = {});
+Tensor amax(const Tensor& x, const Dims& dims, const ReduceOptions& options = {});  // gradient shared among ties
+Tensor amin(const Tensor& x, const Dims& dims, const ReduceOptions& options = {});
 Tensor max(const Tensor& x);
 Tensor min(const Tensor& x);
-Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim = false);  // int64, first maximum
-Tensor argmin(const Tensor& x, std::int64_t dim, bool keepdim = false);
+Tensor argmax(const Tensor& x, std::int64_t dim, const ReduceOptions& options = {});  // int64, first maximum
+Tensor argmin(const Tensor& x, std::int64_t dim, const ReduceOptions& options = {});
 // log Σ exp(x); a slice that is all -inf gives -inf and a zero gradient.
-Tensor logsumexp(const Tensor& x, const Dims& dims, bool keepdim = false);
+Tensor logsumexp(const Tensor& x, const Dims& dims, const ReduceOptions& options = {});
 Tensor softmax(const Tensor& x, std::int64_t dim);
 Tensor log_softmax(const Tensor& x, std::int64_t dim);
 
 // ---- matrix products (OpenBLAS) ----
-// mm: (M,K)·(K,N) -> (M,N); the flags multiply by the transpose without materializing it.
-Tensor mm(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
-// bmm: (B,M,K)·(B,K,N) -> (B,M,N), flags as mm.
-Tensor bmm(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
+// transpose_a/_b multiply by the transpose without materializing it: mm(x, w, {.transpose_b = true}).
+struct MmOptions { bool transpose_a = false, transpose_b = false; };
+// mm: (M,K)·(K,N) -> (M,N).
+Tensor mm(const Tensor& a, const Tensor& b, const MmOptions& options = {});
+// bmm: (B,M,K)·(B,K,N) -> (B,M,N).
+Tensor bmm(const Tensor& a, const Tensor& b, const MmOptions& options = {});
 // matmul: 2-D·2-D, 3-D·3-D (batched), or 3-D·2-D (the 2-D operand shared over the batch).
 Tensor matmul(const Tensor& a, const Tensor& b);
 // y = x·Wᵀ + b   x:(N,in) W:(out,in) b:(out) -> (N,out); b may be undefined.

@@ -64,50 +64,50 @@ Tensor extreme_backward(const Node& n, const Tensor& g, const Dims& dims) {
   const Tensor& x = n.in(0);
   Shape keep = keep_shape(x.shape(), dims);
   Tensor mask = eq(x, reshape(n.out(), keep));
-  return reshape(g, keep) * mask / sum(mask, dims, true);
+  return reshape(g, keep) * mask / sum(mask, dims, {.keepdim = true});
 }
 
 }  // namespace
 
 // y = Σ_dims x   dy/dx = 1 (the gradient is broadcast back over dims)
-Tensor sum(const Tensor& x, const Dims& dims0, bool keepdim) {
+Tensor sum(const Tensor& x, const Dims& dims0, const ReduceOptions& options) {
   Dims dims = normalize_dims(dims0, x.dim(), "sum");
   Shape keep = keep_shape(x.shape(), dims);
-  Tensor out = shaped(reduce_values(x, dims, Reduce::Sum, "sum"), keepdim ? keep : drop_shape(x.shape(), dims));
+  Tensor out = shaped(reduce_values(x, dims, Reduce::Sum, "sum"), options.keepdim ? keep : drop_shape(x.shape(), dims));
   return record("sum", out, {x}, [keep](const Node& n, const Tensor& g) {
     return Grads{broadcast_to(reshape(g, keep), n.in(0).shape())};
   });
 }
-Tensor sum(const Tensor& x) { return sum(x, {}, false); }
+Tensor sum(const Tensor& x) { return sum(x, {}); }
 
 // y = Σ_dims x / count
-Tensor mean(const Tensor& x, const Dims& dims0, bool keepdim) {
+Tensor mean(const Tensor& x, const Dims& dims0, const ReduceOptions& options) {
   Dims dims = normalize_dims(dims0, x.dim(), "mean");
   std::int64_t count = 1;
   for (std::int64_t d : dims) count *= x.shape()[d];
-  return sum(x, dims, keepdim) / static_cast<double>(count);
+  return sum(x, dims, options) / static_cast<double>(count);
 }
-Tensor mean(const Tensor& x) { return mean(x, {}, false); }
+Tensor mean(const Tensor& x) { return mean(x, {}); }
 
 // y = max_dims x   dy/dx = [x = y] / #ties
-Tensor amax(const Tensor& x, const Dims& dims0, bool keepdim) {
+Tensor amax(const Tensor& x, const Dims& dims0, const ReduceOptions& options) {
   Dims dims = normalize_dims(dims0, x.dim(), "amax");
   Tensor out = shaped(reduce_values(x, dims, Reduce::Max, "amax"),
-                      keepdim ? keep_shape(x.shape(), dims) : drop_shape(x.shape(), dims));
+                      options.keepdim ? keep_shape(x.shape(), dims) : drop_shape(x.shape(), dims));
   return record("amax", out, {x},
                 [dims](const Node& n, const Tensor& g) { return Grads{extreme_backward(n, g, dims)}; });
 }
 
 // y = min_dims x   dy/dx = [x = y] / #ties
-Tensor amin(const Tensor& x, const Dims& dims0, bool keepdim) {
+Tensor amin(const Tensor& x, const Dims& dims0, const ReduceOptions& options) {
   Dims dims = normalize_dims(dims0, x.dim(), "amin");
   Tensor out = shaped(reduce_values(x, dims, Reduce::Min, "amin"),
-                      keepdim ? keep_shape(x.shape(), dims) : drop_shape(x.shape(), dims));
+                      options.keepdim ? keep_shape(x.shape(), dims) : drop_shape(x.shape(), dims));
   return record("amin", out, {x},
                 [dims](const Node& n, const Tensor& g) { return Grads{extreme_backward(n, g, dims)}; });
 }
-Tensor max(const Tensor& x) { return amax(x, {}, false); }
-Tensor min(const Tensor& x) { return amin(x, {}, false); }
+Tensor max(const Tensor& x) { return amax(x, {}); }
+Tensor min(const Tensor& x) { return amin(x, {}); }
 
 namespace {
 Tensor arg_extreme(const Tensor& x, std::int64_t dim0, bool keepdim, bool want_max, const char* op) {
@@ -137,22 +137,22 @@ Tensor arg_extreme(const Tensor& x, std::int64_t dim0, bool keepdim, bool want_m
 }
 }  // namespace
 
-Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim) { return arg_extreme(x, dim, keepdim, true, "argmax"); }
-Tensor argmin(const Tensor& x, std::int64_t dim, bool keepdim) { return arg_extreme(x, dim, keepdim, false, "argmin"); }
+Tensor argmax(const Tensor& x, std::int64_t dim, const ReduceOptions& o) { return arg_extreme(x, dim, o.keepdim, true, "argmax"); }
+Tensor argmin(const Tensor& x, std::int64_t dim, const ReduceOptions& o) { return arg_extreme(x, dim, o.keepdim, false, "argmin"); }
 
 // y = m + log Σ_dims e^(x - m), m = max x (0 when m is ±inf)   dy/dx = e^(x - y)
 // A slice that is all -inf gives y = -inf and gradient 0 (y is replaced by 0 in e^(x - y)).
-Tensor logsumexp(const Tensor& x, const Dims& dims0, bool keepdim) {
+Tensor logsumexp(const Tensor& x, const Dims& dims0, const ReduceOptions& options) {
   Dims dims = normalize_dims(dims0, x.dim(), "logsumexp");
   Shape keep = keep_shape(x.shape(), dims);
   Tensor y;
   {
     NoGradGuard no_grad;
-    Tensor m = amax(x, dims, true);
+    Tensor m = amax(x, dims, {.keepdim = true});
     m = where(isfinite(m), m, scalar(0.0, m.dtype()));
-    y = m + log(sum(exp(x - m), dims, true));
+    y = m + log(sum(exp(x - m), dims, {.keepdim = true}));
   }
-  Tensor out = shaped(y, keepdim ? keep : drop_shape(x.shape(), dims));
+  Tensor out = shaped(y, options.keepdim ? keep : drop_shape(x.shape(), dims));
   return record("logsumexp", out, {x}, [keep](const Node& n, const Tensor& g) {
     Tensor yk = reshape(n.out(), keep);
     Tensor safe_y = where(isfinite(yk), yk, scalar(0.0, yk.dtype()));
@@ -195,7 +195,7 @@ Tensor softmax(const Tensor& x, std::int64_t dim0) {
   Tensor out = dispatch_float(x.dtype(), "softmax", [&]<class T>() { return softmax_values<T>(x, dim, false); });
   return record("softmax", out, {x}, [dim](const Node& n, const Tensor& g) {
     Tensor y = n.out();
-    return Grads{y * (g - sum(g * y, {dim}, true))};
+    return Grads{y * (g - sum(g * y, {dim}, {.keepdim = true}))};
   });
 }
 
@@ -204,7 +204,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim0) {
   std::int64_t dim = wrap_dim(dim0, x.dim(), "log_softmax");
   Tensor out = dispatch_float(x.dtype(), "log_softmax", [&]<class T>() { return softmax_values<T>(x, dim, true); });
   return record("log_softmax", out, {x}, [dim](const Node& n, const Tensor& g) {
-    return Grads{g - exp(n.out()) * sum(g, {dim}, true)};
+    return Grads{g - exp(n.out()) * sum(g, {dim}, {.keepdim = true})};
   });
 }
 
@@ -234,7 +234,7 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   Dims dims;
   for (std::size_t i = 0; i < x.shape().size(); ++i)
     if (i < lead || (shape[i - lead] == 1 && x.shape()[i] != 1)) dims.push_back(static_cast<std::int64_t>(i));
-  return reshape(sum(x, dims, true), shape);
+  return reshape(sum(x, dims, {.keepdim = true}), shape);
 }
 
 }  // namespace zg

@@ -385,8 +385,8 @@ Tensor one_hot(const Tensor& index, std::int64_t num_classes, DType dtype) {
 // of a zero vector finite (zero).
 Tensor normalize(const Tensor& x, double p, std::int64_t dim, double eps) {
   if (!(p > 0)) throw std::invalid_argument("normalize: p must be positive, got " + std::to_string(p));
-  if (p == 2) return x / sqrt(clamp(sum(x * x, {dim}, true), eps * eps));
-  return x / pow(clamp(sum(pow(abs(x), p), {dim}, true), std::pow(eps, p)), 1.0 / p);
+  if (p == 2) return x / sqrt(clamp(sum(x * x, {dim}, {.keepdim = true}), eps * eps));
+  return x / pow(clamp(sum(pow(abs(x), p), {dim}, {.keepdim = true}), std::pow(eps, p)), 1.0 / p);
 }
 
 }  // namespace zg

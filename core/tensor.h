@@ -34,6 +34,10 @@ struct Storage {
 };
 
 class Tensor;
+
+// retain_graph keeps the graph for another backward; create_graph makes the gradients
+// differentiable themselves (second derivatives) and implies retain_graph.
+struct BackwardOptions { bool retain_graph = false, create_graph = false; };
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;  // a state_dict
 
 struct TensorImpl {
@@ -69,9 +73,8 @@ class Tensor {
   void set_grad(const Tensor& g) const { impl().grad = g.impl_; }
   const std::shared_ptr<Node>& grad_fn() const { return impl().grad_fn; }
   // Accumulates d(this)/d(leaf) · grad into every leaf's grad(). grad may be omitted for a
-  // one-element tensor. Frees the graph unless retain_graph; create_graph makes the
-  // gradients differentiable themselves (second derivatives) and implies retain_graph.
-  void backward(const Tensor& grad = Tensor(), bool retain_graph = false, bool create_graph = false) const;
+  // one-element tensor. Frees the graph unless options.retain_graph.
+  void backward(const Tensor& grad = Tensor(), const BackwardOptions& options = {}) const;
 
   Tensor detach() const;          // same storage, no history
   Tensor to(DType dtype) const;   // differentiable; returns *this when dtype already matches

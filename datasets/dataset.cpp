@@ -76,25 +76,25 @@ Batch make_batch(const Dataset& d, std::span<const std::int64_t> indices, const 
   return {x, y};
 }
 
-DataLoader::DataLoader(const Dataset& data, std::int64_t batch_size, bool shuffle, Generator& gen, Normalize norm,
-                       bool drop_last)
-    : data_(&data), batch_size_(batch_size), shuffle_(shuffle), drop_last_(drop_last), gen_(&gen), norm_(norm) {
-  if (batch_size < 1) throw std::invalid_argument("DataLoader: batch_size must be positive, got " + std::to_string(batch_size));
+DataLoader::DataLoader(const Dataset& data, const DataLoaderOptions& options, Generator& gen)
+    : data_(&data), options_(options), gen_(&gen) {
+  if (options.batch_size < 1)
+    throw std::invalid_argument("DataLoader: batch_size must be positive, got " + std::to_string(options.batch_size));
 }
 
 std::int64_t DataLoader::num_batches() const {
-  std::int64_t n = data_->size();
-  return drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+  const std::int64_t n = data_->size(), size = options_.batch_size;
+  return options_.drop_last ? n / size : (n + size - 1) / size;
 }
 
-std::vector<std::vector<std::int64_t>> DataLoader::epoch_indices() {
+DataLoader::Epoch DataLoader::epoch_indices() {
   std::vector<std::int64_t> order(static_cast<std::size_t>(data_->size()));
   std::iota(order.begin(), order.end(), 0);
-  if (shuffle_) gen_->shuffle(order);
-  std::vector<std::vector<std::int64_t>> batches;
+  if (options_.shuffle) gen_->shuffle(order);
+  Epoch batches;
   for (std::int64_t b = 0; b < num_batches(); ++b) {
-    auto begin = order.begin() + b * batch_size_;
-    auto end = order.begin() + std::min<std::int64_t>((b + 1) * batch_size_, data_->size());
+    auto begin = order.begin() + b * options_.batch_size;
+    auto end = order.begin() + std::min<std::int64_t>((b + 1) * options_.batch_size, data_->size());
     batches.emplace_back(begin, end);
   }
   return batches;

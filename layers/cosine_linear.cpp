@@ -18,7 +18,7 @@ Tensor CosineLinear::forward(const Tensor& x) {
   if (x.dim() != 2 || x.size(1) != weight.size(1))
     throw std::invalid_argument("CosineLinear: expected input (N, " + std::to_string(weight.size(1)) + "), got " +
                                 to_string(x.shape()));
-  return mm(normalize(x, 2.0, 1), normalize(weight, 2.0, 1), false, true);
+  return mm(normalize(x, 2.0, 1), normalize(weight, 2.0, 1), {.transpose_b = true});
 }
 
 }  // namespace zg

@@ -89,7 +89,7 @@ void check_inputs(const std::string& fn, const Tensor& x, const Tensor& w, const
 }
 
 // max(‖v_n‖, 1e-12) per row: (N, 1), with a zero gradient at v_n = 0 as in normalize().
-Tensor row_norm(const Tensor& v) { return sqrt(clamp(sum(v * v, {1}, true), kNormEps * kNormEps)); }
+Tensor row_norm(const Tensor& v) { return sqrt(clamp(sum(v * v, {1}, {.keepdim = true}), kNormEps * kNormEps)); }
 
 Tensor target_column(const Tensor& m, const Tensor& y) { return gather(m, 1, unsqueeze(y, 1)); }  // (N, 1)
 
@@ -113,7 +113,7 @@ Tensor cross_entropy_with_target_logit(const Tensor& logits, const Tensor& targe
 //   z = W·x, target entry ‖W_y‖‖x‖·(λ cos θ_y + ψ(θ_y))/(1 + λ)
 Tensor large_margin_loss(const Tensor& x, const Tensor& w, const Tensor& y, std::int64_t m, double lambda,
                          Reduction reduction) {
-  Tensor logits = mm(x, w, false, true);                         // ‖W_j‖‖x‖ cos θ_j
+  Tensor logits = mm(x, w, {.transpose_b = true});                         // ‖W_j‖‖x‖ cos θ_j
   Tensor norms = row_norm(x) * row_norm(index_select(w, 0, y));  // ‖x_n‖‖W_y‖
   Tensor cos_y = target_column(logits, y) / norms;
   return cross_entropy_with_target_logit(logits, norms * lsoftmax_target_logit(cos_y, m, lambda), y, reduction);
@@ -130,8 +130,8 @@ Tensor sin_from_cos(const Tensor& c) { return sqrt(clamp(1.0 - c * c, kSinSquare
 Tensor target_sin(const Tensor& x, const Tensor& x_hat, const Tensor& w_hat_y, const Tensor& cos_y) {
   const Tensor rejection = x_hat - cos_y * w_hat_y;  // (N, d)
   const double tiny = x.dtype() == DType::Float32 ? std::numeric_limits<float>::min() : std::numeric_limits<double>::min();
-  const Tensor sin = sqrt(clamp(sum(rejection * rejection, {1}, true), tiny));
-  return where(lt(sum(x * x, {1}, true), kNormEps * kNormEps), scalar(1.0, sin.dtype()), sin);
+  const Tensor sin = sqrt(clamp(sum(rejection * rejection, {1}, {.keepdim = true}), tiny));
+  return where(lt(sum(x * x, {1}, {.keepdim = true}), kNormEps * kNormEps), scalar(1.0, sin.dtype()), sin);
 }
 
 // z = s·cos θ with the target entry target_logit(cos θ_y, sin θ_y). In float64 sin θ_y comes from
@@ -142,7 +142,7 @@ template <class TargetLogit>
 Tensor cosine_margin_loss(const Tensor& x, const Tensor& w, const Tensor& y, double s, Reduction reduction,
                           TargetLogit target_logit) {
   const Tensor x_hat = normalize(x, 2.0, 1, kNormEps), w_hat = normalize(w, 2.0, 1, kNormEps);
-  const Tensor cos = mm(x_hat, w_hat, false, true), cos_y = target_column(cos, y);
+  const Tensor cos = mm(x_hat, w_hat, {.transpose_b = true}), cos_y = target_column(cos, y);
   const Tensor sin_y =
       x.dtype() == DType::Float64 ? target_sin(x, x_hat, index_select(w_hat, 0, y), cos_y) : Tensor();
   return cross_entropy_with_target_logit(s * cos, target_logit(cos_y, sin_y), y, reduction);
@@ -170,7 +170,7 @@ Tensor combined_margin_of_angle(const Tensor& theta, double s, double m1, double
 // ---- transforms ----
 
 Tensor cos_theta(const Tensor& embeddings, const Tensor& weight) {
-  return mm(normalize(embeddings, 2.0, 1, kNormEps), normalize(weight, 2.0, 1, kNormEps), false, true);
+  return mm(normalize(embeddings, 2.0, 1, kNormEps), normalize(weight, 2.0, 1, kNormEps), {.transpose_b = true});
 }
 
 Tensor lsoftmax_psi(const Tensor& c, std::int64_t m) {
@@ -247,7 +247,7 @@ Tensor combined_margin_target_logit(const Tensor& c, const Tensor& sin_theta, do
 Tensor modified_softmax_loss(const Tensor& embeddings, const Tensor& weight, const Tensor& target,
                              const ModifiedSoftmaxOptions& options) {
   check_inputs("modified_softmax_loss", embeddings, weight, target, options.reduction);
-  Tensor logits = mm(embeddings, normalize(weight, 2.0, 1, kNormEps), false, true);  // ‖x‖ cos θ_j
+  Tensor logits = mm(embeddings, normalize(weight, 2.0, 1, kNormEps), {.transpose_b = true});  // ‖x‖ cos θ_j
   return softmax_cross_entropy(logits, target, options.reduction);
 }
 

@@ -11,7 +11,7 @@ Tensor target_gap(const Tensor& rows, const Tensor& index) {
   // stops at the first inf) runs through; a row of -inf stays undefined, NaN, as in PyTorch. With
   // one class the sum has only it, and softplus(x_y - 1e30 - x_y) is exactly 0 with gradient 0.
   // where() selects rather than adds: the target's entry gets a zero gradient.
-  const Tensor below = amin(rows.detach(), {1}, true) - 1e30;
+  const Tensor below = amin(rows.detach(), {1}, {.keepdim = true}) - 1e30;
   const Tensor others = where(is_target, below, rows);
   const Tensor x_y = reshape(gather(rows, 1, unsqueeze(index, 1)), {index.numel()});
   return logsumexp(others, {1}) - x_y;

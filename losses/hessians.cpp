@@ -89,7 +89,7 @@ GradHess softmax_cross_entropy_grad_hess(const Tensor& logits, const Tensor& tar
   Tensor w = prepare_weight(weight, z, fn);
   Tensor sig = softmax(z, 1);
   Tensor wy = w * y;                    // (N, C)
-  Tensor total = sum(wy, {1}, true);    // Y, (N, 1)
+  Tensor total = sum(wy, {1}, {.keepdim = true});    // Y, (N, 1)
   return {sig * total - wy, sig * (1.0 - sig) * total};
 }
 
@@ -121,9 +121,9 @@ GradHessGN brier_score_grad_hess(const Tensor& logits, const Tensor& target, con
   Tensor w = prepare_weight(weight, z, fn);
   Tensor sig = softmax(z, 1);
   Tensor r = w * (sig - y);                           // (N, C)
-  Tensor r_minus_a = r - sum(sig * r, {1}, true);     // r_l - A
+  Tensor r_minus_a = r - sum(sig * r, {1}, {.keepdim = true});     // r_l - A
   Tensor wsig2 = w * sig * sig;                       // w_j σ_j², (N, C)
-  Tensor sum_wsig2 = sum(wsig2, {1}, true);           // Σ_j w_j σ_j², (N, 1)
+  Tensor sum_wsig2 = sum(wsig2, {1}, {.keepdim = true});           // Σ_j w_j σ_j², (N, 1)
   Tensor one_minus_2sig = 1.0 - 2.0 * sig;
   Tensor sig2 = sig * sig;
   Tensor grad = 2.0 * sig * r_minus_a;

@@ -69,7 +69,7 @@ void check_class_labels(const char* loss, const Tensor& embeddings, const Tensor
 // S_ij = cos(e_i, e_j) for all pairs: (N, D) -> (N, N).
 Tensor cosine_similarity_matrix(const Tensor& embeddings) {
   Tensor unit = normalize(embeddings, 2.0, 1);
-  return mm(unit, unit, false, true);
+  return mm(unit, unit, {.transpose_b = true});
 }
 
 // The (N, N) 0/1 masks of positive pairs (same label, j ≠ i) and negative pairs (other label).
@@ -194,7 +194,7 @@ Tensor info_nce_loss(const Tensor& query, const Tensor& key, const InfoNCELossOp
   check_embeddings(loss, "query", query);
   check_same_shape(loss, "query", query, "key", key);
   check_positive(loss, "temperature", o.temperature);
-  Tensor logits = mm(normalize(query, 2.0, 1), normalize(key, 2.0, 1), false, true) / o.temperature;
+  Tensor logits = mm(normalize(query, 2.0, 1), normalize(key, 2.0, 1), {.transpose_b = true}) / o.temperature;
   Tensor matching_key = arange(query.size(0), DType::Int64);  // the diagonal
   CrossEntropyOptions plain;  // no class weights, no smoothing
   plain.reduction = o.reduction;

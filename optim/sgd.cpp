@@ -56,7 +56,7 @@ void update(T* __restrict p, const T* __restrict grad, T* __restrict buf, bool f
 }
 }  // namespace
 
-SGD::SGD(std::vector<Tensor> params, SGDOptions options) : SGD(std::vector<ParamGroup>{{std::move(params), options}}) {}
+SGD::SGD(std::vector<Tensor> params, const SGDOptions& options) : SGD(std::vector<ParamGroup>{{std::move(params), options}}) {}
 
 SGD::SGD(std::vector<ParamGroup> groups) : groups_(std::move(groups)) {
   for (std::size_t g = 0; g < groups_.size(); ++g) {

@@ -27,7 +27,7 @@ struct ParamGroup {
 
 class SGD {
  public:
-  SGD(std::vector<Tensor> params, SGDOptions options);
+  SGD(std::vector<Tensor> params, const SGDOptions& options);
   explicit SGD(std::vector<ParamGroup> groups);
 
   void step();        // parameters without a gradient are skipped

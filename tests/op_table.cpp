@@ -187,29 +187,29 @@ void reduction_cases(Table& t) {
   t.add("sum/dim0", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
         [](const Inputs& x) { return sum(x[0], {0}); });
   t.add("sum/last_dim_keepdim", [](Sampler& s) { return Inputs{s.normal({2, 3, 4})}; },
-        [](const Inputs& x) { return sum(x[0], {-1}, true); });
+        [](const Inputs& x) { return sum(x[0], {-1}, {.keepdim = true}); });
   t.add("sum/two_dims", [](Sampler& s) { return Inputs{s.normal({2, 3, 4})}; },
         [](const Inputs& x) { return sum(x[0], {0, 2}); });
   t.add("sum/size_one_dim", [](Sampler& s) { return Inputs{s.normal({3, 1, 4})}; },
         [](const Inputs& x) { return sum(x[0], {1}); });
   t.add("sum/batch_one", [](Sampler& s) { return Inputs{s.normal({1, 5})}; },
-        [](const Inputs& x) { return sum(x[0], {0}, true); });
+        [](const Inputs& x) { return sum(x[0], {0}, {.keepdim = true}); });
   t.add("sum/scalar_input", [](Sampler& s) { return Inputs{s.normal({})}; }, [](const Inputs& x) { return sum(x[0]); });
   t.add("sum/all_dims_keepdim", [](Sampler& s) { return Inputs{s.normal({2, 3})}; },
-        [](const Inputs& x) { return sum(x[0], {}, true); });
+        [](const Inputs& x) { return sum(x[0], {}, {.keepdim = true}); });
   t.add("sum/empty_dim", [](Sampler& s) { return Inputs{s.normal({2, 0})}; },
         [](const Inputs& x) { return sum(x[0], {1}); });
 
   t.add("mean/all", [](Sampler& s) { return Inputs{s.normal({3, 4})}; }, [](const Inputs& x) { return mean(x[0]); });
   t.add("mean/dims_keepdim", [](Sampler& s) { return Inputs{s.normal({2, 3, 4})}; },
-        [](const Inputs& x) { return mean(x[0], {0, -1}, true); });
+        [](const Inputs& x) { return mean(x[0], {0, -1}, {.keepdim = true}); });
   t.add("mean/batch_one", [](Sampler& s) { return Inputs{s.normal({1, 5})}; },
         [](const Inputs& x) { return mean(x[0], {0}); });
 
   t.add("amax/dim1", [](Sampler& s) { return Inputs{s.distinct({3, 4})}; },
         [](const Inputs& x) { return amax(x[0], {1}); });
   t.add("amax/dims_keepdim", [](Sampler& s) { return Inputs{s.distinct({2, 3, 4})}; },
-        [](const Inputs& x) { return amax(x[0], {0, 2}, true); });
+        [](const Inputs& x) { return amax(x[0], {0, 2}, {.keepdim = true}); });
   t.add("amax/all_dims", [](Sampler& s) { return Inputs{s.distinct({3, 4})}; },
         [](const Inputs& x) { return amax(x[0], {}); });
   t.add("amax/size_one_dim", [](Sampler& s) { return Inputs{s.distinct({3, 1})}; },
@@ -217,7 +217,7 @@ void reduction_cases(Table& t) {
   t.add("amin/dim0", [](Sampler& s) { return Inputs{s.distinct({3, 4})}; },
         [](const Inputs& x) { return amin(x[0], {0}); });
   t.add("amin/last_dim_keepdim", [](Sampler& s) { return Inputs{s.distinct({1, 3, 4})}; },
-        [](const Inputs& x) { return amin(x[0], {-1}, true); });
+        [](const Inputs& x) { return amin(x[0], {-1}, {.keepdim = true}); });
   t.add("max/all", [](Sampler& s) { return Inputs{s.distinct({3, 4})}; }, [](const Inputs& x) { return max(x[0]); });
   t.add("min/all", [](Sampler& s) { return Inputs{s.distinct({2, 3, 2})}; }, [](const Inputs& x) { return min(x[0]); });
 
@@ -226,7 +226,7 @@ void reduction_cases(Table& t) {
   t.add("logsumexp/all_dims", [](Sampler& s) { return Inputs{s.normal({3, 4})}; },
         [](const Inputs& x) { return logsumexp(x[0], {}); });
   t.add("logsumexp/keepdim_negative_dim", [](Sampler& s) { return Inputs{s.normal({2, 3, 4})}; },
-        [](const Inputs& x) { return logsumexp(x[0], {-2}, true); });
+        [](const Inputs& x) { return logsumexp(x[0], {-2}, {.keepdim = true}); });
   // Large values: the max shift keeps exp from overflowing.
   t.add("logsumexp/large_values", [](Sampler& s) { return Inputs{s.uniform({2, 4}, 95.0, 105.0)}; },
         [](const Inputs& x) { return logsumexp(x[0], {1}); });
@@ -271,7 +271,7 @@ void linalg_cases(Table& t) {
   for (const Product& p : mms) {
     Product q = p;
     t.add(std::string("mm/") + p.variant, [q](Sampler& s) { return Inputs{s.normal(q.a), s.normal(q.b)}; },
-          [q](const Inputs& x) { return mm(x[0], x[1], q.ta, q.tb); });
+          [q](const Inputs& x) { return mm(x[0], x[1], {.transpose_a = q.ta, .transpose_b = q.tb}); });
   }
   t.add("mm/one_constant", [](Sampler& s) { return Inputs{s.normal({3, 4}, false), s.normal({4, 2})}; },
         [](const Inputs& x) { return mm(x[0], x[1]); });
@@ -287,7 +287,7 @@ void linalg_cases(Table& t) {
   for (const Product& p : bmms) {
     Product q = p;
     t.add(std::string("bmm/") + p.variant, [q](Sampler& s) { return Inputs{s.normal(q.a), s.normal(q.b)}; },
-          [q](const Inputs& x) { return bmm(x[0], x[1], q.ta, q.tb); });
+          [q](const Inputs& x) { return bmm(x[0], x[1], {.transpose_a = q.ta, .transpose_b = q.tb}); });
   }
   t.add("bmm/mixed_dtype", [](Sampler& s) { return Inputs{s.normal({2, 2, 3}, false).to(DType::Float32), s.normal({2, 3, 2})}; },
         [](const Inputs& x) { return bmm(x[0], x[1]); });

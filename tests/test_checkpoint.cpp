@@ -42,7 +42,7 @@ struct Trainee {
 
   Trainee(std::int64_t in, std::int64_t hidden)
       : model(std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-            std::make_shared<Linear>(in, hidden, true, gen), std::make_shared<Linear>(hidden, 2, true, gen)})),
+            std::make_shared<Linear>(in, hidden, gen), std::make_shared<Linear>(hidden, 2, gen)})),
         optimizer(model->parameters(), {0.01, 0.9, 0.0, 0.0, false}) {}
 
   void train_epoch() {

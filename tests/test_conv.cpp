@@ -114,7 +114,7 @@ TEST(Conv, Conv2dGradientsMatchDirectAdjoints) {
       Tensor b = randn({k.o}, DType::Float64, gen).requires_grad_();
       Tensor y = conv2d(x, w, b, Size2(k.sh, k.sw), Size2(k.ph, k.pw));
       Tensor g = randn(y.shape(), DType::Float64, gen);
-      std::vector<Tensor> got = grad({y}, {x, w, b}, {g}, false, create_graph);
+      std::vector<Tensor> got = grad({y}, {x, w, b}, {g}, {.create_graph = create_graph});
       std::int64_t oh = y.size(2), ow = y.size(3);
       std::vector<double> xv = x.to_vector(), gv = g.to_vector(), wv = w.to_vector();
       std::vector<double> dx(xv.size(), 0.0), dw(wv.size(), 0.0), db(static_cast<std::size_t>(k.o), 0.0);

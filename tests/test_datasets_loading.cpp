@@ -39,7 +39,7 @@ Dataset ten_points() {
 TEST(DataLoader, BatchCountsAndDropLast) {
   const Dataset d = ten_points();
   Generator gen(3);
-  DataLoader keep(d, 4, false, gen), drop(d, 4, false, gen, {}, true);
+  DataLoader keep(d, {.batch_size = 4}, gen), drop(d, {.batch_size = 4, .drop_last = true}, gen);
   EXPECT_EQ(keep.num_batches(), 3);
   EXPECT_EQ(drop.num_batches(), 2);
   const auto batches = keep.epoch_indices();
@@ -47,15 +47,15 @@ TEST(DataLoader, BatchCountsAndDropLast) {
   EXPECT_EQ(batches[0], (std::vector<std::int64_t>{0, 1, 2, 3}));
   EXPECT_EQ(batches[2], (std::vector<std::int64_t>{8, 9}));
   EXPECT_EQ(drop.epoch_indices().back(), (std::vector<std::int64_t>{4, 5, 6, 7}));
-  EXPECT_EQ(DataLoader(d, 10, false, gen, {}, true).num_batches(), 1);
-  EXPECT_EQ(DataLoader(d, 11, false, gen, {}, true).num_batches(), 0);
-  EXPECT_CONTAINS(error_of([&] { DataLoader(d, 0, false, gen); }), "batch_size must be positive, got 0");
+  EXPECT_EQ(DataLoader(d, {.batch_size = 10, .drop_last = true}, gen).num_batches(), 1);
+  EXPECT_EQ(DataLoader(d, {.batch_size = 11, .drop_last = true}, gen).num_batches(), 0);
+  EXPECT_CONTAINS(error_of([&] { DataLoader(d, {.batch_size = 0}, gen); }), "batch_size must be positive, got 0");
 }
 
 TEST(DataLoader, ShuffleIsAPermutationReproducibleFromTheGeneratorState) {
   const Dataset d = ten_points();
   Generator gen(11);
-  DataLoader loader(d, 3, true, gen);
+  DataLoader loader(d, {.batch_size = 3, .shuffle = true}, gen);
   const Generator::State before = gen.state();
   const auto first = loader.epoch_indices();
   const auto second = loader.epoch_indices();
@@ -79,6 +79,29 @@ TEST(DataLoader, ShuffleIsAPermutationReproducibleFromTheGeneratorState) {
     EXPECT_EQ(b.y.data<std::int64_t>()[k], d.labels[at]);
     EXPECT_EQ(b.x.data<float>()[2 * k + 1], d.features[2 * at + 1]);
   }
+}
+
+// The range form: each begin() is one epoch, the same batches as epoch_indices() from the same
+// generator state, each made from its indices.
+TEST(DataLoader, IsARangeOverOneEpochPerBegin) {
+  const Dataset d = ten_points();
+  Generator gen(5);
+  DataLoader loader(d, {.batch_size = 4, .shuffle = true, .drop_last = true}, gen);
+  const Generator::State before = gen.state();
+  const DataLoader::Epoch expected = loader.epoch_indices();
+  gen.set_state(before);
+  std::size_t count = 0;
+  for (const Batch& b : loader) {
+    ASSERT_LT(count, expected.size());
+    ASSERT_EQ(b.x.shape(), (Shape{4, 2}));
+    for (std::size_t k = 0; k < 4; ++k) EXPECT_EQ(b.y.data<std::int64_t>()[k], d.labels[static_cast<std::size_t>(expected[count][k])]);
+    ++count;
+  }
+  EXPECT_EQ(count, 2u);  // 10 samples, batches of 4, the last 2 dropped
+  std::vector<std::int64_t> second;
+  for (auto [x, y] : loader) second.push_back(y.data<std::int64_t>()[0]);
+  EXPECT_EQ(second.size(), 2u);
+  EXPECT_NE(gen.state(), before);  // each pass drew its own order
 }
 
 // Two images of 1x1x3 pixels, labels 1 and 0.

@@ -49,13 +49,13 @@ TEST(Engine, SameInputTwiceInOneOp) {
 TEST(Engine, RetainGraphTwiceDoublesGradient) {
   Tensor x = f64({0.3, -1.7, 2.2}).requires_grad_();
   Tensor y = sum(exp(x) * x + sin(x));
-  y.backward(Tensor(), /*retain_graph=*/true);
+  y.backward(Tensor(), {.retain_graph = true});
   std::vector<double> once = x.grad().to_vector();
   for (std::size_t i = 0; i < once.size(); ++i) {
     double v = x.to_vector()[i];
     EXPECT_NEAR(once[i], std::exp(v) * (v + 1) + std::cos(v), 1e-14);
   }
-  y.backward(Tensor(), /*retain_graph=*/true);
+  y.backward(Tensor(), {.retain_graph = true});
   std::vector<double> twice = x.grad().to_vector();
   for (std::size_t i = 0; i < once.size(); ++i) EXPECT_EQ(twice[i], 2 * once[i]);  // a + a is exact
 }
@@ -249,8 +249,8 @@ TEST(Engine, HundredThousandOpChainWithRetainedGraphDestroyed) {
     Tensor x = f64({3.0}).requires_grad_();
     Tensor y = x;
     for (int i = 0; i < 100000; ++i) y = y + 0.0;
-    y.backward(Tensor(), /*retain_graph=*/true);
-    y.backward(Tensor(), /*retain_graph=*/true);
+    y.backward(Tensor(), {.retain_graph = true});
+    y.backward(Tensor(), {.retain_graph = true});
     EXPECT_EQ(x.grad().item(), 2.0);
   }
   EXPECT_EQ(memory_stats().current_bytes, before);
@@ -284,7 +284,7 @@ TEST(Engine, RetainedGraphKeepsIntermediatesUntilOutputDies) {
     Tensor h = exp(x);
     loss = sum(h * h);
   }
-  loss.backward(Tensor(), /*retain_graph=*/true);
+  loss.backward(Tensor(), {.retain_graph = true});
   EXPECT_GE(memory_stats().current_bytes - before, 2 * bytes + 8 + bytes);  // exp, mul outputs and x.grad()
   loss = Tensor();
   EXPECT_EQ(memory_stats().current_bytes - before, bytes);  // only x.grad()
@@ -327,7 +327,7 @@ TEST(Engine, GradWithExplicitOutputGradient) {
 TEST(Engine, SecondDerivativeOfCube) {
   Tensor x = f64({0.5, -1.5, 2.0}).requires_grad_();
   Tensor y = sum(x * x * x);
-  std::vector<Tensor> g = grad({y}, {x}, {}, /*retain_graph=*/false, /*create_graph=*/true);
+  std::vector<Tensor> g = grad({y}, {x}, {}, {.create_graph = true});
   EXPECT_EQ(g[0].to_vector(), (std::vector<double>{0.75, 6.75, 12.0}));  // 3x²
   ASSERT_TRUE(g[0].requires_grad());
   std::vector<Tensor> h = grad({sum(g[0])}, {x});
@@ -337,7 +337,7 @@ TEST(Engine, SecondDerivativeOfCube) {
 TEST(Engine, SecondDerivativeOfCubeThroughBackward) {
   Tensor x = f64({0.5, -1.5, 2.0}).requires_grad_();
   Tensor y = sum(pow(x, 3.0));
-  y.backward(Tensor(), /*retain_graph=*/false, /*create_graph=*/true);
+  y.backward(Tensor(), {.create_graph = true});
   Tensor g = x.grad();
   EXPECT_EQ(g.to_vector(), (std::vector<double>{0.75, 6.75, 12.0}));
   ASSERT_TRUE(g.requires_grad());
@@ -354,7 +354,7 @@ TEST(Engine, HessianVectorProductOfQuadraticForm) {
   Tensor x = f64({0.7, -1.3, 2.1}, {3, 1}).requires_grad_();
   Tensor v = f64({1.0, -0.5, 0.25}, {3, 1});
   Tensor f = 0.5 * sum(x * mm(a, x));
-  std::vector<Tensor> g = grad({f}, {x}, {}, /*retain_graph=*/true, /*create_graph=*/true);
+  std::vector<Tensor> g = grad({f}, {x}, {}, {.retain_graph = true, .create_graph = true});
   std::vector<double> av = mm(a, v).to_vector(), ax = mm(a, x.detach()).to_vector();
   for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(g[0].to_vector()[i], ax[i], 1e-14);
   std::vector<Tensor> hv = grad({sum(g[0] * v)}, {x});
@@ -371,7 +371,7 @@ TEST(Engine, HessianDiagonalOfCrossEntropy) {
   Tensor z = f64({0.3, -1.2, 2.0, 0.5}, {1, 4}).requires_grad_();
   Tensor label = tensor({2}, DType::Int64);
   Tensor loss = -sum(one_hot(label, 4, DType::Float64) * log_softmax(z, 1));
-  std::vector<Tensor> g = grad({loss}, {z}, {}, /*retain_graph=*/true, /*create_graph=*/true);
+  std::vector<Tensor> g = grad({loss}, {z}, {}, {.retain_graph = true, .create_graph = true});
   std::vector<double> zs = z.to_vector(), p(4);
   double total = 0;
   for (double v : zs) total += std::exp(v);
@@ -379,7 +379,7 @@ TEST(Engine, HessianDiagonalOfCrossEntropy) {
   for (std::size_t i = 0; i < 4; ++i) EXPECT_NEAR(g[0].to_vector()[i], p[i] - (i == 2 ? 1.0 : 0.0), 1e-15);
   for (std::int64_t i = 0; i < 4; ++i) {
     Tensor gi = slice(g[0], 1, i, i + 1);  // ∂loss/∂z_i
-    std::vector<double> row = grad({sum(gi)}, {z}, {}, /*retain_graph=*/true)[0].to_vector();
+    std::vector<double> row = grad({sum(gi)}, {z}, {}, {.retain_graph = true})[0].to_vector();
     for (std::size_t j = 0; j < 4; ++j) {
       double expected = (static_cast<std::size_t>(i) == j ? p[j] : 0.0) - p[static_cast<std::size_t>(i)] * p[j];
       EXPECT_NEAR(row[j], expected, 1e-15) << "H[" << i << "][" << j << "]";

@@ -98,7 +98,7 @@ TEST(FusedBatchNorm, TrainingMatchesTheComposedFormula) {
       Tensor y = zg::batch_norm(x, rm, rv, w, b, {.training = true, .momentum = 0.25, .eps = 1e-3});
       zg::Dims dims{0};
       for (std::int64_t k = 2; k < x.dim(); ++k) dims.push_back(k);
-      Tensor mean = zg::mean(x, dims, true), var = zg::mean((x - mean) * (x - mean), dims, true);
+      Tensor mean = zg::mean(x, dims, {.keepdim = true}), var = zg::mean((x - mean) * (x - mean), dims, {.keepdim = true});
       Tensor ref = composed_batch_norm(x, w, b, mean, var, 1e-3);
       expect_close(y, ref, d, "y");
       Tensor v = zg::randn(y.shape(), d, gen);
@@ -130,7 +130,7 @@ TEST(FusedBatchNorm, AVarianceSmallAgainstTheMeanSurvives) {
   Tensor x = zg::randn({16, 2, 8, 8}, DType::Float32, gen) * 0.01 + 1000.0;  // quantized to about 0.6%
   Tensor y = zg::batch_norm(x, {}, {}, {}, {}, {.training = true});
   Tensor x64 = x.to(DType::Float64);
-  Tensor mean = zg::mean(x64, {0, 2, 3}, true), var = zg::mean((x64 - mean) * (x64 - mean), {0, 2, 3}, true);
+  Tensor mean = zg::mean(x64, {0, 2, 3}, {.keepdim = true}), var = zg::mean((x64 - mean) * (x64 - mean), {0, 2, 3}, {.keepdim = true});
   expect_close(y, (x64 - mean) / zg::sqrt(var + 1e-5), DType::Float32, "y");
 }
 

@@ -81,7 +81,7 @@ TEST(Hessians, BrierScoreMatchesAutograd) {
         Tensor sig = softmax(zl, 1);
         for (std::int64_t j = 0; j < c; ++j) {
           // Row i of this gradient holds ∂σ_ij/∂z_il for every l (rows do not interact).
-          std::vector<double> jac = grad({sum(slice(sig, 1, j, j + 1))}, {zl}, {}, /*retain_graph=*/true)[0].to_vector();
+          std::vector<double> jac = grad({sum(slice(sig, 1, j, j + 1))}, {zl}, {}, {.retain_graph = true})[0].to_vector();
           for (std::int64_t i = 0; i < n; ++i)
             for (std::int64_t l = 0; l < c; ++l) {
               auto il = static_cast<std::size_t>(i * c + l), ij = static_cast<std::size_t>(i * c + j);

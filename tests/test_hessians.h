@@ -36,12 +36,12 @@ inline Reference autograd_grad_hess(const LossFn& loss, const Tensor& logits) {
   z.requires_grad_();
   Tensor total = loss(z);
   EXPECT_EQ(total.numel(), 1);
-  Tensor g = grad({total}, {z}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+  Tensor g = grad({total}, {z}, {}, {.retain_graph = true, .create_graph = true})[0];
   Tensor g_flat = reshape(g, {-1});
   Reference ref{g.detach().to_vector(), std::vector<double>(static_cast<std::size_t>(z.numel()))};
   for (std::int64_t k = 0; k < z.numel(); ++k) {
     Tensor gk = sum(slice(g_flat, 0, k, k + 1));
-    Tensor row = grad({gk}, {z}, {}, /*retain_graph=*/true)[0];
+    Tensor row = grad({gk}, {z}, {}, {.retain_graph = true})[0];
     ref.hess[static_cast<std::size_t>(k)] = row.to_vector()[static_cast<std::size_t>(k)];
   }
   return ref;
@@ -58,7 +58,7 @@ inline std::vector<double> elementwise_derivative(const std::function<Tensor(con
 inline std::vector<double> elementwise_second_derivative(const std::function<Tensor(const Tensor&)>& f, const Tensor& at) {
   Tensor x = at.detach().clone();
   x.requires_grad_();
-  Tensor g = grad({sum(f(x))}, {x}, {}, /*retain_graph=*/true, /*create_graph=*/true)[0];
+  Tensor g = grad({sum(f(x))}, {x}, {}, {.retain_graph = true, .create_graph = true})[0];
   return grad({sum(g)}, {x})[0].to_vector();  // elementwise: d/dx_k Σ_i f'(x_i) = f''(x_k)
 }
 

@@ -33,11 +33,11 @@ Generator dropout_gen(3);
 
 std::vector<LayerCase> layer_table() {
   return {
-      {"Linear/basic", [](Generator& g) { return std::make_shared<Linear>(4, 3, true, g); }, {5, 4}},
-      {"Linear/batch1_nobias", [](Generator& g) { return std::make_shared<Linear>(3, 2, false, g); }, {1, 3}},
-      {"Linear/3d_input", [](Generator& g) { return std::make_shared<Linear>(3, 2, true, g); }, {2, 2, 3}},
-      {"Conv2d/stride_pad", [](Generator& g) { return std::make_shared<Conv2d>(2, 3, 3, 2, 1, true, g); }, {2, 2, 5, 5}},
-      {"Conv2d/batch1_rect", [](Generator& g) { return std::make_shared<Conv2d>(1, 2, Size2{2, 3}, 1, 0, false, g); },
+      {"Linear/basic", [](Generator& g) { return std::make_shared<Linear>(4, 3, g); }, {5, 4}},
+      {"Linear/batch1_nobias", [](Generator& g) { return std::make_shared<Linear>(3, 2, g, LinearOptions{.bias = false}); }, {1, 3}},
+      {"Linear/3d_input", [](Generator& g) { return std::make_shared<Linear>(3, 2, g); }, {2, 2, 3}},
+      {"Conv2d/stride_pad", [](Generator& g) { return std::make_shared<Conv2d>(2, 3, 3, g, Conv2dOptions{.stride = 2, .padding = 1}); }, {2, 2, 5, 5}},
+      {"Conv2d/batch1_rect", [](Generator& g) { return std::make_shared<Conv2d>(1, 2, Size2{2, 3}, g, Conv2dOptions{.bias = false}); },
        {1, 1, 4, 5}},
       {"MaxPool2d/basic", [](Generator&) { return std::make_shared<MaxPool2d>(2); }, {2, 2, 4, 4}},
       {"AvgPool2d/stride_pad", [](Generator&) { return std::make_shared<AvgPool2d>(3, Size2{2}, 1); }, {1, 2, 5, 5}},
@@ -62,7 +62,7 @@ std::vector<LayerCase> layer_table() {
       {"Sequential/mlp",
        [](Generator& g) {
          return std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-             std::make_shared<Linear>(3, 4, true, g), std::make_shared<Tanh>(), std::make_shared<Linear>(4, 2, true, g)});
+             std::make_shared<Linear>(3, 4, g), std::make_shared<Tanh>(), std::make_shared<Linear>(4, 2, g)});
        },
        {2, 3}},
   };
@@ -106,9 +106,9 @@ TEST(LayerTableCoverage, EveryLayerHasARow) {
 
 std::shared_ptr<Sequential> small_net(Generator& g) {
   auto inner = std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-      std::make_shared<Linear>(4, 3, true, g), std::make_shared<BatchNorm1d>(3)});
+      std::make_shared<Linear>(4, 3, g), std::make_shared<BatchNorm1d>(3)});
   return std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
-      inner, std::make_shared<ReLU>(), std::make_shared<Linear>(3, 2, false, g)});
+      inner, std::make_shared<ReLU>(), std::make_shared<Linear>(3, 2, g, LinearOptions{.bias = false})});
 }
 
 TEST(Module, DottedNamesLikePyTorch) {
@@ -182,7 +182,7 @@ TEST(Module, ToFloat64ConvertsParametersAndBuffersInPlace) {
 
 TEST(Layers, LinearDefaultInitRangeIsPyTorchs) {
   Generator g(5);
-  Linear l(100, 50, true, g);
+  Linear l(100, 50, g);
   for (double v : l.weight.to_vector()) EXPECT_LE(std::abs(v), 0.1 + 1e-7);
   for (double v : l.bias.to_vector()) EXPECT_LE(std::abs(v), 0.1 + 1e-7);
   double max_w = 0;
@@ -230,7 +230,7 @@ TEST(Layers, CosineLinearOutputsCosines) {
 
 TEST(Layers, BadShapesNameTheLayer) {
   Generator g(1);
-  Linear l(3, 2, true, g);
+  Linear l(3, 2, g);
   try {
     l.forward(zeros({2, 4}));
     FAIL();

@@ -216,7 +216,7 @@ TEST(LossTails, Float32KeepsItsRoundingBitForBit) {
 
   Tensor e = randn({8, 3}, DType::Float32, gen), w = randn({5, 3}, DType::Float32, gen);
   Tensor t = randint(0, 5, {8}, gen);
-  Tensor cos = mm(normalize(e, 2.0, 1), normalize(w, 2.0, 1), false, true);
+  Tensor cos = mm(normalize(e, 2.0, 1), normalize(w, 2.0, 1), {.transpose_b = true});
   Tensor target = gather(cos, 1, unsqueeze(t, 1));
   Tensor logits = where(one_hot(t, 5, DType::Float32), arcface_target_logit(target, 64, 0.5), 64.0 * cos);
   EXPECT_EQ(arcface_loss(e, w, t).item(), cross_entropy(logits, t).item());

@@ -231,7 +231,7 @@ inline void expect_same_loss(const Problem& p, const LossCall& a, const LossCall
 inline Tensor plain_softmax_loss(const Tensor& x, const Tensor& w, const Tensor& y, Reduction r) {
   CrossEntropyOptions options;
   options.reduction = r;
-  return cross_entropy(mm(x, w, false, true), y, options);
+  return cross_entropy(mm(x, w, {.transpose_b = true}), y, options);
 }
 
 inline Problem sample_problem(std::uint64_t seed, DType dtype = DType::Float64) {

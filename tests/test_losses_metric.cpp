@@ -51,7 +51,7 @@ TEST(MetricCatalog, SamplesStayAwayFromKinks) {
     for (double v : s[1].to_vector()) EXPECT_GE(v, -0.25 + 0.05);
     Tensor e = sample(find_loss("circle_loss_from_embeddings"), DType::Float64, seed)[0];
     Tensor unit_e = normalize(e, 2.0, 1);
-    for (double v : mm(unit_e, unit_e, false, true).to_vector()) EXPECT_GE(v, -0.25 + 0.05);
+    for (double v : mm(unit_e, unit_e, {.transpose_b = true}).to_vector()) EXPECT_GE(v, -0.25 + 0.05);
 
     std::vector<Tensor> ce = sample(find_loss("cosine_embedding_loss"), DType::Float64, seed);
     V cos = (sum(ce[0] * ce[1], {1}) / sqrt(sum(ce[0] * ce[0], {1}) * sum(ce[1] * ce[1], {1}))).to_vector();
@@ -240,7 +240,7 @@ TEST(CircleLossFromEmbeddings, EqualsCircleLossOnGatheredScores) {
   // form is circle_loss of the gathered cosines.
   Tensor e = sample(find_loss("info_nce_loss"), DType::Float64)[0];  // (4, 3)
   Tensor unit_e = normalize(e, 2.0, 1);
-  Tensor s = mm(unit_e, unit_e, false, true);
+  Tensor s = mm(unit_e, unit_e, {.transpose_b = true});
   Tensor sp = gather(s, 1, tensor({1, 0, 3, 2}, {4, 1}, DType::Int64));
   Tensor sn = gather(s, 1, tensor({2, 3, 2, 3, 0, 1, 0, 1}, {4, 2}, DType::Int64));
   for (bool detach : {true, false}) {

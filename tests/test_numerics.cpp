@@ -70,7 +70,7 @@ TEST(Numerics, LogsumexpOfLargeValuesIsExact) {
 
 TEST(Numerics, LogsumexpKeepdimAndMultipleDims) {
   Tensor x = f64({0, 1, 2, 3, 4, 5}, {1, 2, 3});
-  Tensor all = logsumexp(x, {1, 2}, true);
+  Tensor all = logsumexp(x, {1, 2}, {.keepdim = true});
   EXPECT_EQ(all.shape(), (Shape{1, 1, 1}));
   double s = 0;
   for (int i = 0; i < 6; ++i) s += std::exp(i);

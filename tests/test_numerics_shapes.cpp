@@ -33,7 +33,7 @@ TEST(Numerics, ArgmaxArgminValuesAndFirstIndexTies) {
   EXPECT_EQ(argmin(x, 1).to_vector(), (V{0, 2}));
   EXPECT_EQ(argmax(x, 0).to_vector(), (V{1, 0, 0}));
   EXPECT_EQ(argmin(x, -2).to_vector(), (V{0, 1, 1}));
-  EXPECT_EQ(argmax(x, 1, true).shape(), (Shape{2, 1}));
+  EXPECT_EQ(argmax(x, 1, {.keepdim = true}).shape(), (Shape{2, 1}));
   EXPECT_EQ(argmax(tensor({5, 5, 5, 5}), 0).item(), 0.0);
   EXPECT_EQ(argmin(tensor({-1, 4, -1}), 0).item(), 0.0);
 }
@@ -61,10 +61,10 @@ TEST(Numerics, AmaxGradientSplitAmongTies) {
 TEST(Numerics, ReductionsWithKeepdimShapesAndValues) {
   Tensor x = arange(24, DType::Float64);
   x = reshape(x, {2, 3, 4});
-  EXPECT_EQ(sum(x, {1}, true).shape(), (Shape{2, 1, 4}));
+  EXPECT_EQ(sum(x, {1}, {.keepdim = true}).shape(), (Shape{2, 1, 4}));
   EXPECT_EQ(sum(x, {1}).shape(), (Shape{2, 4}));
   EXPECT_EQ(sum(x, {0, 2}).shape(), (Shape{3}));
-  EXPECT_EQ(sum(x, {0, 2}, true).shape(), (Shape{1, 3, 1}));
+  EXPECT_EQ(sum(x, {0, 2}, {.keepdim = true}).shape(), (Shape{1, 3, 1}));
   EXPECT_EQ(sum(x, {-1}).shape(), (Shape{2, 3}));
   EXPECT_EQ(sum(x).shape(), (Shape{}));
   EXPECT_EQ(sum(x).item(), 276.0);
@@ -76,9 +76,9 @@ TEST(Numerics, ReductionsWithKeepdimShapesAndValues) {
   EXPECT_EQ(sum(x, {0, 2}).to_vector(), expected);
   EXPECT_EQ(mean(x, {2}).to_vector(), (V{1.5, 5.5, 9.5, 13.5, 17.5, 21.5}));
   EXPECT_EQ(mean(x).item(), 11.5);
-  EXPECT_EQ(amax(x, {0, 1}, true).shape(), (Shape{1, 1, 4}));
+  EXPECT_EQ(amax(x, {0, 1}, {.keepdim = true}).shape(), (Shape{1, 1, 4}));
   EXPECT_EQ(amax(x, {0, 1}).to_vector(), (V{20, 21, 22, 23}));
-  EXPECT_EQ(amin(x, {2}, true).to_vector(), (V{0, 4, 8, 12, 16, 20}));
+  EXPECT_EQ(amin(x, {2}, {.keepdim = true}).to_vector(), (V{0, 4, 8, 12, 16, 20}));
   EXPECT_CONTAINS(error_of([&] { (void)sum(x, {1, -2}); }), "twice");
   EXPECT_CONTAINS(error_of([&] { (void)sum(x, {3}); }), "out of range");
 }
@@ -103,11 +103,11 @@ TEST(Numerics, ReductionsOverDimSubsetsMatchAReference) {
       }
       expected[static_cast<std::size_t>(o)] += xv[static_cast<std::size_t>(i)];
     }
-    Tensor got = sum(x, dims, true);
+    Tensor got = sum(x, dims, {.keepdim = true});
     ASSERT_EQ(got.shape(), keep);
     V g = got.to_vector();
     for (std::size_t i = 0; i < g.size(); ++i) EXPECT_NEAR(g[i], expected[i], 1e-12) << i;
-    V g32 = sum(x.to(DType::Float32), dims, true).to_vector();
+    V g32 = sum(x.to(DType::Float32), dims, {.keepdim = true}).to_vector();
     for (std::size_t i = 0; i < g32.size(); ++i) EXPECT_NEAR(g32[i], expected[i], 1e-5) << i;
   }
   Tensor y = reshape(arange(24, DType::Float64), {2, 3, 4});
@@ -130,7 +130,7 @@ TEST(Numerics, ScalarHasNoDimensionToName) {
   EXPECT_EQ(unsqueeze(s, -1).shape(), (Shape{1}));
   // Naming dimension 0 or -1 of a scalar throws (it used to index the empty shape).
   EXPECT_CONTAINS(error_of([&] { (void)sum(s, {0}); }), "rank 0");
-  EXPECT_CONTAINS(error_of([&] { (void)logsumexp(s, {-1}, true); }), "rank 0");
+  EXPECT_CONTAINS(error_of([&] { (void)logsumexp(s, {-1}, {.keepdim = true}); }), "rank 0");
   EXPECT_CONTAINS(error_of([&] { (void)argmax(s, 0); }), "rank 0");
   EXPECT_CONTAINS(error_of([&] { (void)s.size(0); }), "rank 0");
   EXPECT_CONTAINS(error_of([&] { (void)slice(s, 0, 0, 1); }), "rank 0");
@@ -140,7 +140,7 @@ TEST(Numerics, ScalarHasNoDimensionToName) {
 
 TEST(Numerics, MeanGradientWithKeepdim) {
   Tensor x = f64({1, 2, 3, 4, 5, 6}, {2, 3}).requires_grad_();
-  Tensor m = mean(x, {1}, true);
+  Tensor m = mean(x, {1}, {.keepdim = true});
   EXPECT_EQ(m.to_vector(), (V{2, 5}));
   m.backward(f64({3, 6}, {2, 1}));
   EXPECT_EQ(x.grad().to_vector(), (V{1, 1, 1, 2, 2, 2}));

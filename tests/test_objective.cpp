@@ -39,7 +39,7 @@ TrainConfig moons(const std::string& loss, const fs::path& out) {
 // A linear classifier 3 -> 4 and a batch of 5, in float64.
 struct Batch {
   Generator gen{3};
-  Sequential model{std::make_shared<Linear>(3, 4, true, gen)};
+  Sequential model{std::make_shared<Linear>(3, 4, gen)};
   Tensor x = randn({5, 3}, DType::Float64, gen);
   Tensor y = tensor({0, 3, 1, 1, 2}, {5}, DType::Int64);
   Batch() { model.to(DType::Float64); }
@@ -115,7 +115,7 @@ TEST(Objective, SphereFaceAnnealsLambdaWithTheStep) {
 
 TEST(Objective, MarginWarmUpGrowsTheAdditiveMarginsWithTheStep) {
   Generator gen(3);
-  Sequential model{std::make_shared<Linear>(3, 3, true, gen), std::make_shared<CosineLinear>(3, 4, gen)};
+  Sequential model{std::make_shared<Linear>(3, 3, gen), std::make_shared<CosineLinear>(3, 4, gen)};
   model.to(DType::Float64);
   Tensor x = randn({5, 3}, DType::Float64, gen);
   Tensor y = tensor({0, 3, 1, 1, 2}, {5}, DType::Int64);

@@ -92,7 +92,7 @@ TEST(Parallel, SplitProductsMatchOneThread) {
   auto run = [&] {
     Tensor pooled = max_pool2d(relu(conv2d(x, w)), 2);
     std::vector<Tensor> grads = grad({sum(pooled)}, {x, w});  // the convolution's backward in chunks
-    return std::vector<Tensor>{mm(wide, tall), mm(rows, narrow), mm(tall, wide, true, true), pooled, grads[0], grads[1]};
+    return std::vector<Tensor>{mm(wide, tall), mm(rows, narrow), mm(tall, wide, {.transpose_a = true, .transpose_b = true}), pooled, grads[0], grads[1]};
   };
   std::vector<Tensor> one, two;
   {

@@ -50,12 +50,12 @@ struct InjectedRun {
 std::string train_with_log_of_zero(InjectedRun& run) {
   Generator gen(3);
   Dataset blobs = make_blobs(16, 3, 0.5, gen);
-  run.linear = std::make_shared<Linear>(2, 3, true, gen);
+  run.linear = std::make_shared<Linear>(2, 3, gen);
   run.inject = std::make_shared<LogOfZeroAt>(3, run.linear->weight);
   run.model.push_back(run.linear);
   run.model.push_back(run.inject);
-  SGD optimizer(run.model.parameters(), {0.05, 0.9, 0.0, 0.0, false});
-  DataLoader loader(blobs, 8, true, gen);
+  SGD optimizer(run.model.parameters(), {.lr = 0.05, .momentum = 0.9});
+  DataLoader loader(blobs, {.batch_size = 8, .shuffle = true}, gen);
   Objective objective("cross_entropy", {});
   Progress progress(1, 1, blobs.size(), false);
   std::int64_t step = 0;
@@ -76,11 +76,11 @@ TEST(Divergence, ThrowsTheTypeTheCommandLineMapsToExitCodeThree) {
   InjectedRun run;
   Generator gen(3);
   Dataset blobs = make_blobs(8, 3, 0.5, gen);
-  auto linear = std::make_shared<Linear>(2, 3, true, gen);
+  auto linear = std::make_shared<Linear>(2, 3, gen);
   run.model.push_back(linear);
   run.model.push_back(std::make_shared<LogOfZeroAt>(1, linear->weight));
-  SGD optimizer(run.model.parameters(), {0.05, 0.0, 0.0, 0.0, false});
-  DataLoader loader(blobs, 8, false, gen);
+  SGD optimizer(run.model.parameters(), {.lr = 0.05});
+  DataLoader loader(blobs, {.batch_size = 8}, gen);
   Progress progress(1, 1, blobs.size(), false);
   std::int64_t step = 0;
   EXPECT_THROW(train_epoch(run.model, Objective("cross_entropy", {}), optimizer, loader, step, progress),

@@ -27,6 +27,28 @@ Tensor map(const Tensor& x, F f) {
   return out;
 }
 
+// x[i] = f(x[i]) in place.
+template <class T, class F>
+void map_inplace(Tensor& x, F f) {
+  T* p = x.data<T>();
+  parallel_for(x.numel(), kElementsPerThread, [p, f](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end; ++i) p[i] = f(p[i]);
+  });
+}
+
+// out[i] = f(a[i], b[i]) for a and b of one shape, in a's dtype (b's must match).
+template <class T, class F>
+Tensor zip_same(const Tensor& a, const Tensor& b, F f) {
+  Tensor out = empty(a.shape(), a.dtype());
+  const T* pa = a.data<T>();
+  const T* pb = b.data<T>();
+  T* o = out.data<T>();
+  parallel_for(a.numel(), kElementsPerThread, [o, pa, pb, f](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end; ++i) o[i] = f(pa[i], pb[i]);
+  });
+  return out;
+}
+
 // Strides of a tensor of shape s seen through the broadcast shape out (0 on broadcast dims).
 inline std::vector<std::int64_t> broadcast_strides(const Shape& s, const Shape& out) {
   std::vector<std::int64_t> st(out.size(), 0);

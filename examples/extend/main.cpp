@@ -26,8 +26,8 @@ int main() {
   Tensor x = from_data<float>(data.features, {n, 2});
   Tensor y = from_data<std::int64_t>(data.labels, {n});
 
-  Sequential model{std::make_shared<Linear>(2, 16, true, gen), std::make_shared<SoftClip>(),
-                   std::make_shared<Linear>(16, 3, true, gen)};
+  Sequential model{std::make_shared<Linear>(2, 16, gen), std::make_shared<SoftClip>(),
+                   std::make_shared<Linear>(16, 3, gen)};
   SGD opt(model.parameters(), {.lr = 0.5, .momentum = 0.9});
   const LossSpec& loss = find_loss("dice_loss");
   for (int step = 0; step < 200; ++step) {

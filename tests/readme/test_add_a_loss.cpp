@@ -63,10 +63,10 @@ TEST(AddALoss, EpsilonZeroIsCrossEntropy) {
 TEST(AddALoss, TheRowTrainsAClassifier) {
   Objective objective(readme_row(), {{"epsilon", 2}});
   Generator gen(7);
-  Sequential model{std::make_shared<Linear>(2, 2, true, gen)};
+  Sequential model{std::make_shared<Linear>(2, 2, gen)};
   Tensor y = randint(0, 2, {256}, gen);
   Tensor x = randn({256, 2}, DType::Float32, gen) + reshape(y.to(DType::Float32) * 4.0 - 2.0, {256, 1});
-  SGD sgd(model.parameters(), {0.1});
+  SGD sgd(model.parameters(), {.lr = 0.1});
   double first = 0, last = 0;
   for (int step = 0; step < 50; ++step) {
     ObjectiveOutput out = objective(model, x, y, step);

@@ -34,7 +34,7 @@ std::shared_ptr<Module> rebuilt_head(const PanelResult& r, std::int64_t dim, std
   Objective objective(r.panel.loss, r.panel.params, r.panel.anneal);
   Generator gen(0);
   std::shared_ptr<Module> head = objective.needs_head() ? objective.make_head(dim, classes, gen)
-                                                        : std::make_shared<Linear>(dim, classes, true, gen);
+                                                        : std::make_shared<Linear>(dim, classes, gen);
   NamedTensors state = {{"weight", tensor(r.weights, {classes, dim})}};
   if (!r.snapshots.empty() && !r.snapshots.back().bias.empty())
     state.emplace_back("bias", tensor(r.snapshots.back().bias, {classes}));

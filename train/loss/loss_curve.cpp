@@ -105,9 +105,9 @@ CurvePoints loss_curve_points(const LossCurveRequest& r) {
     Tensor total = sum(spec.call(in, params, reduction));
     double g = 0, h = 0;
     if (total.requires_grad()) {
-      Tensor element = slice(reshape(grad({total}, {varied}, {}, true, true)[0], {-1}), 0, at.flat, at.flat + 1);
+      Tensor element = slice(reshape(grad({total}, {varied}, {}, {.retain_graph = true, .create_graph = true})[0], {-1}), 0, at.flat, at.flat + 1);
       g = element.item();
-      if (element.requires_grad()) h = reshape(grad({element}, {varied}, {}, true)[0], {-1}).to_vector()[at.flat];
+      if (element.requires_grad()) h = reshape(grad({element}, {varied}, {}, {.retain_graph = true})[0], {-1}).to_vector()[at.flat];
     }
     out.x.push_back(v);
     out.loss.push_back(total.item());

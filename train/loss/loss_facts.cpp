@@ -147,8 +147,8 @@ void hessian_facts(std::vector<LossFact>& out, std::int64_t classes) {
   const Tensor exact = softmax_cross_entropy_grad_hess(logits, one_hot(zeros({1}, DType::Int64), classes, DType::Float64)).hess;
   const double p = softmax(logits, 1).to_vector()[0], h = exact.to_vector()[0];
   Tensor x = logits.clone().requires_grad_();
-  Tensor g = grad({cross_entropy(x, zeros({1}, DType::Int64), {Reduction::Sum})}, {x}, {}, true, true)[0];
-  const double autograd = grad({slice(reshape(g, {-1}), 0, 0, 1)}, {x}, {}, true)[0].to_vector()[0];
+  Tensor g = grad({cross_entropy(x, zeros({1}, DType::Int64), {Reduction::Sum})}, {x}, {}, {.retain_graph = true, .create_graph = true})[0];
+  const double autograd = grad({slice(reshape(g, {-1}), 0, 0, 1)}, {x}, {}, {.retain_graph = true})[0].to_vector()[0];
   const std::string topic = "softmax cross-entropy: Hessian diagonal conventions (C = " + std::to_string(classes) + ")";
   out.push_back({topic, "exact ∂²L/∂z_0² = p(1 - p), p = " + num(p) + " (losses/hessians.h)", h, autograd,
                  std::nullopt, 0, "-", "autograd's double backward as the closed form's check"});

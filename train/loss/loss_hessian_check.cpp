@@ -44,7 +44,7 @@ std::optional<ClosedFormHessian> closed_form_hessian_diag(const LossSpec& spec, 
     const double eps = p.at("label_smoothing");
     const auto ignore = static_cast<std::int64_t>(p.at("ignore_index"));
     const Tensor y = target_matrix(inputs[1], classes, dtype, probabilities ? std::nullopt : std::optional(ignore));
-    const Tensor kept = probabilities ? ones({n, 1}, dtype) : sum(y, {1}, true);
+    const Tensor kept = probabilities ? ones({n, 1}, dtype) : sum(y, {1}, {.keepdim = true});
     const Tensor q = (1.0 - eps) * y + (eps / static_cast<double>(classes)) * kept;
     // mean divides by the number of samples (probabilities), or by Σ_{kept n} w_{y_n} (class indices).
     double divisor = mean_divisor(reduction, n);

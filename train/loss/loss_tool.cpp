@@ -193,7 +193,7 @@ std::string loss_eval(const LossEvalRequest& request, std::istream& json_in) {
     }
   if (!wrt.empty()) {
     Tensor total = sum(loss);
-    std::vector<Tensor> grads = grad({total}, wrt, {}, true, request.hessian_diag);
+    std::vector<Tensor> grads = grad({total}, wrt, {}, {.retain_graph = true, .create_graph = request.hessian_diag});
     for (std::size_t k = 0; k < wrt.size(); ++k) out["grad"][names[k]] = to_json(grads[k]);
     if (request.hessian_diag) {
       out["hessian_diag"] = json::object();
@@ -202,7 +202,7 @@ std::string loss_eval(const LossEvalRequest& request, std::istream& json_in) {
         Tensor flat = reshape(grads[k], {-1});
         std::vector<double> diag;
         for (std::int64_t e = 0; e < flat.numel(); ++e) {
-          Tensor second = grad({slice(flat, 0, e, e + 1)}, {wrt[k]}, {}, true)[0];
+          Tensor second = grad({slice(flat, 0, e, e + 1)}, {wrt[k]}, {}, {.retain_graph = true})[0];
           diag.push_back(reshape(second, {-1}).to_vector()[static_cast<std::size_t>(e)]);
         }
         Tensor h = reshape(tensor(diag, Shape{static_cast<std::int64_t>(diag.size())}, DType::Float64), wrt[k].shape());

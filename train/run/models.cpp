@@ -64,11 +64,11 @@ std::shared_ptr<Sequential> build_model(const TrainConfig& config, const Shape& 
     std::int64_t width = numel(sample_shape);
     net->push_back(std::make_shared<Flatten>());
     for (std::int64_t h : config.hidden) {
-      net->push_back(std::make_shared<Linear>(width, h, true, gen));
+      net->push_back(std::make_shared<Linear>(width, h, gen));
       net->push_back(std::make_shared<ReLU>(true));
       width = h;
     }
-    net->push_back(std::make_shared<Linear>(width, outputs, true, gen));
+    net->push_back(std::make_shared<Linear>(width, outputs, gen));
     add_head();
     net->to(config.tensor_dtype());
     return net;
@@ -81,14 +81,14 @@ std::shared_ptr<Sequential> build_model(const TrainConfig& config, const Shape& 
   if (oh < 1 || ow < 1)
     throw std::invalid_argument("--model cnn needs images of at least 16x16, got " + std::to_string(h) + "x" +
                                 std::to_string(w));
-  net->push_back(std::make_shared<Conv2d>(c, 16, 5, 1, 0, true, gen));
+  net->push_back(std::make_shared<Conv2d>(c, 16, 5, gen));
   net->push_back(std::make_shared<ReLU>(true));
   net->push_back(std::make_shared<MaxPool2d>(2));
-  net->push_back(std::make_shared<Conv2d>(16, 32, 5, 1, 0, true, gen));
+  net->push_back(std::make_shared<Conv2d>(16, 32, 5, gen));
   net->push_back(std::make_shared<ReLU>(true));
   net->push_back(std::make_shared<MaxPool2d>(2));
   net->push_back(std::make_shared<Flatten>());
-  net->push_back(std::make_shared<Linear>(32 * oh * ow, outputs, true, gen));
+  net->push_back(std::make_shared<Linear>(32 * oh * ow, outputs, gen));
   add_head();
   net->to(config.tensor_dtype());
   return net;

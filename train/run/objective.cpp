@@ -69,7 +69,7 @@ bool Objective::needs_head() const {
 std::shared_ptr<Module> Objective::make_head(std::int64_t features, std::int64_t classes, Generator& gen) const {
   assert(needs_head());
   if (spec_->classifier->scores == ScoresAs::CosineHead) return std::make_shared<CosineLinear>(features, classes, gen);
-  return std::make_shared<Linear>(features, classes, false, gen);
+  return std::make_shared<Linear>(features, classes, gen, LinearOptions{.bias = false});
 }
 
 LossParams Objective::at_step(std::int64_t step) const {

@@ -246,7 +246,7 @@ TrainResult run_train(const TrainConfig& requested, const RunStart& start) {
   Generator gen(config.seed);
   std::shared_ptr<Sequential> model = build_model(config, data.train.sample_shape, data.train.num_classes, gen);
   const Objective objective(config.loss, config.loss_params);
-  SGD optimizer(model->parameters(), {config.lr, config.momentum, 0.0, config.weight_decay, false});
+  SGD optimizer(model->parameters(), {.lr = config.lr, .momentum = config.momentum, .weight_decay = config.weight_decay});
   Schedule schedule = Schedule::parse(config.schedule);
 
   TrainingState state;
@@ -258,7 +258,7 @@ TrainResult run_train(const TrainConfig& requested, const RunStart& start) {
   state.run_id = run_id;
   nlohmann::json config_json = config.to_json();
 
-  DataLoader loader(data.train, config.batch_size, true, gen, norm);
+  DataLoader loader(data.train, {.batch_size = config.batch_size, .shuffle = true, .normalize = norm}, gen);
   Evaluation test;
   try {
     for (std::int64_t epoch = state.epoch + 1; epoch <= config.epochs; ++epoch) {

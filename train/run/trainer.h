@@ -43,12 +43,12 @@ struct DivergenceError : std::runtime_error {
 
 struct EpochOptions {
   // If given, sets every group's learning rate before each step (a schedule finer than the epoch).
-  std::function<double(std::int64_t step)> lr_at_step;
+  std::function<double(std::int64_t step)> lr_at_step = {};
   // If positive, the gradient's global norm is clipped to it before each step (optim/clip.h).
   double clip_grad_norm = 0;
   // Over an mpirun job (train/run/distributed.h) each rank takes its slice of every batch and the
   // step uses the gradient summed over all; with the default, this process trains alone.
-  World ranks;
+  World ranks = {};
 };
 
 // One epoch of the loader's batches in train mode: the objective's loss, backward, an SGD step;
