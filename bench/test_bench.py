@@ -15,6 +15,17 @@ BUILD = sys.argv.pop(1) if len(sys.argv) > 1 else os.path.join(HERE, "..", "buil
 FASHION = "/usr/share/datasets/fashion-mnist"
 
 
+def python_with_torch():
+    """Debian's python3 (what bench/run starts torch_bench.py with) if it has torch and numpy, else None."""
+    python = "/usr/bin/python3"
+    if os.path.exists(python) and subprocess.run([python, "-c", "import torch, numpy"], capture_output=True).returncode == 0:
+        return python
+    return None
+
+
+TORCH = python_with_torch()
+
+
 def made_up_runs():
     machine = {"machine": {"cpu": "test", "cores": 2, "openblas": "0", "torch": "0", "openblas_coretype": "unset",
                            "reps": 2, "epochs": 3}}
@@ -167,6 +178,49 @@ class Programs(unittest.TestCase):
         # the cosine head; the order.
         self.assertEqual(shapes, [[8, 1, 5, 5], [8], [8], [1], [16, 8, 5, 5], [16], [16], [1], [32, 16, 3, 3], [32], [32],
                                   [1], [64, 288], [64], [64], [1], [2, 64], [2], [2], [2], [10, 2], [1, 60000]])
+
+    @unittest.skipUnless(os.path.isdir(FASHION), "dataset-fashion-mnist is not installed")
+    def test_zoograd_bench_dumps_its_state_after_some_steps(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "state.safetensors")
+            line = subprocess.run([os.path.join(BUILD, "zoograd_bench"), "atlas", "--head", "arcface", "--epochs", "1",
+                                   "--steps", "2", "--dump", path], check=True, capture_output=True, text=True).stdout
+            self.assertEqual(json.loads(line)["steps"], 2)
+            with open(path, "rb") as f:
+                raw = f.read()
+        size = int.from_bytes(raw[:8], "little")
+        header = json.loads(raw[8:8 + size])
+        for name in ("0.weight", "grad.0.weight", "momentum.0.weight", "1.running_var", "18.weight", "loss", "step"):
+            self.assertIn(name, header)
+        begin, _ = header["step"]["data_offsets"]
+        self.assertEqual(int.from_bytes(raw[8 + size + begin:8 + size + begin + 8], "little"), 2)
+        self.assertEqual(header["17.num_batches_tracked"]["dtype"], "I64")
+
+    @unittest.skipUnless(os.path.isdir(FASHION) and TORCH, "needs dataset-fashion-mnist and Debian's python3-torch")
+    def test_pytorch_takes_the_same_steps_as_zoograd(self):
+        """Both sides in float64 from the same start, three ArcFace steps (the margin already growing): the
+        parameters, BatchNorm statistics, last gradients and loss agree to rounding (measured: 1e-9
+        relative; a difference in the arithmetic, the margin's schedule or the batches shows at 1e-3 and up)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            init, ours, theirs = (os.path.join(tmp, n) for n in ("init.safetensors", "zg.safetensors", "pt.safetensors"))
+            common = ["atlas", "--head", "arcface", "--epochs", "1", "--seed", "3"]
+            subprocess.run([os.path.join(BUILD, "zoograd_bench"), "init", "--model", "atlas", "--head", "arcface",
+                            "--epochs", "1", "--seed", "3", "--out", init], check=True, capture_output=True)
+            env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+            subprocess.run([os.path.join(BUILD, "zoograd_bench")] + common + ["--steps", "3", "--float64", "--dump", ours],
+                           check=True, capture_output=True, env=env)
+            subprocess.run([TORCH, os.path.join(HERE, "torch_bench.py")] + common +
+                           ["--init", init, "--steps", "3", "--float64", "--dump", theirs], check=True, capture_output=True,
+                           env=env)
+            rows = json.loads(subprocess.run([TORCH, os.path.join(HERE, "compare_steps.py"), "--json", ours, theirs],
+                                             check=True, capture_output=True, text=True).stdout)
+        names = [r["name"] for r in rows]
+        self.assertIn("grad.18.weight", names)
+        self.assertIn("17.running_var", names)
+        self.assertIn("loss", names)
+        for row in rows:
+            if row["name"] != "grad.16.bias":  # zero up to rounding: the BatchNorm after it removes any bias
+                self.assertLess(row["relative"], 1e-6, row["name"])
 
     def test_zoograd_bench_init_needs_a_file(self):
         run = subprocess.run([os.path.join(BUILD, "zoograd_bench"), "init"], capture_output=True, text=True)

@@ -53,6 +53,48 @@ def read_safetensors(path):
     return tensors
 
 
+def write_safetensors(path, tensors):
+    """tensors: (name, torch tensor) pairs, written in order (float32, float64 or int64)."""
+    dtypes = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64"}
+    header, blobs, offset = {}, [], 0
+    for name, t in tensors:
+        data = t.detach().contiguous().numpy().tobytes()
+        header[name] = {"dtype": dtypes[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def resume_from(model, optimizer, path):
+    """Takes over a run that zoograd_bench --steps S --dump FILE stopped at step S: its parameters,
+    BatchNorm statistics and momentum buffers, by name. Returns S."""
+    tensors = dict(read_safetensors(path))
+    with torch.no_grad():
+        for name, t in list(model.named_parameters()) + list(model.named_buffers()):
+            t.copy_(tensors[name])
+        for name, p in model.named_parameters():
+            if "momentum." + name in tensors:
+                optimizer.state[p]["momentum_buffer"] = tensors["momentum." + name].to(p.dtype).clone()
+    return int(tensors["step"][0])
+
+
+def dump_state(path, model, loss):
+    """What zoograd_bench --dump writes: parameters (each followed by its last gradient), buffers and the loss.
+    The names are the Sequential's, which are zoograd's (the layers have the same positions)."""
+    tensors = []
+    for name, p in model.named_parameters():
+        tensors.append((name, p))
+        if p.grad is not None:
+            tensors.append(("grad." + name, p.grad))
+    tensors += list(model.named_buffers())
+    if loss is not None:  # none when resumed for no steps
+        tensors.append(("loss", loss.detach().reshape(1)))
+    write_safetensors(path, tensors)
+
+
 def start_from(model, path, epochs):
     """Copies zoograd's initial weights (by position and shape) into model; returns the batch order."""
     tensors = read_safetensors(path)
@@ -109,18 +151,22 @@ def build(name, head="softmax"):
                          nn.MaxPool2d(2), nn.Flatten(), nn.Linear(512, 10))
 
 
-def train_task(name, folder, epochs, seed, init, head):
+def train_task(name, folder, epochs, seed, init, head, steps=0, dump=None, dtype=torch.float32, resume=None):
     (x_train, y_train), (x_test, y_test) = load(folder)
     torch.manual_seed(seed)
-    scaled = x_train.float().div_(255)
-    mean, std = scaled.mean().item(), scaled.std().item()
-    del scaled
+    # zoograd's pixel_stats: the mean and the (biased) standard deviation of p/255 in double, here
+    # from the counts of the 256 values, so that the two frameworks normalize by the same numbers.
+    counts = torch.bincount(x_train.flatten(), minlength=256).double()
+    values = torch.arange(256, dtype=torch.float64) / 255
+    mean = (counts * values).sum().item() / x_train.numel()
+    std = math.sqrt(max((counts * values * values).sum().item() / x_train.numel() - mean * mean, 0.0))
 
     def batch(x, idx):
-        return x[idx].unsqueeze(1).float().div_(255).sub_(mean).div_(std)
+        return x[idx].unsqueeze(1).to(dtype).div_(255).sub_(mean).div_(std)
 
     model = build(name, head)
     order = start_from(model, init, epochs) if init else None
+    model.to(dtype)
     if name == "atlas":  # zoograd_bench's settings: lr 0.05, weight decay 5e-4, batch 64
         optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
         batch_size = 64
@@ -129,6 +175,7 @@ def train_task(name, folder, epochs, seed, init, head):
         batch_size = 128
     steps_per_epoch = (len(y_train) + batch_size - 1) // batch_size
     step = 0
+    start_step = resume_from(model, optimizer, resume) if resume else 0  # the batches before it are skipped
 
     def loss_of(idx):
         scores = model(batch(x_train, idx))
@@ -138,10 +185,18 @@ def train_task(name, folder, epochs, seed, init, head):
         return arcface_loss(scores, y_train[idx], 10.0, 0.2 * min(1.0, step / steps_per_epoch))
 
     epoch_seconds, inference_seconds, accuracy = [], [], 0.0
+    loss = None
     for epoch in range(epochs):
+        if steps and step == steps:
+            break
         start = time.perf_counter()
         model.train()
         for idx in (order[epoch] if init else torch.randperm(len(y_train))).split(batch_size):
+            if steps and step == steps:
+                break
+            if step < start_step:
+                step += 1
+                continue
             loss = loss_of(idx)
             step += 1
             optimizer.zero_grad()
@@ -160,6 +215,10 @@ def train_task(name, folder, epochs, seed, init, head):
               "train_images": len(y_train), "test_images": len(y_test), "test_accuracy": accuracy}
     if name == "atlas":
         result["head"] = head
+    if steps:
+        result["steps"] = step
+    if dump:
+        dump_state(dump, model, loss)
     return result
 
 
@@ -180,11 +239,17 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--init", help="start from zoograd's initial weights and batch order (zoograd_bench init)")
+    parser.add_argument("--steps", type=int, default=0, help="stop after this many optimizer steps (0: all epochs)")
+    parser.add_argument("--float64", action="store_true", help="train in float64 (a reference nearly free of rounding)")
+    parser.add_argument("--resume", help="take over at the step where zoograd_bench --steps S --dump FILE stopped "
+                        "(with --init for the batch order)")
+    parser.add_argument("--dump", help="write the parameters, buffers, last gradients and loss to this safetensors file")
     args = parser.parse_args()
     threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "1"))
     torch.set_num_threads(threads)
     result = load_task(args.data, args.epochs) if args.task == "load" else \
-        train_task(args.task, args.data, args.epochs, args.seed, args.init, args.head)
+        train_task(args.task, args.data, args.epochs, args.seed, args.init, args.head, args.steps, args.dump,
+                   torch.float64 if args.float64 else torch.float32, args.resume)
     result.update(framework="pytorch", openblas_num_threads=os.environ.get("OPENBLAS_NUM_THREADS", "unset"),
                   torch_threads=torch.get_num_threads(),
                   peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -2,6 +2,8 @@
 // (with its softmax or ArcFace head) on Fashion-MNIST held in memory (uint8, normalized per batch,
 // exactly as bench/torch_bench.py does), timing each epoch and each pass of inference over the test
 // set, or times loading the four IDX files. Prints one JSON object on stdout; bench/report.py reads it.
+// With --steps K --dump FILE it stops after K steps and writes its state, which bench/compare_steps.py
+// compares with torch_bench.py's after the same steps (see bench/README.md, "Step by step").
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -142,24 +144,56 @@ nlohmann::json init_task(const std::string& name, const std::string& head, const
   return {{"task", "init"}, {"model", name}, {"file", out}};
 }
 
+// What --steps/--dump ask of a training run: stop after `steps` optimizer steps (0: run every
+// epoch), then write the parameters, buffers (BatchNorm's running statistics), the last step's
+// gradients and loss to a safetensors file, for bench/compare_steps.py against torch_bench.py's.
+struct StepDump {
+  std::int64_t steps = 0;
+  std::string file;
+  bool float64 = false;  // the model and batches in float64, a reference nearly free of rounding
+};
+
+// Also the momentum buffers and the step count, so that torch_bench.py --resume can take the
+// run over at that step and its next steps be compared with ours.
+void dump_state(const std::string& file, zg::Sequential& model, const zg::SGD& optimizer, const zg::Tensor& loss,
+                std::int64_t step) {
+  zg::NamedTensors tensors;
+  const zg::NamedTensors params = model.named_parameters();
+  for (const auto& [name, p] : params) {
+    tensors.emplace_back(name, p);
+    if (p.grad().defined()) tensors.emplace_back("grad." + name, p.grad());
+  }
+  for (const auto& [name, b] : model.named_buffers()) tensors.emplace_back(name, b);
+  for (std::size_t i = 0; i < params.size(); ++i)
+    for (const auto& [key, buf] : optimizer.state_dict())
+      if (key == "0." + std::to_string(i) + ".momentum_buffer") tensors.emplace_back("momentum." + params[i].first, buf);
+  tensors.emplace_back("loss", zg::reshape(loss.detach(), {1}));
+  tensors.emplace_back("step", zg::full({1}, static_cast<double>(step), zg::DType::Int64));
+  zg::save_safetensors(file, tensors);
+}
+
 nlohmann::json train_task(const std::string& name, const std::string& head, const std::string& dir, int epochs,
-                          std::uint64_t seed) {
+                          std::uint64_t seed, const StepDump& dump = {}) {
   FashionMnist data = load(dir);
   zg::Generator gen(seed);
   Task task = make_task(name, head, data, gen);
   zg::Sequential& model = *task.model;
+  if (dump.float64) model.to(zg::DType::Float64);
   zg::SGD optimizer(model.parameters(), task.sgd);
-  const zg::Normalize norm = zg::pixel_stats(data.train);
+  zg::Normalize norm = zg::pixel_stats(data.train);
+  if (dump.float64) norm.dtype = zg::DType::Float64;
   zg::DataLoader loader(data.train, {.batch_size = task.batch_size, .shuffle = true, .normalize = norm}, gen);
 
   std::vector<double> epoch_seconds, inference_seconds;
   double accuracy = 0;
   std::int64_t step = 0;
-  for (int e = 0; e < epochs; ++e) {
+  zg::Tensor loss;
+  for (int e = 0; e < epochs && (dump.steps == 0 || step < dump.steps); ++e) {
     auto start = Clock::now();
     for (const auto& indices : loader.epoch_indices()) {
+      if (dump.steps > 0 && step == dump.steps) break;
       zg::Batch b = loader.batch(indices);
-      zg::Tensor loss = task.objective(model, b.x, b.y, step++).loss;
+      loss = task.objective(model, b.x, b.y, step++).loss;
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
@@ -177,6 +211,8 @@ nlohmann::json train_task(const std::string& name, const std::string& head, cons
                            {"test_accuracy", accuracy},
                            {"peak_rss_mib", peak_rss_mib()},
                            {"peak_tensor_mib", static_cast<double>(zg::memory_stats().peak_bytes) / (1 << 20)}};
+  if (dump.steps > 0) result["steps"] = step;
+  if (!dump.file.empty()) dump_state(dump.file, model, optimizer, loss, step);
   if (name == "atlas") {
     const Flops flops = flops_per_image(model, data.train.sample_shape);
     result["head"] = head;
@@ -214,6 +250,11 @@ int main(int argc, char** argv) {
   app.add_option("--head", head, "atlas: the head and loss, softmax or arcface")
       ->check(CLI::IsMember({"softmax", "arcface"}));
   app.add_option("--out", out, "init: the safetensors file to write");
+  StepDump dump;
+  app.add_option("--steps", dump.steps, "mlp, cnn, atlas: stop after this many optimizer steps (0: all epochs)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--float64", dump.float64, "mlp, cnn, atlas: train in float64 (to compare against a rounding-free reference)");
+  app.add_option("--dump", dump.file, "mlp, cnn, atlas: write the parameters, buffers, last gradients and loss there");
   CLI11_PARSE(app, argc, argv);
   if (task == "init" && out.empty()) {
     std::cerr << "zoograd_bench: init needs --out FILE, the safetensors file to write\n";
@@ -222,7 +263,7 @@ int main(int argc, char** argv) {
   try {
     nlohmann::json result = task == "load"   ? load_task(dir, epochs)
                             : task == "init" ? init_task(model, head, dir, epochs, seed, out)
-                                             : train_task(task, head, dir, epochs, seed);
+                                             : train_task(task, head, dir, epochs, seed, dump);
     result["framework"] = "zoograd";
     const char* threads = std::getenv("OPENBLAS_NUM_THREADS");
     result["openblas_num_threads"] = threads ? threads : "unset";
