@@ -17,6 +17,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from compare_steps import read_safetensors as read_arrays  # numpy arrays by name, in file order
+
 
 def read_idx(path, magic):
     with gzip.open(path, "rb") as f:
@@ -38,19 +40,7 @@ def load(folder):
 
 def read_safetensors(path):
     """The tensors of a safetensors file, in file order (what zoograd_bench init writes)."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    size, = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + size])
-    header.pop("__metadata__", None)
-    dtypes = {"F32": np.float32, "F64": np.float64, "I64": np.int64}
-    tensors = []
-    for name, entry in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0]):
-        begin, end = entry["data_offsets"]
-        values = np.frombuffer(raw, dtypes[entry["dtype"]], (end - begin) // np.dtype(dtypes[entry["dtype"]]).itemsize,
-                               8 + size + begin)
-        tensors.append((name, torch.from_numpy(values.reshape(entry["shape"]).copy())))
-    return tensors
+    return [(name, torch.from_numpy(values.copy())) for name, values in read_arrays(path).items()]
 
 
 def write_safetensors(path, tensors):
