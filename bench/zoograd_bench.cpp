@@ -164,8 +164,9 @@ void dump_state(const std::string& file, zg::Sequential& model, const zg::SGD& o
     if (p.grad().defined()) tensors.emplace_back("grad." + name, p.grad());
   }
   for (const auto& [name, b] : model.named_buffers()) tensors.emplace_back(name, b);
+  const zg::NamedTensors state = optimizer.state_dict();  // "group.index.momentum_buffer"
   for (std::size_t i = 0; i < params.size(); ++i)
-    for (const auto& [key, buf] : optimizer.state_dict())
+    for (const auto& [key, buf] : state)
       if (key == "0." + std::to_string(i) + ".momentum_buffer") tensors.emplace_back("momentum." + params[i].first, buf);
   tensors.emplace_back("loss", zg::reshape(loss.detach(), {1}));
   tensors.emplace_back("step", zg::full({1}, static_cast<double>(step), zg::DType::Int64));
