@@ -14,6 +14,8 @@
 #include <new>
 
 #include "zoograd/datasets/registry.h"
+#include "zoograd/train/run/blas_kernels.h"
+#include "zoograd/core/kernels/parallel.h"
 #include "zoograd/train/run/data_parallel.h"
 #include "zoograd/train/run/demo.h"
 #include "zoograd/train/run/distributed.h"
@@ -103,6 +105,7 @@ int run_command(int argc, char** argv);
 }  // namespace
 
 int main(int argc, char** argv) {
+  zg::restart_with_fitting_blas_kernels(argv);  // before anything runs: OpenBLAS may have misread the CPU
   const int code = run_command(argc, argv);
   zg::finalize_distributed();
   return code;
@@ -193,6 +196,8 @@ int run_command(int argc, char** argv) {
   margins_cmd->add_flag("--quiet", margins.quiet, "no progress or per-epoch lines");
   door.add(margins_cmd, "--snapshots", "moments of training per panel for the page's player", text(margins.snapshots),
            [&](auto& f, auto& t) { margins.snapshots = zg::whole_in(f, t, zg::ValueRange::whole(2, 100)); });
+
+  CLI::App* info_cmd = app.add_subcommand("info", "the BLAS kernels in use (and why), the CPU's vectors, the thread count");
 
   CLI::App* data_cmd = app.add_subcommand("data", "the data sets zoograd knows");
   CLI::App* data_list = data_cmd->add_subcommand("list", "where each data set was found, its size, how to install it");
@@ -361,6 +366,8 @@ int run_command(int argc, char** argv) {
       std::printf("wrote %zu files to %s; open %s/index.html\n", files.size(), plot_dir.c_str(), plot_dir.c_str());
     } else if (*loss_explore) {
       std::printf("wrote %s; open it in any browser (no server needed)\n", zg::write_loss_explorer(explore_dir).c_str());
+    } else if (*info_cmd) {
+      std::printf("%sthreads: %d\n", zg::blas_kernels_report().c_str(), zg::get_num_threads());
     } else if (*data_list) {
       std::printf("%-14s %-10s %-12s %s\n", "name", "status", "size", "location / install");
       for (const zg::KnownDataset& d : zg::known_datasets()) {
