@@ -98,6 +98,28 @@ void BM_MaxPool2d(benchmark::State& state) {
 }
 BENCHMARK(BM_MaxPool2d);
 
+// Its backward: the output gradient sent to each window's maximum.
+void BM_MaxPool2dBackward(benchmark::State& state) {
+  zg::Generator gen(0);
+  zg::Tensor x = leaf({128, 16, 24, 24}, gen);
+  zg::Tensor y = zg::max_pool2d(x, 2);
+  zg::Tensor g = zg::randn(y.shape(), zg::DType::Float32, gen);
+  for (auto _ : state) {
+    y.backward(g, {.retain_graph = true});
+    x.impl().grad = {};
+  }
+}
+BENCHMARK(BM_MaxPool2dBackward);
+
+// The first convolution's bias gradient: its output gradient summed over images and positions.
+void BM_ConvBiasGrad(benchmark::State& state) {
+  zg::Generator gen(0);
+  zg::Tensor gy = zg::randn({128, 16, 24, 24}, zg::DType::Float32, gen);
+  for (auto _ : state) benchmark::DoNotOptimize(zg::sum(gy, {0, 2, 3}));
+  state.SetBytesProcessed(state.iterations() * gy.numel() * 4);
+}
+BENCHMARK(BM_ConvBiasGrad);
+
 // Softmax cross-entropy over 10 classes, forward and backward.
 void BM_CrossEntropyBackward(benchmark::State& state) {
   zg::Generator gen(0);

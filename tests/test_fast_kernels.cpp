@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "zoograd/core/generator.h"
+#include "zoograd/core/kernels/parallel.h"
 #include "zoograd/core/ops.h"
 
 namespace {
@@ -135,10 +136,12 @@ TEST(FusedBatchNorm, AVarianceSmallAgainstTheMeanSurvives) {
 }
 
 TEST(FusedPReLU, MatchesWhere) {
+  // {2, 3, 100, 120}: one shared slope's plane is cut into three chunks of the threads' work.
+  for (const zg::Shape& shape : {zg::Shape{4, 3, 5, 7}, zg::Shape{2, 3, 100, 120}})
   for (DType d : {DType::Float64, DType::Float32})
     for (std::int64_t slopes : {1, 3}) {
       zg::Generator gen(6);
-      Tensor x = leaf({4, 3, 5, 7}, d, gen), a = leaf({slopes}, d, gen);
+      Tensor x = leaf(shape, d, gen), a = leaf({slopes}, d, gen);
       Tensor y = zg::prelu(x, a);
       Tensor ref = zg::where(zg::gt(x, 0.0), x, x * zg::reshape(a, slopes == 1 ? zg::Shape{1} : zg::Shape{1, 3, 1, 1}));
       expect_close(y, ref, d, "y");
@@ -146,6 +149,23 @@ TEST(FusedPReLU, MatchesWhere) {
       std::vector<Tensor> fast = grads(y, {x, a}, v), slow = grads(ref, {x, a}, v);
       for (std::size_t i = 0; i < 2; ++i) expect_close(fast[i], slow[i], d, "gradient " + std::to_string(i));
     }
+}
+
+// The slope's gradient, summed in chunks that the threads share, is the same at any thread count.
+TEST(FusedPReLU, SlopeGradientDoesNotDependOnTheThreadCount) {
+  zg::Generator gen(7);
+  Tensor x = leaf({2, 3, 100, 120}, DType::Float32, gen), a = leaf({1}, DType::Float32, gen);
+  Tensor v = zg::randn(x.shape(), DType::Float32, gen);
+  const int old = zg::get_num_threads();
+  std::vector<std::vector<double>> by_threads;
+  for (int threads : {1, 2}) {
+    zg::set_num_threads(threads);
+    std::vector<Tensor> g = grads(zg::prelu(x, a), {x, a}, v);
+    by_threads.push_back(g[1].to_vector());
+    EXPECT_NE(by_threads.back()[0], 0.0);
+  }
+  zg::set_num_threads(old);
+  EXPECT_EQ(by_threads[0], by_threads[1]);
 }
 
 // The 2x2 max-pool against a loop over each window's four elements in row-major order.

@@ -65,6 +65,12 @@ std::vector<LayerCase> layer_table() {
              std::make_shared<Linear>(3, 4, g), std::make_shared<Tanh>(), std::make_shared<Linear>(4, 2, g)});
        },
        {2, 3}},
+      {"Sequential/conv_relu_pool",  // ReLU then max-pool, which Sequential runs as max-pool then ReLU
+       [](Generator& g) {
+         return std::make_shared<Sequential>(std::initializer_list<std::shared_ptr<Module>>{
+             std::make_shared<Conv2d>(2, 3, 3, g), std::make_shared<ReLU>(true), std::make_shared<MaxPool2d>(2)});
+       },
+       {2, 2, 6, 6}},
   };
 }
 
@@ -100,6 +106,36 @@ TEST(LayerTableCoverage, EveryLayerHasARow) {
   for (const LayerCase& c : layer_table()) covered.insert(c.name.substr(0, c.name.find('/')));
   EXPECT_GE(declared.size(), 15u);
   for (const std::string& name : declared) EXPECT_TRUE(covered.count(name)) << name << " has no row in layer_table()";
+}
+
+// ---- Sequential ----
+
+// Sequential runs ReLU then max-pool as max-pool then ReLU: the same values and gradients, to the
+// bit, as the two layers run in their order, with ties, windows without a positive value and zeros.
+TEST(Sequential, ReluThenMaxPoolGivesTheValuesAndGradientsOfTheLayersInOrder) {
+  for (bool inplace : {false, true}) {
+    const std::vector<float> x_values{-1, -2, 0.5f, 0.5f, 3, -3, 0, 0, -4, -1, -1, -2, 0, -5, 2, 2};
+    const std::vector<float> g_values{0.25f, -1.5f, 2, 7};
+    Tensor x0 = from_data(std::span<const float>(x_values), {1, 1, 4, 4});
+    Tensor g = from_data(std::span<const float>(g_values), {1, 1, 2, 2});
+    auto relu = std::make_shared<ReLU>(inplace);
+    auto pool = std::make_shared<MaxPool2d>(2);
+    Sequential both{relu, pool};
+    Tensor a = x0.clone().requires_grad_();
+    Tensor ya = both.forward(a * 1.0);  // a non-leaf input, as a layer's output would be
+    ya.backward(g);
+    Tensor b = x0.clone().requires_grad_();
+    Tensor yb = pool->forward(relu->forward(b * 1.0));
+    yb.backward(g);
+    EXPECT_EQ(ya.to_vector(), yb.to_vector()) << "inplace " << inplace;
+    EXPECT_EQ(a.grad().to_vector(), b.grad().to_vector()) << "inplace " << inplace;
+    EXPECT_EQ(ya.to_vector(), (std::vector<double>{3, 0.5, 0, 2}));
+    EXPECT_EQ(a.grad().data<float>()[4], 0.25f);   // the 3 took its window's gradient
+    EXPECT_EQ(a.grad().data<float>()[2], -1.5f);   // of the tied 0.5s, the first
+    EXPECT_EQ(a.grad().data<float>()[14], 7.0f);   // of the tied 2s, the first
+    for (std::int64_t i : {0, 1, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15})  // 12: a window whose maximum is 0
+      EXPECT_EQ(a.grad().data<float>()[i], 0.0f) << i;
+  }
 }
 
 // ---- Module ----

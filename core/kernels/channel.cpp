@@ -95,6 +95,49 @@ void for_each_plane(const ChannelView& v, F f) {
                });
 }
 
+// The planes cut into chunks of at most kValuesPerThread values, numbered plane by plane: a single
+// plane (one slope shared by every channel) is then spread over the threads too.
+std::int64_t chunks_per_plane(const ChannelView& v) { return std::max<std::int64_t>(1, (v.s + kValuesPerThread - 1) / kValuesPerThread); }
+std::int64_t chunk_count(const ChannelView& v) { return v.n * v.c * chunks_per_plane(v); }
+
+// f(channel, begin, end, chunk number) for every chunk [begin, end) of every plane, in parallel.
+template <class F>
+void for_each_chunk(const ChannelView& v, F f) {
+  const std::int64_t per_plane = chunks_per_plane(v);
+  parallel_for(chunk_count(v), 1, [&](std::int64_t k0, std::int64_t k1) {
+    for (std::int64_t k = k0; k < k1; ++k) {
+      const std::int64_t plane = k / per_plane, begin = plane * v.s + k % per_plane * kValuesPerThread;
+      f(plane % v.c, begin, std::min(begin + kValuesPerThread, (plane + 1) * v.s), k);
+    }
+  });
+}
+
+// PReLU's backward over one run of values: dx = g where x > 0, a·g elsewhere, and the run's
+// Σ g·min(x, 0) (the slope's gradient) in double lanes, both from one read of g and x (two passes
+// were 8.5% of an atlas step).
+template <class T, bool WithDx>
+double prelu_backward_run(const T* g, const T* x, T a, std::int64_t n, T* dx) {
+  const Vec<T> av = simd::broadcast(a);
+  Doubles lo{}, hi{};
+  std::int64_t i = 0;
+  for (; i + kLanes<T> <= n; i += kLanes<T>) {
+    const Vec<T> gv = simd::load(g + i), xv = simd::load(x + i);
+    const auto positive = xv > 0;
+    if constexpr (WithDx) simd::store(dx + i, positive ? gv : av * gv);
+    Doubles g_lo, g_hi, m_lo, m_hi;
+    widen<T>(gv, g_lo, g_hi);
+    widen<T>(positive ? Vec<T>{} : xv, m_lo, m_hi);  // min(x, 0), NaN kept
+    lo += g_lo * m_lo;
+    hi += g_hi * m_hi;
+  }
+  double tail = 0;
+  for (; i < n; ++i) {
+    if constexpr (WithDx) dx[i] = x[i] > 0 ? g[i] : a * g[i];
+    tail += static_cast<double>(g[i]) * static_cast<double>(x[i] > 0 ? T(0) : x[i]);
+  }
+  return simd::hsum<double>(lo + hi) + tail;
+}
+
 }  // namespace
 
 template <class T>
@@ -126,29 +169,27 @@ void channel_combine(const ChannelView& v, const T* g, const T* x, const T* shif
 
 template <class T>
 void prelu_forward(const ChannelView& v, const T* x, const T* slope, bool shared, T* y) {
-  for_each_plane(v, [&](std::int64_t c, std::int64_t at) {
+  for_each_chunk(v, [&](std::int64_t c, std::int64_t begin, std::int64_t end, std::int64_t) {
     const T a = slope[shared ? 0 : c];
-    for (std::int64_t i = at; i < at + v.s; ++i) y[i] = x[i] > 0 ? x[i] : a * x[i];
+    for (std::int64_t i = begin; i < end; ++i) y[i] = x[i] > 0 ? x[i] : a * x[i];
   });
 }
 
 template <class T>
 void prelu_backward(const ChannelView& v, const T* g, const T* x, const T* slope, bool shared, T* dx, double* dslope) {
-  if (dx)
-    for_each_plane(v, [&](std::int64_t c, std::int64_t at) {
-      const T a = slope[shared ? 0 : c];
-      for (std::int64_t i = at; i < at + v.s; ++i) dx[i] = x[i] > 0 ? g[i] : a * g[i];
-    });
+  std::vector<double> chunk_sums(static_cast<std::size_t>(chunk_count(v)));
+  for_each_chunk(v, [&](std::int64_t c, std::int64_t begin, std::int64_t end, std::int64_t chunk) {
+    const T a = slope[shared ? 0 : c];
+    chunk_sums[static_cast<std::size_t>(chunk)] =
+        dx ? prelu_backward_run<T, true>(g + begin, x + begin, a, end - begin, dx + begin)
+           : prelu_backward_run<T, false>(g + begin, x + begin, a, end - begin, nullptr);
+  });
   if (!dslope) return;
-  // Σ g·min(x, 0) per channel: the products where x > 0 are zero.
-  std::vector<double> sum_g(static_cast<std::size_t>(v.c)), sum_gx(static_cast<std::size_t>(v.c));
-  channel_products<T>(v, g, nullptr, x, nullptr, [](auto e) { return e > 0 ? decltype(e){} : e; }, sum_g.data(), sum_gx.data());
-  if (!shared) {
-    std::copy(sum_gx.begin(), sum_gx.end(), dslope);
-    return;
-  }
-  dslope[0] = 0;
-  for (double s : sum_gx) dslope[0] += s;
+  // The chunks' sums in order, so the result does not depend on how the chunks met the threads.
+  std::fill_n(dslope, shared ? 1 : v.c, 0.0);
+  const std::int64_t per_plane = chunk_count(v) / std::max<std::int64_t>(v.n * v.c, 1);
+  for (std::size_t k = 0; k < chunk_sums.size(); ++k)
+    dslope[shared ? 0 : static_cast<std::int64_t>(k) / per_plane % v.c] += chunk_sums[k];
 }
 
 template void channel_moments(const ChannelView&, const float*, const float*, double*, double*);

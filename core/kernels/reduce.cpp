@@ -32,19 +32,21 @@ Runs coalesce(const Shape& s, const Dims& dims) {
   return r;
 }
 
-// The sum of the contiguous row p[0, n) in four double accumulators, so the adds pipeline.
+// The sum of the contiguous row p[0, n) in 32 double accumulators, added pairwise at the end: the
+// compiler makes them four vector chains, so the adds pipeline. (Four scalar chains became one
+// vector chain, an element a cycle at the adds' latency: conv2d's bias gradient, sum(gy, {0, 2, 3}),
+// was 3.7% of a LeNet CNN step.)
 template <class T>
 double sum_row(const T* p, std::int64_t n) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  constexpr int kChains = 32;
+  double s[kChains] = {};
   std::int64_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += static_cast<double>(p[i]);
-    s1 += static_cast<double>(p[i + 1]);
-    s2 += static_cast<double>(p[i + 2]);
-    s3 += static_cast<double>(p[i + 3]);
-  }
-  for (; i < n; ++i) s0 += static_cast<double>(p[i]);
-  return (s0 + s1) + (s2 + s3);
+  for (; i + kChains <= n; i += kChains)
+    for (int k = 0; k < kChains; ++k) s[k] += static_cast<double>(p[i + k]);
+  for (int k = 0; i < n; ++i, ++k) s[k] += static_cast<double>(p[i]);
+  for (int width = kChains / 2; width > 0; width /= 2)
+    for (int k = 0; k < width; ++k) s[k] += s[k + width];
+  return s[0];
 }
 
 // The extreme keeps a NaN once seen, as the comparison alone would not.
