@@ -396,8 +396,8 @@ TEST(Generator, RandomFactoriesUseTheGivenGenerator) {
 
 // ---- storage ----
 
-// A freed big block serves a later request up to four times smaller, and goes back at its own
-// size: the next request of that size gets it again. (Sizes no other test uses.)
+// A freed big block serves a later large request (8 MiB and up) up to four times smaller, and goes
+// back at its own size: the next request of that size gets it again. (Sizes no other test uses.)
 TEST(Storage, AKeptBlockServesSmallerRequestsAndGoesBackWhole) {
 #if defined(__SANITIZE_ADDRESS__)
   GTEST_SKIP() << "sanitizer builds map every block afresh, so that AddressSanitizer sees its bounds";
@@ -407,6 +407,9 @@ TEST(Storage, AKeptBlockServesSmallerRequestsAndGoesBackWhole) {
   { block = address(empty({5'000'003}, DType::Float32)); }  // 20 MB, rounded up to 20 MiB
   { EXPECT_EQ(address(empty({2'500'001}, DType::Float32)), block); }  // 10 MB: the same block
   { EXPECT_EQ(address(empty({5'000'003}, DType::Float32)), block); }  // back whole
-  { EXPECT_NE(address(empty({1'000'001}, DType::Float32)), block); }  // 4 MB: over four times smaller
+  { EXPECT_NE(address(empty({1'000'001}, DType::Float32)), block); }  // 4 MB: a small request
+  const void* small = nullptr;
+  { small = address(empty({1'500'003}, DType::Float32)); }            // 6 MB
+  { EXPECT_NE(address(empty({1'250'003}, DType::Float32)), small); }  // 5 MB: its own size only
 #endif
 }

@@ -97,14 +97,18 @@ void for_each_plane(const ChannelView& v, F f) {
 
 // The planes cut into chunks of at most kValuesPerThread values, numbered plane by plane: a single
 // plane (one slope shared by every channel) is then spread over the threads too.
-std::int64_t chunks_per_plane(const ChannelView& v) { return std::max<std::int64_t>(1, (v.s + kValuesPerThread - 1) / kValuesPerThread); }
+std::int64_t chunks_per_plane(const ChannelView& v) {
+  return std::max<std::int64_t>(1, (v.s + kValuesPerThread - 1) / kValuesPerThread);
+}
 std::int64_t chunk_count(const ChannelView& v) { return v.n * v.c * chunks_per_plane(v); }
 
-// f(channel, begin, end, chunk number) for every chunk [begin, end) of every plane, in parallel.
+// f(channel, begin, end, chunk number) for every chunk [begin, end) of every plane, in parallel,
+// a thread taking at least kValuesPerThread values' worth of chunks.
 template <class F>
 void for_each_chunk(const ChannelView& v, F f) {
   const std::int64_t per_plane = chunks_per_plane(v);
-  parallel_for(chunk_count(v), 1, [&](std::int64_t k0, std::int64_t k1) {
+  const std::int64_t chunk_values = std::max<std::int64_t>(1, std::min(v.s, kValuesPerThread));
+  parallel_for(chunk_count(v), kValuesPerThread / chunk_values, [&](std::int64_t k0, std::int64_t k1) {
     for (std::int64_t k = k0; k < k1; ++k) {
       const std::int64_t plane = k / per_plane, begin = plane * v.s + k % per_plane * kValuesPerThread;
       f(plane % v.c, begin, std::min(begin + kValuesPerThread, (plane + 1) * v.s), k);
@@ -187,7 +191,7 @@ void prelu_backward(const ChannelView& v, const T* g, const T* x, const T* slope
   if (!dslope) return;
   // The chunks' sums in order, so the result does not depend on how the chunks met the threads.
   std::fill_n(dslope, shared ? 1 : v.c, 0.0);
-  const std::int64_t per_plane = chunk_count(v) / std::max<std::int64_t>(v.n * v.c, 1);
+  const std::int64_t per_plane = chunks_per_plane(v);
   for (std::size_t k = 0; k < chunk_sums.size(); ++k)
     dslope[shared ? 0 : static_cast<std::int64_t>(k) / per_plane % v.c] += chunk_sums[k];
 }

@@ -33,10 +33,11 @@ namespace {
 // far, at least 64 MiB), the oldest kept blocks are unmapped first. A training step's blocks then
 // stay (its working set is within the budget), and after a large inference batch the old sizes
 // make room for the new ones instead of piling up (a CNN's process went from 304 to 136 MiB).
-// A miss may take a kept block up to four times the size asked for (the smallest that fits), so
-// that layers of different sizes share blocks: an inference batch of 1,000 through the atlas
-// network otherwise needs about 90 MB of distinct blocks against its 67 MB budget, and unmapped and
-// faulted 60 MB of them anew every batch (a third of its inference time).
+// A request of 8 MiB or more may take a kept block up to four times its size (the smallest that
+// fits), so that layers of different sizes share blocks: an inference batch of 1,000 through the
+// atlas network otherwise needs about 90 MB of distinct blocks against its 67 MB budget, and
+// unmapped and faulted 60 MB of them anew every batch (a third of its inference time). Smaller
+// requests take their own size only (sharing them cost the CNN's process 1.5 MiB of peak).
 // Small blocks go to malloc, which recycles them itself.
 // Sanitizer builds skip the cache, so that AddressSanitizer sees every block's bounds and lifetime.
 #if defined(__SANITIZE_ADDRESS__)
@@ -56,8 +57,10 @@ class BlockCache {
   void* take(std::size_t bytes) {
     {
       std::lock_guard lock(mutex_);
-      // The smallest kept size that fits, within four times `bytes`; its newest block.
-      for (auto it = by_size_.lower_bound(bytes); it != by_size_.end() && it->first / 4 <= bytes; ++it) {
+      // The same size, or for a large request the smallest kept size that fits within four times it;
+      // its newest block.
+      const std::size_t largest = bytes >= kHugeMin ? 4 * bytes : bytes;
+      for (auto it = by_size_.lower_bound(bytes); it != by_size_.end() && it->first <= largest; ++it) {
         if (it->second.empty()) continue;
         auto block = it->second.back();
         it->second.pop_back();
