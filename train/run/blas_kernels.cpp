@@ -58,13 +58,11 @@ std::string blas_kernels_report() {
   report += std::string("openblas kernels: ") + openblas_get_corename();
   const char* forced = std::getenv("OPENBLAS_CORETYPE");
   const char* own = std::getenv(kOwnChoice);
-  if (forced != nullptr && own != nullptr)
-    report += std::string(" (OPENBLAS_CORETYPE=") + forced + ", set by zoograd: OpenBLAS chose " + own +
-              " for this CPU)";
-  else if (forced != nullptr)
-    report += std::string(" (OPENBLAS_CORETYPE=") + forced + ")";
-  else
+  if (forced == nullptr)
     report += " (OpenBLAS's own choice)";
+  else
+    report += std::string(" (OPENBLAS_CORETYPE=") + forced +
+              (own ? std::string(", set by zoograd: OpenBLAS chose ") + own + " for this CPU" : "") + ")";
   const CpuVectors cpu = cpu_vectors();
   report += std::string("\ncpu vectors: ") + (cpu.avx512 ? "AVX-512" : cpu.avx2_fma ? "AVX2 + FMA" : "older than AVX2");
   return report + "\n";
