@@ -33,9 +33,11 @@ constexpr const char* kNoModule =
 // and headless Chromium's virtual-time budget can run out before it does when the machine is
 // loaded (CI: once in about five suites, a DOM without data-ready), so a render that did not start
 // is tried again, up to three times; a page that never starts still fails.
+constexpr const char* kStarted = "data-ready=\"yes\"";  // the explorer's mark that every section has drawn
+
 zg_tests::PageRender render_started(const std::string& page, const std::string& script) {
   zg_tests::PageRender r = zg_tests::render_page(page, 1280, 4200, script);
-  for (int attempt = 1; attempt < 3 && r.dom.find("data-ready=\"yes\"") == std::string::npos; ++attempt)
+  for (int attempt = 1; attempt < 3 && r.dom.find(kStarted) == std::string::npos; ++attempt)
     r = zg_tests::render_page(page, 1280, 4200, script);
   return r;
 }
@@ -71,7 +73,7 @@ TEST(Explorer, EverySectionDrawsAndABadValueShowsTheLibrarysMessage) {
       c.value = 1;
       c.dispatchEvent(new Event("input"));
     });)");
-  ASSERT_NE(r.dom.find("data-ready=\"yes\""), std::string::npos) << "the explorer did not start in three renders";
+  ASSERT_NE(r.dom.find(kStarted), std::string::npos) << "the explorer did not start in three renders";
   EXPECT_CONTAINS(r.dom, "data-overflow=\"none\"");
   EXPECT_FALSE(zg_tests::looks_blank(r));
   for (const char* chart : {"chart-target", "chart-theta", "chart-cos", "chart-focal", "chart-regression",
@@ -96,7 +98,7 @@ TEST(Explorer, ASliderRedrawsTheCurvesWithLossEvalsNumbers) {
       move("catalog-param-m", 0.3);
       move("angular-arcface_m", 0.3);
     });)");
-  ASSERT_NE(r.dom.find("data-ready=\"yes\""), std::string::npos) << "the explorer did not start in three renders";
+  ASSERT_NE(r.dom.find(kStarted), std::string::npos) << "the explorer did not start in three renders";
   const std::vector<double> x = numbers(zg_tests::attribute_of(r.dom, "chart-catalog-loss--loss", "data-x"));
   const std::vector<double> loss = numbers(zg_tests::attribute_of(r.dom, "chart-catalog-loss--loss", "data-y"));
   const std::vector<double> grad = numbers(zg_tests::attribute_of(r.dom, "chart-catalog-grad--grad", "data-y"));
